@@ -1,0 +1,77 @@
+import { unitsToMicros, type Micros } from './money.ts';
+
+export const PROVIDERS = ['LOCAL', 'AWS', 'OPENSTACK', 'AZURE', 'EXTERNAL'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** What an instance is for; the first segment of its public id. */
+export const INSTANCE_KINDS = ['vps', 'gpu', 'cpu', 'worker', 'endpoint'] as const;
+export type InstanceKind = (typeof INSTANCE_KINDS)[number];
+
+/** Regions each provider understands before any catalog sync has run. */
+export const DEFAULT_REGION: Readonly<Record<ProviderName, string>> = {
+  LOCAL: 'local',
+  AWS: 'us-east-1',
+  OPENSTACK: 'RegionOne',
+  AZURE: 'eastus',
+  EXTERNAL: 'external',
+};
+
+export interface PriceEntry {
+  provider: ProviderName;
+  instanceType: string;
+  vcpu: number;
+  memoryGiB: number;
+  gpus: number;
+  hourlyMicros: Micros;
+}
+
+/**
+ * The shipped price table. Bump the version whenever a price changes: every instance records
+ * the version its price came from, so old bills stay explainable.
+ */
+export const PRICE_TABLE_VERSION = '2026-11-01';
+
+const entry = (
+  provider: ProviderName,
+  instanceType: string,
+  vcpu: number,
+  memoryGiB: number,
+  gpus: number,
+  hourly: string,
+): PriceEntry => ({ provider, instanceType, vcpu, memoryGiB, gpus, hourlyMicros: unitsToMicros(hourly) });
+
+export const PRICE_TABLE: readonly PriceEntry[] = [
+  // LOCAL processes are priced like small cloud machines so cost tracking can be exercised.
+  entry('LOCAL', 'local.small', 1, 1, 0, '0.01'),
+  entry('LOCAL', 'local.medium', 2, 4, 0, '0.04'),
+  entry('LOCAL', 'local.large', 4, 16, 0, '0.12'),
+  entry('LOCAL', 'local.xlarge', 8, 32, 0, '0.24'),
+  // GPU prices from the provisioner documentation clients rely on.
+  entry('AWS', 'p2.xlarge', 4, 61, 1, '0.90'),
+  entry('AWS', 'p2.8xlarge', 32, 488, 8, '7.20'),
+  entry('AWS', 'p3.2xlarge', 8, 61, 1, '3.06'),
+  entry('AWS', 'g4dn.xlarge', 4, 16, 1, '0.526'),
+  entry('AWS', 'g4dn.12xlarge', 48, 192, 4, '3.912'),
+  entry('AZURE', 'Standard_NC6', 6, 56, 1, '0.90'),
+  entry('AZURE', 'Standard_NC12', 12, 112, 2, '1.80'),
+  entry('AZURE', 'Standard_NC24', 24, 224, 4, '3.60'),
+  entry('AZURE', 'Standard_NV6', 6, 56, 1, '1.14'),
+  entry('AZURE', 'Standard_NV12', 12, 112, 2, '2.28'),
+];
+
+export const priceEntriesFor = (provider: ProviderName) =>
+  PRICE_TABLE.filter((e) => e.provider === provider);
+
+export function findPrice(provider: ProviderName, instanceType: string): PriceEntry | undefined {
+  return PRICE_TABLE.find((e) => e.provider === provider && e.instanceType === instanceType);
+}
+
+/** The cheapest listed type of `provider` that covers the requested cpu and memory. */
+export function smallestFitting(
+  provider: ProviderName,
+  wanted: { cpu?: number; memory?: number },
+): PriceEntry | undefined {
+  return priceEntriesFor(provider)
+    .filter((e) => e.vcpu >= (wanted.cpu ?? 0) && e.memoryGiB >= (wanted.memory ?? 0))
+    .sort((a, b) => a.hourlyMicros - b.hourlyMicros)[0];
+}

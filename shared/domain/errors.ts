@@ -1,0 +1,94 @@
+/**
+ * Domain errors. Each carries the HTTP status and machine code it maps to, so the mapping to a
+ * response lives in one place (shared/http/errors.ts) and services never speak HTTP.
+ */
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly details: ErrorDetail[];
+
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  readonly code: string;
+  constructor(message: string, details: ErrorDetail[] = [], code = 'VALIDATION_ERROR') {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+  readonly code = 'UNAUTHORIZED';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly code = 'FORBIDDEN';
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'NOT_FOUND';
+  constructor(kind: string, id: string) {
+    super(`${kind} '${id}' was not found`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly code: string;
+  constructor(message: string, code = 'CONFLICT') {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Another writer changed the item between our read and our write. */
+export class VersionConflictError extends ConflictError {
+  constructor(kind: string, id: string) {
+    super(`${kind} '${id}' was changed by another request; read it again and retry`, 'VERSION_CONFLICT');
+  }
+}
+
+export class IllegalTransitionError extends DomainError {
+  readonly status = 422;
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(
+    readonly currentStatus: string,
+    readonly action: string,
+    allowedFrom: readonly string[],
+  ) {
+    super(
+      `Cannot ${action} an instance that is ${currentStatus}; allowed only from ${allowedFrom.join(', ')}`,
+    );
+  }
+}
+
+export class QuotaExceededError extends DomainError {
+  readonly status = 400;
+  readonly code = 'QUOTA_EXCEEDED';
+}
+
+/** The provider refused or failed; `retryable` tells workflows whether to try again. */
+export class ProviderError extends DomainError {
+  readonly status = 502;
+  readonly code = 'PROVIDER_ERROR';
+  constructor(
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { INSTANCE_KINDS, PROVIDERS } from './catalog.ts';
+import { toKebab } from './ids.ts';
+import { INSTANCE_STATUSES } from './lifecycle.ts';
+import { CLIENT_ROLES } from './roles.ts';
+
+/** Bounds a person will see in error messages; the tenant may raise the auto-terminate maximum. */
+export const LIMITS = {
+  minDiskGB: 30,
+  maxDiskGB: 16_384,
+  minAutoTerminateMinutes: 5,
+  defaultMaxAutoTerminateMinutes: 120,
+  /** Ceiling for a tenant's own maximum: one week. */
+  ceilingAutoTerminateMinutes: 10_080,
+  maxPageSize: 100,
+  defaultPageSize: 25,
+  defaultMaxInstances: 20,
+} as const;
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
+  z.enum(values, { error: (issue) => `Unknown ${what} '${String(issue.input)}'; expected one of ${values.join(', ')}` });
+
+const label = z.string().min(1).max(128);
+const tagMap = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((m) => Object.keys(m).length <= 50, 'at most 50 tags');
+
+export const instanceName = z
+  .string({ error: 'name is required' })
+  .trim()
+  .min(1, 'name is required')
+  .max(63, 'name must be at most 63 characters')
+  .refine((name) => toKebab(name).length > 0, 'name must contain letters or digits so an id can be made from it')
+  .refine((name) => toKebab(name).length <= 48, 'name is too long once made kebab-case (48 at most)');
+
+const diskGB = (field: string) =>
+  z
+    .number()
+    .int(`${field} must be a whole number of GB`)
+    .min(LIMITS.minDiskGB, `${field} must be at least ${LIMITS.minDiskGB} GB`)
+    .max(LIMITS.maxDiskGB, `${field} must be at most ${LIMITS.maxDiskGB} GB`);
+
+export const resourcesSchema = z
+  .object({
+    cpu: z.number().int('cpu must be a whole number').min(1).max(448).optional(),
+    memory: z.number().positive('memory must be positive (GiB)').max(24_576).optional(),
+    disk: diskGB('resources.disk').optional(),
+  })
+  .strict();
+
+export const instanceConfigSchema = z
+  .object({
+    provider: oneOf(PROVIDERS, 'provider').default('LOCAL'),
+    instanceType: label.optional(),
+    region: label.optional(),
+    image: z.string().min(1).max(256).optional(),
+    diskSizeGB: diskGB('config.diskSizeGB').optional(),
+    autoTerminateMinutes: z
+      .number()
+      .int('autoTerminateMinutes must be a whole number')
+      .min(LIMITS.minAutoTerminateMinutes, `autoTerminateMinutes must be at least ${LIMITS.minAutoTerminateMinutes}`)
+      .optional(),
+    idleStopMinutes: z.number().int().min(5).max(LIMITS.ceilingAutoTerminateMinutes).optional(),
+    tags: tagMap.optional(),
+    accountId: label.optional(),
+    keyPair: label.optional(),
+    securityGroups: z.array(label).max(16).optional(),
+    networks: z.array(label).max(16).optional(),
+    userData: z.string().max(16_384, 'userData must be at most 16 KiB').optional(),
+    endpoint: z.string().min(1).max(2048).optional(),
+    healthPath: z.string().startsWith('/', 'healthPath must start with /').max(512).optional(),
+  })
+  .strict();
+
+export const createInstanceSchema = z
+  .object({
+    name: instanceName,
+    type: oneOf(INSTANCE_KINDS, 'instance type').default('vps'),
+    clientId: label.optional(),
+    userId: label.optional(),
+    taskId: label.optional(),
+    purpose: z.string().max(512).optional(),
+    resources: resourcesSchema.default({}),
+    config: instanceConfigSchema.default({ provider: 'LOCAL' }),
+  })
+  .strict();
+export type CreateInstanceRequest = z.infer<typeof createInstanceSchema>;
+
+export const updateInstanceSchema = z
+  .object({
+    name: instanceName.optional(),
+    tags: tagMap.optional(),
+    labels: tagMap.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of name, tags, labels');
+export type UpdateInstanceRequest = z.infer<typeof updateInstanceSchema>;
+
+export const listInstancesQuerySchema = z.object({
+  status: oneOf(INSTANCE_STATUSES, 'status').optional(),
+  provider: oneOf(PROVIDERS, 'provider').optional(),
+  type: oneOf(INSTANCE_KINDS, 'instance type').optional(),
+  clientId: label.optional(),
+  userId: label.optional(),
+  /** `key` or `key=value` */
+  tag: z.string().min(1).max(400).optional(),
+  limit: z.coerce
+    .number()
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .transform((n) => Math.min(n, LIMITS.maxPageSize))
+    .default(LIMITS.defaultPageSize),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export type ListInstancesQuery = z.infer<typeof listInstancesQuerySchema>;
+
+export const pageQuerySchema = listInstancesQuerySchema.pick({ limit: true, cursor: true });
+
+export const statsQuerySchema = z.object({ clientId: label.optional(), userId: label.optional() });
+
+export const clientScopeQuerySchema = z.object({ clientId: label.optional() });
+
+export const createClientSchema = z
+  .object({
+    name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(128),
+    contactEmail: z.email('contactEmail must be an email address').optional(),
+    maxInstances: z.number().int().min(0).max(10_000).optional(),
+    maxAutoTerminateMinutes: z
+      .number()
+      .int()
+      .min(LIMITS.minAutoTerminateMinutes)
+      .max(LIMITS.ceilingAutoTerminateMinutes)
+      .optional(),
+  })
+  .strict();
+export type CreateClientRequest = z.infer<typeof createClientSchema>;
+
+export const updateClientSchema = createClientSchema
+  .partial()
+  .extend({ status: z.enum(['active', 'suspended']).optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
+export type UpdateClientRequest = z.infer<typeof updateClientSchema>;
+
+export const createApiKeySchema = z
+  .object({
+    name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(128),
+    role: oneOf(CLIENT_ROLES, 'role').default('viewer'),
+  })
+  .strict();
+export type CreateApiKeyRequest = z.infer<typeof createApiKeySchema>;

@@ -1,0 +1,56 @@
+/**
+ * The route table: the single source for the CDK HTTP API and the local gateway. Each route
+ * belongs to an API area; each area is one Lambda function (`functions/api/<area>.ts`).
+ */
+export const API_AREAS = ['public', 'clients', 'instances'] as const;
+export type ApiArea = (typeof API_AREAS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/api/instances/{id}`. */
+  path: string;
+  area: ApiArea;
+  operationId: string;
+  summary: string;
+  /** false only for routes anyone may call (liveness, the API description). */
+  auth: boolean;
+  /** Creates or acts: honours the Idempotency-Key header. */
+  idempotent?: boolean;
+}
+
+const route = (
+  method: HttpMethod,
+  path: string,
+  area: ApiArea,
+  operationId: string,
+  summary: string,
+  options: { auth?: boolean; idempotent?: boolean } = {},
+): RouteDefinition => ({ method, path, area, operationId, summary, auth: options.auth ?? true, idempotent: options.idempotent });
+
+export const ROUTES: readonly RouteDefinition[] = [
+  route('GET', '/api/health', 'public', 'getHealth', 'Liveness', { auth: false }),
+  route('GET', '/api/openapi.json', 'public', 'getOpenApi', 'This API described in OpenAPI 3.1', { auth: false }),
+
+  route('POST', '/api/clients', 'clients', 'createClient', 'Create a client (platform admin)', { idempotent: true }),
+  route('GET', '/api/clients', 'clients', 'listClients', 'List clients (platform admin)'),
+  route('GET', '/api/clients/{id}', 'clients', 'getClient', 'Get a client'),
+  route('PATCH', '/api/clients/{id}', 'clients', 'updateClient', 'Update a client (platform admin)'),
+  route('DELETE', '/api/clients/{id}', 'clients', 'deleteClient', 'Delete a client with no live instances (platform admin)'),
+  route('POST', '/api/clients/{id}/api-keys', 'clients', 'createApiKey', 'Issue an API key; the secret is shown once', { idempotent: true }),
+  route('GET', '/api/clients/{id}/api-keys', 'clients', 'listApiKeys', "List a client's API keys (no secrets)"),
+  route('DELETE', '/api/clients/{id}/api-keys/{keyId}', 'clients', 'revokeApiKey', 'Revoke an API key'),
+
+  route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true }),
+  route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages'),
+  route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user'),
+  route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost'),
+  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels'),
+  route('DELETE', '/api/instances/{id}', 'instances', 'terminateInstance', 'Terminate an instance', { idempotent: true }),
+  route('GET', '/api/instances/{id}/events', 'instances', 'listInstanceEvents', "An instance's event log"),
+  route('GET', '/api/instances/{id}/metrics', 'instances', 'listInstanceMetrics', 'Recent cpu and memory samples'),
+];
+
+export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>) => `${r.method} ${r.path}`;
+export const routesOf = (area: ApiArea) => ROUTES.filter((r) => r.area === area);

@@ -1,0 +1,74 @@
+import type { ProviderName } from '../domain/catalog.ts';
+import type { Resources } from '../domain/instance.ts';
+
+/** Everything a provider needs to create one machine. */
+export interface LaunchSpec {
+  /** Hangar's public id. Also the idempotency token: launching twice creates one machine. */
+  instanceId: string;
+  clientId: string;
+  name: string;
+  instanceType: string;
+  region: string;
+  image?: string;
+  resources: Resources;
+  diskSizeGB?: number;
+  accountId?: string;
+  keyPair?: string;
+  securityGroups?: string[];
+  networks?: string[];
+  userData?: string;
+  endpoint?: string;
+  healthPath?: string;
+  tags: Record<string, string>;
+}
+
+/** How Hangar addresses a machine at its provider: always by the provider's own id. */
+export interface MachineRef {
+  instanceId: string;
+  providerInstanceId: string;
+  region: string;
+  accountId?: string;
+}
+
+/** The provider's view of a machine, mapped onto a small common vocabulary. */
+export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated' | 'error';
+
+export interface Machine {
+  providerInstanceId: string;
+  /** The Hangar id the machine was launched for, when the provider records it (ownership tag). */
+  instanceId?: string;
+  state: MachineState;
+  privateIp?: string;
+  publicIp?: string;
+  port?: number;
+  details?: Record<string, string | number>;
+  /** Why the machine is in `error` or stopped on its own, in words a person can act on. */
+  reason?: string;
+}
+
+export interface ResourceSample {
+  cpuPercent: number;
+  memoryBytes: number;
+  sampledAt: string;
+}
+
+/**
+ * The one port every provider adapter implements. Every method is idempotent: a retried call
+ * after a timeout must not create a second machine or fail because the first call succeeded.
+ */
+export interface ComputeProvider {
+  readonly name: ProviderName;
+  /** Create the machine, or return the one already created for `spec.instanceId`. */
+  launch(spec: LaunchSpec): Promise<Machine>;
+  /** The machine as the provider sees it now; null once it no longer exists. */
+  describe(ref: MachineRef): Promise<Machine | null>;
+  /** Every machine this provider holds that carries Hangar's ownership mark. */
+  listOwned(): Promise<Machine[]>;
+  start(ref: MachineRef): Promise<void>;
+  stop(ref: MachineRef, options?: { force?: boolean }): Promise<void>;
+  reboot(ref: MachineRef, options?: { hard?: boolean }): Promise<void>;
+  /** Release the machine; succeeds when it is already gone. */
+  terminate(ref: MachineRef): Promise<void>;
+  /** Resource usage now, where the provider can measure it. */
+  sample?(ref: MachineRef): Promise<ResourceSample | null>;
+}
