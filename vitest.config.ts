@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // One in-memory DynamoDB Local for the whole run; tests reach it via inject('dynamoEndpoint').
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

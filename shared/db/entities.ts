@@ -1,0 +1,238 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Entity, Service } from 'electrodb';
+import { INSTANCE_KINDS, PROVIDERS } from '../domain/catalog.ts';
+import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
+import { ROLES } from '../domain/roles.ts';
+
+/**
+ * Single-table entities. Keys follow DESIGN.md's sketch through templates, with casing kept as
+ * written; every entity carries `entityType` and an item `version` for optimistic concurrency.
+ */
+const SERVICE = 'hangar';
+const none = 'none' as const;
+
+const entityType = (name: string) =>
+  ({ type: 'string', default: name, readOnly: true, required: true }) as const;
+const version = { type: 'number', required: true } as const;
+
+export function createEntities(client: DynamoDBDocumentClient, table: string) {
+  const config = { client, table };
+
+  const clientEntity = new Entity(
+    {
+      model: { entity: 'client', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('client'),
+        clientId: { type: 'string', required: true, readOnly: true },
+        name: { type: 'string', required: true },
+        nameKey: { type: 'string', required: true },
+        status: { type: ['active', 'suspended'] as const, required: true },
+        contactEmail: { type: 'string' },
+        maxInstances: { type: 'number', required: true },
+        maxAutoTerminateMinutes: { type: 'number', required: true },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        updatedAt: { type: 'string', required: true },
+        version,
+      },
+      indexes: {
+        byId: {
+          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
+          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+        },
+        all: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: [], template: 'CLIENTS', casing: none },
+          sk: { field: 'gsi2sk', composite: ['nameKey', 'clientId'], template: '${nameKey}#${clientId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /** Uniqueness marker: a client name is taken while this item exists. */
+  const clientNameEntity = new Entity(
+    {
+      model: { entity: 'clientName', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('clientName'),
+        nameKey: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true },
+      },
+      indexes: {
+        byName: {
+          pk: { field: 'pk', composite: ['nameKey'], template: 'CLIENTNAME#${nameKey}', casing: none },
+          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const apiKeyEntity = new Entity(
+    {
+      model: { entity: 'apiKey', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('apiKey'),
+        keyHash: { type: 'string', required: true, readOnly: true },
+        keyId: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        name: { type: 'string', required: true },
+        role: { type: ROLES, required: true },
+        /** First characters of the secret, so a person can tell keys apart. */
+        prefix: { type: 'string', required: true },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        createdBy: { type: 'string' },
+        version,
+      },
+      indexes: {
+        byHash: {
+          pk: { field: 'pk', composite: ['keyHash'], template: 'KEY#${keyHash}', casing: none },
+          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+        },
+        byClient: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['clientId'], template: 'CLIENT#${clientId}#KEYS', casing: none },
+          sk: { field: 'gsi1sk', composite: ['createdAt', 'keyId'], template: '${createdAt}#${keyId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const instanceEntity = new Entity(
+    {
+      model: { entity: 'instance', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('instance'),
+        id: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        userId: { type: 'string', required: true },
+        name: { type: 'string', required: true },
+        type: { type: INSTANCE_KINDS, required: true },
+        taskId: { type: 'string' },
+        purpose: { type: 'string' },
+        provider: { type: PROVIDERS, required: true },
+        instanceType: { type: 'string', required: true },
+        region: { type: 'string', required: true },
+        status: { type: INSTANCE_STATUSES, required: true },
+        errorMessage: { type: 'string' },
+        resources: { type: 'any', required: true },
+        config: { type: 'any', required: true },
+        tags: { type: 'any', required: true },
+        labels: { type: 'any', required: true },
+        /** `key` and `key=value` for every tag: lets a filter match tag keys of any spelling. */
+        tagTerms: { type: 'list', items: { type: 'string' } },
+        costPerHourMicros: { type: 'number', required: true },
+        priceVersion: { type: 'string', required: true },
+        accruedCostMicros: { type: 'number', required: true },
+        billableSince: { type: 'string' },
+        autoTerminateMinutes: { type: 'number' },
+        autoTerminateAt: { type: 'string' },
+        providerInstanceId: { type: 'string' },
+        publicIp: { type: 'string' },
+        privateIp: { type: 'string' },
+        port: { type: 'number' },
+        providerDetails: { type: 'any' },
+        health: { type: 'any' },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        updatedAt: { type: 'string', required: true },
+        terminatedAt: { type: 'string' },
+        terminatedBy: { type: 'string' },
+        stopReason: { type: ['runtime-shutdown'] as const },
+        version,
+      },
+      indexes: {
+        byClient: {
+          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
+          sk: { field: 'sk', composite: ['id'], template: 'INSTANCE#${id}', casing: none },
+        },
+        byId: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['id'], template: 'INSTANCE#${id}', casing: none },
+          sk: { field: 'gsi1sk', composite: [], template: 'INSTANCE', casing: none },
+        },
+        byClientStatus: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: ['clientId', 'status'], template: 'CLIENT#${clientId}#STATUS#${status}', casing: none },
+          sk: { field: 'gsi2sk', composite: ['createdAt', 'id'], template: '${createdAt}#${id}', casing: none },
+        },
+        byStatus: {
+          index: 'gsi3',
+          pk: { field: 'gsi3pk', composite: ['status'], template: 'STATUS#${status}', casing: none },
+          sk: { field: 'gsi3sk', composite: ['provider', 'createdAt', 'id'], template: '${provider}#${createdAt}#${id}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const eventEntity = new Entity(
+    {
+      model: { entity: 'instanceEvent', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('instanceEvent'),
+        eventId: { type: 'string', required: true, readOnly: true },
+        instanceId: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        type: { type: 'string', required: true },
+        action: { type: 'string' },
+        fromStatus: { type: 'string' },
+        toStatus: { type: 'string' },
+        actor: { type: 'string', required: true },
+        message: { type: 'string', required: true },
+        data: { type: 'any' },
+        at: { type: 'string', required: true },
+        version,
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
+          sk: { field: 'sk', composite: ['eventId'], template: 'EVENT#${eventId}', casing: none },
+        },
+        byClient: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['clientId'], template: 'CLIENT#${clientId}#EVENTS', casing: none },
+          sk: { field: 'gsi1sk', composite: ['eventId'], template: '${eventId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const metricEntity = new Entity(
+    {
+      model: { entity: 'metricSample', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('metricSample'),
+        instanceId: { type: 'string', required: true, readOnly: true },
+        sampledAt: { type: 'string', required: true, readOnly: true },
+        cpuPercent: { type: 'number', required: true },
+        memoryBytes: { type: 'number', required: true },
+        ttl: { type: 'number', required: true },
+        version,
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
+          sk: { field: 'sk', composite: ['sampledAt'], template: 'METRIC#${sampledAt}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const service = new Service(
+    {
+      client: clientEntity,
+      clientName: clientNameEntity,
+      apiKey: apiKeyEntity,
+      instance: instanceEntity,
+      event: eventEntity,
+      metric: metricEntity,
+    },
+    config,
+  );
+  return service;
+}
+
+export type HangarService = ReturnType<typeof createEntities>;

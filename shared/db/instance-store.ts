@@ -1,0 +1,187 @@
+import { monotonicFactory } from 'ulid';
+import { ConflictError, ValidationError, VersionConflictError } from '../domain/errors.ts';
+import type { InstanceEvent } from '../domain/events.ts';
+import type { Instance } from '../domain/instance.ts';
+import type { InstanceStatus } from '../domain/lifecycle.ts';
+import type { ProviderName } from '../domain/catalog.ts';
+import type { ResourceSample } from '../ports/compute-provider.ts';
+import { counterDelta, type Counters } from '../domain/statistics.ts';
+import type { Db } from './db.ts';
+import { counterUpdates, readCounters } from './statistics-counters.ts';
+import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from './transactions.ts';
+
+export interface Page<T> {
+  items: T[];
+  cursor: string | null;
+}
+
+export interface InstanceFilters {
+  status?: InstanceStatus;
+  provider?: ProviderName;
+  type?: string;
+  userId?: string;
+  /** `key` or `key=value` */
+  tag?: string;
+}
+
+const nextUlid = monotonicFactory();
+/** Event ids sort by time (ULID), so an instance's log reads in order. */
+export const newEventId = (at: Date) => nextUlid(at.getTime());
+
+type EventInput = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'> & { at?: string };
+
+/**
+ * Instances, their events and the counters they move. Every state change is one transaction:
+ * the instance conditional on the version it was read at, its events, and the counters.
+ */
+export class InstanceStore {
+  constructor(private readonly db: Db) {}
+
+  async get(clientId: string, id: string): Promise<Instance | null> {
+    const { data } = await this.db.entities.entities.instance.get({ clientId, id }).go({ consistent: true });
+    return data ? fromItem(data) : null;
+  }
+
+  /** Look an instance up by id alone (platform admin, workflows); the index is only a pointer. */
+  async findById(id: string): Promise<Instance | null> {
+    const { data } = await this.db.entities.entities.instance.query.byId({ id }).go({ attributes: ['clientId'] });
+    const owner = data[0]?.clientId;
+    return owner ? this.get(owner, id) : null;
+  }
+
+  async create(instance: Instance, event: EventInput): Promise<void> {
+    const { instance: entity } = this.db.entities.entities;
+    const items = [entity.create(toItem(instance)).params() as TransactWriteItem['Put']];
+    await this.write(instance, [{ Put: items[0] }, ...this.eventItems(instance, [event]), ...this.counterItems(null, instance)], 'create');
+  }
+
+  /** Persist `after` if the stored instance is still at `before.version`; a lost race is a 409. */
+  async save(before: Instance, after: Instance, events: EventInput[]): Promise<void> {
+    const put = this.db.entities.entities.instance
+      .put(toItem(after))
+      .where(({ version }, { eq }) => eq(version, before.version))
+      .params() as TransactWriteItem['Put'];
+    await this.write(after, [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after)], 'save');
+  }
+
+  /** Record something that happened without changing the instance (a step's progress). */
+  async appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: EventInput): Promise<InstanceEvent> {
+    const full = this.toEvent(instance, event);
+    await this.db.entities.entities.event.create({ ...full, version: 1 }).go();
+    return full;
+  }
+
+  async list(clientId: string, filters: InstanceFilters, page: { limit: number; cursor?: string }): Promise<Page<Instance>> {
+    const { instance } = this.db.entities.entities;
+    const query = filters.status
+      ? instance.query.byClientStatus({ clientId, status: filters.status })
+      : instance.query.byClient({ clientId });
+    const filtered = query.where((attr, op) =>
+      [
+        filters.provider ? op.eq(attr.provider, filters.provider) : '',
+        filters.type ? op.eq(attr.type, filters.type as Instance['type']) : '',
+        filters.userId ? op.eq(attr.userId, filters.userId) : '',
+        filters.tag ? op.contains(attr.tagTerms, filters.tag) : '',
+      ]
+        .filter(Boolean)
+        .join(' AND '),
+    );
+    const result = await this.paged<Instance & { tagTerms?: string[] }>(() => filtered.go({ count: page.limit, cursor: page.cursor ?? null }));
+    return { items: result.items.map(fromItem), cursor: result.cursor };
+  }
+
+  /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
+  async listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]> {
+    const { instance } = this.db.entities.entities;
+    const query = instance.query.byStatus({ status });
+    const { data } = await (provider ? query.begins({ provider }) : query).go({ pages: 'all' });
+    return data.map(fromItem);
+  }
+
+  async events(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
+    return this.paged(() =>
+      this.db.entities.entities.event.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null }),
+    );
+  }
+
+  async clientEvents(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
+    return this.paged(() =>
+      this.db.entities.entities.event.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
+    );
+  }
+
+  async recordSample(instanceId: string, sample: ResourceSample, retentionSeconds = 24 * 3600): Promise<void> {
+    const ttl = Math.floor(Date.parse(sample.sampledAt) / 1000) + retentionSeconds;
+    await this.db.entities.entities.metric.put({ instanceId, ...sample, ttl, version: 1 }).go();
+  }
+
+  /** Newest samples first. */
+  async samples(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<ResourceSample>> {
+    const result = await this.paged<ResourceSample & Record<string, unknown>>(() =>
+      this.db.entities.entities.metric.query
+        .byInstance({ instanceId })
+        .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['sampledAt', 'cpuPercent', 'memoryBytes'] }),
+    );
+    return result;
+  }
+
+  counters(scope: { clientId: string; userId?: string }): Promise<Counters> {
+    return readCounters(this.db, scope);
+  }
+
+  private async paged<T>(run: () => Promise<{ data: unknown[]; cursor: string | null }>): Promise<Page<T>> {
+    try {
+      const { data, cursor } = await run();
+      return { items: data as T[], cursor };
+    } catch (error) {
+      if (isBadCursor(error)) throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+      throw error;
+    }
+  }
+
+  private eventItems(instance: Instance, events: EventInput[]): TransactWriteItem[] {
+    return events.map((event) => ({
+      Put: this.db.entities.entities.event.create({ ...this.toEvent(instance, event), version: 1 }).params() as TransactWriteItem['Put'],
+    }));
+  }
+
+  private counterItems(before: Instance | null, after: Instance): TransactWriteItem[] {
+    return counterUpdates(this.db.tableName, { clientId: after.clientId, userId: after.userId }, counterDelta(before, after));
+  }
+
+  private toEvent(instance: Pick<Instance, 'id' | 'clientId' | 'updatedAt'> | Pick<Instance, 'id' | 'clientId'>, event: EventInput): InstanceEvent {
+    const at = event.at ?? ('updatedAt' in instance ? instance.updatedAt : new Date().toISOString());
+    return { ...event, at, eventId: newEventId(new Date(at)), instanceId: instance.id, clientId: instance.clientId };
+  }
+
+  private async write(instance: Instance, items: TransactWriteItem[], kind: 'create' | 'save'): Promise<void> {
+    try {
+      await writeTransaction(this.db, items);
+    } catch (error) {
+      if (error instanceof TransactionConditionFailed && error.failedIndexes.includes(0)) {
+        throw kind === 'create'
+          ? new ConflictError(`Instance '${instance.id}' already exists`, 'ALREADY_EXISTS')
+          : new VersionConflictError('Instance', instance.id);
+      }
+      if (error instanceof TransactionContention) throw new ConflictError(error.message, 'BUSY');
+      throw error;
+    }
+  }
+}
+
+function isBadCursor(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; code?: number };
+  return (
+    e?.name === 'ValidationException' && /starting key|ExclusiveStartKey/i.test(e.message ?? '')
+  ) || /cursor/i.test(e?.message ?? '');
+}
+
+const toItem = (instance: Instance) => ({
+  ...instance,
+  tagTerms: Object.entries(instance.tags).flatMap(([k, v]) => [k, `${k}=${v}`]),
+});
+
+function fromItem(item: object): Instance {
+  const { tagTerms: _derived, ...instance } = item as Instance & { tagTerms?: string[] };
+  return instance;
+}

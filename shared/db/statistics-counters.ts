@@ -1,0 +1,78 @@
+import { GetCommand, NumberValue } from '@aws-sdk/lib-dynamodb';
+import type { Db } from './db.ts';
+import type { TransactWriteItem } from './transactions.ts';
+import { type CounterDelta, type Counters, emptyCounters } from '../domain/statistics.ts';
+import { keys } from './keys.ts';
+
+/**
+ * Statistics counters are raw items: ElectroDB cannot ADD to per-provider attributes created
+ * on the fly, nor carry the bigint `openRateSince` (DynamoDB numbers hold 38 digits).
+ */
+const SCALARS = [
+  'totalProvisioned',
+  'live',
+  'currentlyRunning',
+  'closedCostMicros',
+  'openRateMicrosPerHour',
+  'finishedCount',
+  'finishedDurationMs',
+  'finishedCostMicros',
+] as const;
+const PROVIDER_PREFIX = 'provider:';
+const TYPE_PREFIX = 'type:';
+
+/** An Update for one counters item that applies `delta` with ADD (creating it on first use). */
+export function counterUpdate(tableName: string, key: { pk: string; sk: string }, delta: CounterDelta): TransactWriteItem | null {
+  const adds: [string, number | bigint][] = [];
+  for (const name of SCALARS) if (delta[name] !== 0) adds.push([name, delta[name]]);
+  if (delta.openRateSince !== 0n) adds.push(['openRateSince', delta.openRateSince]);
+  for (const [p, n] of Object.entries(delta.byProvider)) if (n) adds.push([PROVIDER_PREFIX + p, n]);
+  for (const [t, n] of Object.entries(delta.byType)) if (n) adds.push([TYPE_PREFIX + t, n]);
+  if (adds.length === 0) return null;
+
+  const names: Record<string, string> = { '#entityType': 'entityType' };
+  const values: Record<string, unknown> = { ':entityType': 'statistics' };
+  const clauses = adds.map(([attr, value], i) => {
+    names[`#a${i}`] = attr;
+    values[`:a${i}`] = value;
+    return `#a${i} :a${i}`;
+  });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: `SET #entityType = :entityType ADD ${clauses.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+export function counterUpdates(
+  tableName: string,
+  scope: { clientId: string; userId?: string },
+  delta: CounterDelta,
+): TransactWriteItem[] {
+  const items = [counterUpdate(tableName, keys.clientStats(scope.clientId), delta)];
+  if (scope.userId) items.push(counterUpdate(tableName, keys.userStats(scope.clientId, scope.userId), delta));
+  return items.filter((i): i is TransactWriteItem => i !== null);
+}
+
+export async function readCounters(db: Db, scope: { clientId: string; userId?: string }): Promise<Counters> {
+  const key = scope.userId ? keys.userStats(scope.clientId, scope.userId) : keys.clientStats(scope.clientId);
+  const { Item } = await db.exactDoc.send(new GetCommand({ TableName: db.tableName, Key: key }));
+  return Item ? toCounters(Item) : emptyCounters();
+}
+
+function toCounters(item: Record<string, unknown>): Counters {
+  const c = emptyCounters();
+  const num = (v: unknown) => (v instanceof NumberValue ? Number(v.value) : Number(v ?? 0));
+  for (const name of SCALARS) c[name] = num(item[name]);
+  const since = item.openRateSince;
+  c.openRateSince = since instanceof NumberValue ? BigInt(since.value) : BigInt(String(since ?? 0));
+  for (const [attr, value] of Object.entries(item)) {
+    if (attr.startsWith(PROVIDER_PREFIX)) c.byProvider[attr.slice(PROVIDER_PREFIX.length)] = num(value);
+    if (attr.startsWith(TYPE_PREFIX)) c.byType[attr.slice(TYPE_PREFIX.length)] = num(value);
+  }
+  return c;
+}

@@ -1,0 +1,30 @@
+import type { ClientRole, Role } from './roles.ts';
+
+/** A tenant: a business that Hangar provisions instances for. */
+export interface Client {
+  clientId: string;
+  name: string;
+  nameKey: string;
+  status: 'active' | 'suspended';
+  contactEmail?: string;
+  maxInstances: number;
+  maxAutoTerminateMinutes: number;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** An API key as stored: the secret itself is never kept, only its SHA-256. */
+export interface ApiKeyRecord {
+  keyHash: string;
+  keyId: string;
+  clientId: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  createdAt: string;
+  createdBy?: string;
+  version: number;
+}
+
+export type ClientApiKeyRole = ClientRole;

@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { UnauthorizedError } from '../domain/errors.ts';
+import type { Principal } from '../domain/roles.ts';
+import type { ClientStore } from '../db/client-store.ts';
+import { PLATFORM_CLIENT_ID } from '../db/keys.ts';
+
+const KEY_PREFIX = 'hgr_';
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A new secret: `hgr_` + 40 base62 characters (~238 bits). */
+export function generateApiKey(): string {
+  const bytes = randomBytes(64);
+  let out = '';
+  for (const byte of bytes) {
+    if (byte < 248 && out.length < 40) out += BASE62[byte % 62];
+  }
+  return KEY_PREFIX + out.padEnd(40, 'A');
+}
+
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** Resolves bearer keys to principals, remembering answers briefly so each request is not a read. */
+export class ApiKeyAuthenticator {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    private readonly clients: ClientStore,
+    private readonly ttlMs = 30_000,
+    private readonly now = () => Date.now(),
+  ) {}
+
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw new UnauthorizedError('Missing API key: send "Authorization: Bearer <key>"');
+    const hash = hashApiKey(match[1]!);
+    const cached = this.cache.get(hash);
+    const principal = cached && cached.until > this.now() ? cached.principal : await this.lookup(hash);
+    if (!principal) throw new UnauthorizedError('Invalid API key');
+    return principal;
+  }
+
+  /** Forget a key at once (revocation in this process). */
+  forget(keyHash: string): void {
+    this.cache.delete(keyHash);
+  }
+
+  private async lookup(hash: string): Promise<Principal | null> {
+    const record = await this.clients.findApiKey(hash);
+    const principal: Principal | null = record
+      ? { keyId: record.keyId, role: record.role, clientId: record.clientId === PLATFORM_CLIENT_ID ? null : record.clientId }
+      : null;
+    this.cache.set(hash, { principal, until: this.now() + this.ttlMs });
+    return principal;
+  }
+}

@@ -1,0 +1,76 @@
+import type { ApiKeyRecord, Client } from '../domain/client.ts';
+import { accruedCost, type Instance } from '../domain/instance.ts';
+import { microsToDisplay } from '../domain/money.ts';
+import type { Statistics } from '../domain/statistics.ts';
+
+/** The instance as clients read it; money as display decimals plus the exact micros. */
+export function presentInstance(instance: Instance, now: Date) {
+  const totalCostMicros = accruedCost(instance, now);
+  return {
+    id: instance.id,
+    name: instance.name,
+    type: instance.type,
+    clientId: instance.clientId,
+    userId: instance.userId,
+    taskId: instance.taskId ?? null,
+    purpose: instance.purpose ?? null,
+    provider: instance.provider,
+    instanceType: instance.instanceType,
+    region: instance.region,
+    status: instance.status,
+    errorMessage: instance.errorMessage ?? null,
+    health: instance.health ?? { status: 'UNKNOWN' },
+    publicIp: instance.publicIp ?? null,
+    privateIp: instance.privateIp ?? null,
+    port: instance.port ?? null,
+    providerInstanceId: instance.providerInstanceId ?? null,
+    providerDetails: instance.providerDetails ?? {},
+    resources: instance.resources,
+    config: { ...instance.config, userData: instance.config.userData ? '(set)' : undefined },
+    tags: instance.tags,
+    labels: instance.labels,
+    costPerHour: microsToDisplay(instance.costPerHourMicros),
+    costPerHourMicros: instance.costPerHourMicros,
+    totalCost: microsToDisplay(totalCostMicros),
+    totalCostMicros,
+    priceVersion: instance.priceVersion,
+    autoTerminateMinutes: instance.autoTerminateMinutes ?? null,
+    autoTerminateAt: instance.autoTerminateAt ?? null,
+    createdAt: instance.createdAt,
+    updatedAt: instance.updatedAt,
+    terminatedAt: instance.terminatedAt ?? null,
+    terminatedBy: instance.terminatedBy ?? null,
+    version: instance.version,
+  };
+}
+
+export function presentStatistics(stats: Statistics & { clientId: string; userId?: string }) {
+  const { totalCostMicros, averageCostMicros, averageDurationMs, ...rest } = stats;
+  return {
+    ...rest,
+    totalCost: microsToDisplay(totalCostMicros),
+    totalCostMicros,
+    averageCost: microsToDisplay(averageCostMicros),
+    averageCostMicros,
+    averageDuration: Math.round(averageDurationMs / 1000),
+    averageDurationUnit: 'seconds',
+  };
+}
+
+export function presentClient(client: Client) {
+  const { nameKey: _nameKey, clientId, ...rest } = client;
+  return { id: clientId, ...rest };
+}
+
+/** Never the hash; the secret only when just created. */
+export function presentApiKey(record: ApiKeyRecord, secret?: string) {
+  return {
+    id: record.keyId,
+    name: record.name,
+    role: record.role,
+    clientId: record.clientId,
+    prefix: record.prefix,
+    createdAt: record.createdAt,
+    ...(secret ? { key: secret } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { ApiKeyRecord, Client } from '../domain/client.ts';
+import { newId } from '../domain/ids.ts';
+import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
+import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema } from '../domain/schemas.ts';
+import { parseInput } from '../domain/validate.ts';
+import { clientNameKey } from '../db/keys.ts';
+import type { Page } from '../db/instance-store.ts';
+import { generateApiKey, hashApiKey } from '../http/auth.ts';
+import type { ServiceDeps } from './deps.ts';
+
+/** Clients (tenants) and their API keys. */
+export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances' | 'clock'>) {
+  /** A client the caller may see: the platform admin sees all, a client's key only its own. */
+  async function load(principal: Principal, clientId: string): Promise<Client> {
+    if (!isPlatformAdmin(principal) && principal.clientId !== clientId) throw new NotFoundError('Client', clientId);
+    const client = await deps.clients.get(clientId);
+    if (!client) throw new NotFoundError('Client', clientId);
+    return client;
+  }
+
+  async function create(principal: Principal, body: unknown): Promise<Client> {
+    requireRole(principal, 'platform-admin', 'create clients');
+    const request = parseInput(createClientSchema, body, 'client');
+    const now = deps.clock.now().toISOString();
+    const client: Client = {
+      clientId: newId('client'),
+      name: request.name,
+      nameKey: clientNameKey(request.name),
+      status: 'active',
+      ...(request.contactEmail ? { contactEmail: request.contactEmail } : {}),
+      maxInstances: request.maxInstances ?? LIMITS.defaultMaxInstances,
+      maxAutoTerminateMinutes: request.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await deps.clients.create(client);
+    return client;
+  }
+
+  async function list(principal: Principal, query: unknown): Promise<Page<Client>> {
+    requireRole(principal, 'platform-admin', 'list clients');
+    return deps.clients.list(parseInput(pageQuerySchema, query, 'query'));
+  }
+
+  async function update(principal: Principal, clientId: string, body: unknown): Promise<Client> {
+    requireRole(principal, 'platform-admin', 'change clients');
+    const request = parseInput(updateClientSchema, body, 'update');
+    const before = await load(principal, clientId);
+    const after: Client = {
+      ...before,
+      ...request,
+      ...(request.name ? { name: request.name, nameKey: clientNameKey(request.name) } : {}),
+      updatedAt: deps.clock.now().toISOString(),
+      version: before.version + 1,
+    };
+    await deps.clients.save(before, after);
+    return after;
+  }
+
+  /** Only a client with nothing left running may go; its history stays readable by id. */
+  async function remove(principal: Principal, clientId: string): Promise<Client> {
+    requireRole(principal, 'platform-admin', 'delete clients');
+    const client = await load(principal, clientId);
+    const counters = await deps.instances.counters({ clientId });
+    if (counters.live > 0) {
+      throw new ConflictError(`Client '${client.name}' still has ${counters.live} instance(s); terminate them first`, 'CLIENT_HAS_INSTANCES');
+    }
+    for (const key of await deps.clients.listApiKeys(clientId)) await deps.clients.deleteApiKey(key.keyHash);
+    await deps.clients.delete(client);
+    return client;
+  }
+
+  /** Issue a key: the platform admin for any client, a client's admin for its own. */
+  async function issueApiKey(principal: Principal, clientId: string, body: unknown): Promise<{ record: ApiKeyRecord; key: string }> {
+    requireRole(principal, 'admin', 'issue API keys');
+    const request = parseInput(createApiKeySchema, body ?? {}, 'API key');
+    const client = await load(principal, clientId);
+    const key = generateApiKey();
+    const record: ApiKeyRecord = {
+      keyHash: hashApiKey(key),
+      keyId: newId('key'),
+      clientId: client.clientId,
+      name: request.name,
+      role: request.role,
+      prefix: key.slice(0, 8),
+      createdAt: deps.clock.now().toISOString(),
+      createdBy: principal.keyId,
+      version: 1,
+    };
+    await deps.clients.putApiKey(record);
+    return { record, key };
+  }
+
+  async function listApiKeys(principal: Principal, clientId: string): Promise<ApiKeyRecord[]> {
+    requireRole(principal, 'admin', 'list API keys');
+    await load(principal, clientId);
+    return deps.clients.listApiKeys(clientId);
+  }
+
+  async function revokeApiKey(principal: Principal, clientId: string, keyId: string): Promise<ApiKeyRecord> {
+    requireRole(principal, 'admin', 'revoke API keys');
+    await load(principal, clientId);
+    const record = (await deps.clients.listApiKeys(clientId)).find((k) => k.keyId === keyId);
+    if (!record) throw new NotFoundError('API key', keyId);
+    if (record.keyId === principal.keyId) throw new ValidationError('A key cannot revoke itself; use another admin key', [], 'SELF_REVOCATION');
+    await deps.clients.deleteApiKey(record.keyHash);
+    return record;
+  }
+
+  return { get: load, create, list, update, remove, issueApiKey, listApiKeys, revokeApiKey };
+}
+
+export type ClientService = ReturnType<typeof makeClientService>;

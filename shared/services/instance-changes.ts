@@ -1,0 +1,58 @@
+import { VersionConflictError } from '../domain/errors.ts';
+import type { InstanceEvent } from '../domain/events.ts';
+import { applyAction, type Instance, type TransitionChanges } from '../domain/instance.ts';
+import type { InstanceAction } from '../domain/lifecycle.ts';
+import type { InstanceStore } from '../db/instance-store.ts';
+import type { Clock } from '../ports/clock.ts';
+
+export type EventInput = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'>;
+
+/** A status change and the event that records it, as one value to persist together. */
+export function transition(
+  instance: Instance,
+  action: InstanceAction,
+  at: Date,
+  actor: string,
+  message: string,
+  changes: TransitionChanges = {},
+  data?: Record<string, unknown>,
+): { after: Instance; event: EventInput } {
+  const after = applyAction(instance, action, at, changes);
+  return {
+    after,
+    event: {
+      type: after.status === instance.status ? `instance.${action}` : 'instance.status-changed',
+      action,
+      fromStatus: instance.status,
+      toStatus: after.status,
+      actor,
+      message,
+      ...(data ? { data } : {}),
+    },
+  };
+}
+
+/**
+ * Read, decide, write — again if someone else wrote in between. For Hangar's own steps, which
+ * must not give up because a person renamed the instance at the same moment. `decide` returns
+ * null when there is nothing to do (the step already ran), which keeps every step idempotent.
+ */
+export async function mutateInstance(
+  deps: { instances: InstanceStore; clock: Clock },
+  ref: { clientId: string; instanceId: string },
+  decide: (current: Instance, now: Date) => { after: Instance; event: EventInput } | null,
+  attempts = 5,
+): Promise<Instance> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.instances.get(ref.clientId, ref.instanceId);
+    if (!current) throw new Error(`Instance ${ref.instanceId} of client ${ref.clientId} does not exist`);
+    const change = decide(current, deps.clock.now());
+    if (!change) return current;
+    try {
+      await deps.instances.save(current, change.after, [change.event]);
+      return change.after;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;
+    }
+  }
+}

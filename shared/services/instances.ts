@@ -1,0 +1,224 @@
+import { DEFAULT_REGION, PRICE_TABLE_VERSION, findPrice, priceEntriesFor, smallestFitting } from '../domain/catalog.ts';
+import { NotFoundError, QuotaExceededError, ValidationError } from '../domain/errors.ts';
+import { KEY_ACTOR, type InstanceEvent } from '../domain/events.ts';
+import { newInstanceId } from '../domain/ids.ts';
+import type { Instance } from '../domain/instance.ts';
+import { type Principal, requireRole } from '../domain/roles.ts';
+import {
+  type CreateInstanceRequest,
+  type ListInstancesQuery,
+  type UpdateInstanceRequest,
+  createInstanceSchema,
+  listInstancesQuerySchema,
+  pageQuerySchema,
+  statsQuerySchema,
+  updateInstanceSchema,
+} from '../domain/schemas.ts';
+import { statisticsAt, type Statistics } from '../domain/statistics.ts';
+import { parseInput } from '../domain/validate.ts';
+import type { Page } from '../db/instance-store.ts';
+import type { LaunchSpec, ResourceSample } from '../ports/compute-provider.ts';
+import type { ServiceDeps } from './deps.ts';
+import { transition } from './instance-changes.ts';
+import { resolveClient, scopeOf } from './tenancy.ts';
+
+/** The instance use cases behind the HTTP API. */
+export function makeInstanceService(deps: ServiceDeps) {
+  /** One instance as the caller may see it: another client's is a 404. */
+  async function load(principal: Principal, id: string): Promise<Instance> {
+    const scope = scopeOf(principal);
+    const instance = scope ? await deps.instances.get(scope, id) : await deps.instances.findById(id);
+    if (!instance) throw new NotFoundError('Instance', id);
+    return instance;
+  }
+
+  async function create(principal: Principal, body: unknown): Promise<Instance> {
+    requireRole(principal, 'operator', 'create instances');
+    const request = parseInput(createInstanceSchema, body, 'instance');
+    const client = await resolveClient(deps, principal, request.clientId);
+    if (client.status !== 'active') throw new ValidationError(`Client '${client.name}' is suspended`, [], 'CLIENT_SUSPENDED');
+
+    const { config } = request;
+    const provider = deps.providers.get(config.provider);
+    const region = config.region ?? DEFAULT_REGION[config.provider];
+    if (config.provider === 'LOCAL' && region !== DEFAULT_REGION.LOCAL) {
+      throw new ValidationError(`Unknown region '${region}' for LOCAL; the only region is 'local'`, [{ path: 'config.region', message: 'unknown region' }]);
+    }
+    const maxMinutes = client.maxAutoTerminateMinutes;
+    if (config.autoTerminateMinutes !== undefined && config.autoTerminateMinutes > maxMinutes) {
+      throw new ValidationError(`autoTerminateMinutes must be at most ${maxMinutes} for this client`, [
+        { path: 'config.autoTerminateMinutes', message: `at most ${maxMinutes}` },
+      ]);
+    }
+    const price = priceFor(request);
+    const now = deps.clock.now();
+    const id = newInstanceId(request.type, request.name);
+    const diskSizeGB = config.diskSizeGB ?? request.resources.disk;
+    const instance: Instance = {
+      id,
+      clientId: client.clientId,
+      userId: request.userId ?? principal.keyId,
+      name: request.name,
+      type: request.type,
+      ...(request.taskId ? { taskId: request.taskId } : {}),
+      ...(request.purpose ? { purpose: request.purpose } : {}),
+      provider: config.provider,
+      instanceType: price.instanceType,
+      region,
+      status: 'PENDING',
+      resources: { ...request.resources, ...(diskSizeGB ? { disk: diskSizeGB } : {}) },
+      config: compact({
+        image: config.image,
+        diskSizeGB,
+        accountId: config.accountId,
+        keyPair: config.keyPair,
+        securityGroups: config.securityGroups,
+        networks: config.networks,
+        userData: config.userData,
+        endpoint: config.endpoint,
+        healthPath: config.healthPath,
+        idleStopMinutes: config.idleStopMinutes,
+      }),
+      tags: config.tags ?? {},
+      labels: {},
+      costPerHourMicros: price.hourlyMicros,
+      priceVersion: PRICE_TABLE_VERSION,
+      accruedCostMicros: 0,
+      ...(config.autoTerminateMinutes ? { autoTerminateMinutes: config.autoTerminateMinutes } : {}),
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      version: 1,
+    };
+    provider.checkLaunchSpec?.(launchSpecOf(instance));
+
+    const counters = await deps.instances.counters({ clientId: client.clientId });
+    if (counters.live >= client.maxInstances) {
+      throw new QuotaExceededError(
+        `Client '${client.name}' already has ${counters.live} of its ${client.maxInstances} instances; terminate one or raise maxInstances`,
+      );
+    }
+
+    await deps.instances.create(instance, {
+      type: 'instance.created',
+      toStatus: 'PENDING',
+      actor: KEY_ACTOR(principal.keyId),
+      message: `Requested ${instance.instanceType} on ${instance.provider} (${instance.region})`,
+    });
+    await deps.workflows.startProvisioning({ clientId: instance.clientId, instanceId: id });
+    return instance;
+  }
+
+  async function list(principal: Principal, query: unknown): Promise<Page<Instance>> {
+    const q: ListInstancesQuery = parseInput(listInstancesQuerySchema, query, 'query');
+    const client = await resolveClient(deps, principal, q.clientId);
+    return deps.instances.list(
+      client.clientId,
+      { status: q.status, provider: q.provider, type: q.type, userId: q.userId, tag: q.tag },
+      { limit: q.limit, cursor: q.cursor },
+    );
+  }
+
+  async function update(principal: Principal, id: string, body: unknown): Promise<Instance> {
+    requireRole(principal, 'operator', 'change instances');
+    const request: UpdateInstanceRequest = parseInput(updateInstanceSchema, body, 'update');
+    const before = await load(principal, id);
+    if (before.status === 'TERMINATED') throw new ValidationError(`Instance '${id}' is terminated and can no longer change`, [], 'INSTANCE_TERMINATED');
+    const now = deps.clock.now().toISOString();
+    const after: Instance = {
+      ...before,
+      ...(request.name ? { name: request.name } : {}),
+      ...(request.tags ? { tags: request.tags } : {}),
+      ...(request.labels ? { labels: request.labels } : {}),
+      updatedAt: now,
+      version: before.version + 1,
+    };
+    await deps.instances.save(before, after, [
+      {
+        type: 'instance.updated',
+        actor: KEY_ACTOR(principal.keyId),
+        message: `Changed ${Object.keys(request).join(', ')}`,
+        data: request,
+      },
+    ]);
+    return after;
+  }
+
+  /** Move to TERMINATING and hand over to the termination workflow; 202 until it is gone. */
+  async function terminate(principal: Principal, id: string): Promise<Instance> {
+    requireRole(principal, 'operator', 'terminate instances');
+    const before = await load(principal, id);
+    const actor = KEY_ACTOR(principal.keyId);
+    const { after, event } = transition(before, 'terminate', deps.clock.now(), actor, `Termination requested by ${actor}`, {
+      terminatedBy: actor,
+    });
+    await deps.instances.save(before, after, [event]);
+    await deps.workflows.startTermination({ clientId: after.clientId, instanceId: id });
+    return after;
+  }
+
+  async function statistics(principal: Principal, query: unknown): Promise<Statistics & { clientId: string; userId?: string }> {
+    const q = parseInput(statsQuerySchema, query, 'query');
+    const client = await resolveClient(deps, principal, q.clientId);
+    const counters = await deps.instances.counters({ clientId: client.clientId, userId: q.userId });
+    return { clientId: client.clientId, ...(q.userId ? { userId: q.userId } : {}), ...statisticsAt(counters, deps.clock.now()) };
+  }
+
+  async function events(principal: Principal, id: string, query: unknown): Promise<Page<InstanceEvent>> {
+    const page = parseInput(pageQuerySchema, query, 'query');
+    const instance = await load(principal, id);
+    return deps.instances.events(instance.id, page);
+  }
+
+  async function metrics(principal: Principal, id: string, query: unknown): Promise<Page<ResourceSample>> {
+    const page = parseInput(pageQuerySchema, query, 'query');
+    const instance = await load(principal, id);
+    return deps.instances.samples(instance.id, page);
+  }
+
+  return { get: load, create, list, update, terminate, statistics, events, metrics };
+}
+
+export type InstanceService = ReturnType<typeof makeInstanceService>;
+
+/** The instance type and hourly price for a request: named explicitly, or the smallest that fits. */
+function priceFor(request: CreateInstanceRequest): { instanceType: string; hourlyMicros: number } {
+  const { provider, instanceType } = request.config;
+  if (instanceType) {
+    const listed = findPrice(provider, instanceType);
+    if (listed) return listed;
+    if (provider === 'LOCAL') {
+      const known = priceEntriesFor('LOCAL').map((e) => e.instanceType).join(', ');
+      throw new ValidationError(`Unknown LOCAL instance type '${instanceType}'; expected one of ${known}`, [
+        { path: 'config.instanceType', message: 'unknown instance type' },
+      ]);
+    }
+    // Types outside the shipped table are priced from the synced catalog once it exists.
+    return { instanceType, hourlyMicros: 0 };
+  }
+  const fitting = smallestFitting(provider, request.resources);
+  if (fitting) return fitting;
+  const largest = priceEntriesFor(provider).at(-1);
+  throw new ValidationError(
+    largest
+      ? `No ${provider} instance type offers ${request.resources.cpu ?? 0} cpu and ${request.resources.memory ?? 0} GiB; the largest is ${largest.instanceType} (${largest.vcpu} cpu, ${largest.memoryGiB} GiB)`
+      : `config.instanceType is required for provider ${provider}`,
+    [{ path: 'config.instanceType', message: 'no fitting instance type' }],
+  );
+}
+
+export function launchSpecOf(instance: Instance): LaunchSpec {
+  return compact({
+    instanceId: instance.id,
+    clientId: instance.clientId,
+    name: instance.name,
+    instanceType: instance.instanceType,
+    region: instance.region,
+    resources: instance.resources,
+    tags: instance.tags,
+    ...instance.config,
+  }) as LaunchSpec;
+}
+
+function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,200 @@
+import { DomainError, ProviderError } from '../domain/errors.ts';
+import { SYSTEM_ACTOR } from '../domain/events.ts';
+import type { Instance } from '../domain/instance.ts';
+import { canApply } from '../domain/lifecycle.ts';
+import type { Machine, MachineRef } from '../ports/compute-provider.ts';
+import type { InstanceRef } from '../ports/workflows.ts';
+import type { ServiceDeps } from './deps.ts';
+import { mutateInstance, transition } from './instance-changes.ts';
+import { launchSpecOf } from './instances.ts';
+
+const ACTOR = SYSTEM_ACTOR('provisioning');
+
+export type StepResult = { instance: Instance; done: boolean };
+
+/**
+ * Provisioning and termination as separate, idempotent steps. A workflow engine sequences them
+ * (the local runner now, Step Functions next); each step may run twice and must leave one machine
+ * and one record of each change.
+ */
+export function makeProvisioningSteps(deps: ServiceDeps) {
+  const providerOf = (instance: Instance) => deps.providers.get(instance.provider);
+
+  async function load(ref: InstanceRef): Promise<Instance> {
+    const instance = await deps.instances.get(ref.clientId, ref.instanceId);
+    if (!instance) throw new ProviderError(`Instance ${ref.instanceId} no longer exists`);
+    return instance;
+  }
+
+  /** PENDING → PROVISIONING. */
+  async function reserve(ref: InstanceRef): Promise<Instance> {
+    return mutateInstance(deps, ref, (current, now) =>
+      current.status === 'PENDING' ? transition(current, 'reserve', now, ACTOR, 'Capacity reserved; provisioning') : null,
+    );
+  }
+
+  /** Ask the provider for the machine. The instance id is the idempotency token. */
+  async function launch(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'PROVISIONING') return instance;
+    const machine = await providerOf(instance).launch(launchSpecOf(instance));
+    const recorded = await mutateInstance(deps, ref, (current, now) => {
+      if (current.providerInstanceId === machine.providerInstanceId) return null;
+      const after = { ...current, ...addressesOf(machine), updatedAt: now.toISOString(), version: current.version + 1 };
+      return {
+        after,
+        event: {
+          type: 'provisioning.launched',
+          actor: ACTOR,
+          message: `Launched at ${current.provider} as ${machine.providerInstanceId}`,
+          data: { providerInstanceId: machine.providerInstanceId },
+        },
+      };
+    });
+    // Terminated while we were launching: the machine must not outlive its record.
+    if (recorded.status === 'TERMINATING' || recorded.status === 'TERMINATED') {
+      await providerOf(recorded).terminate(machineRefOf({ ...recorded, providerInstanceId: machine.providerInstanceId }));
+    }
+    return recorded;
+  }
+
+  /** Has the machine come up? PROVISIONING → CONFIGURING once the provider says running. */
+  async function poll(ref: InstanceRef): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'PROVISIONING') return { instance, done: true };
+    const machine = await describe(instance);
+    if (!machine || machine.state === 'terminated') throw new ProviderError('The machine disappeared while it was being provisioned');
+    if (machine.state === 'error') throw new ProviderError(machine.reason ?? 'The provider reported an error while provisioning');
+    if (machine.state !== 'running') return { instance, done: false };
+    const next = await mutateInstance(deps, ref, (current, now) =>
+      current.status === 'PROVISIONING'
+        ? transition(current, 'launched', now, ACTOR, `Machine is up${machine.port ? ` on port ${machine.port}` : ''}`, addressesOf(machine))
+        : null,
+    );
+    return { instance: next, done: true };
+  }
+
+  /** Networks, addresses and a first health probe. */
+  async function configure(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'CONFIGURING') return instance;
+    const machine = await describe(instance);
+    if (!machine || machine.state !== 'running') {
+      throw new ProviderError(machine?.reason ?? 'The machine stopped answering while it was being configured');
+    }
+    return mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'CONFIGURING' || current.health?.status === 'HEALTHY') return null;
+      const after = {
+        ...current,
+        ...addressesOf(machine),
+        health: { status: 'HEALTHY' as const, checkedAt: now.toISOString() },
+        updatedAt: now.toISOString(),
+        version: current.version + 1,
+      };
+      return { after, event: { type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' } };
+    });
+  }
+
+  /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
+  async function activate(ref: InstanceRef): Promise<Instance> {
+    return mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'CONFIGURING') return null;
+      const deadline = current.autoTerminateMinutes
+        ? new Date(now.getTime() + current.autoTerminateMinutes * 60_000).toISOString()
+        : undefined;
+      return transition(current, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
+        ...(deadline ? { autoTerminateAt: deadline } : {}),
+      });
+    });
+  }
+
+  /** Record a failure as ERROR, then release whatever the provider created (compensation). */
+  async function fail(ref: InstanceRef, error: unknown): Promise<Instance> {
+    const message = describeFailure(error);
+    const failed = await mutateInstance(deps, ref, (current, now) =>
+      canApply(current.status, 'fail') && current.status !== 'TERMINATING'
+        ? transition(current, 'fail', now, ACTOR, message, { errorMessage: message })
+        : null,
+    );
+    if (failed.providerInstanceId && failed.status === 'ERROR') {
+      try {
+        await providerOf(failed).terminate(machineRefOf(failed));
+        await deps.instances.appendEvent(failed, {
+          type: 'provisioning.compensated',
+          actor: ACTOR,
+          message: `Released ${failed.providerInstanceId} at ${failed.provider} so nothing is left running`,
+        });
+      } catch (cleanupError) {
+        await deps.instances.appendEvent(failed, {
+          type: 'provisioning.compensation-failed',
+          actor: ACTOR,
+          message: `Could not release ${failed.providerInstanceId}: ${describeFailure(cleanupError)}`,
+        });
+        throw cleanupError;
+      }
+    }
+    return failed;
+  }
+
+  /** Ask the provider to release the machine (TERMINATING). */
+  async function release(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'TERMINATING') return instance;
+    if (instance.providerInstanceId) await providerOf(instance).terminate(machineRefOf(instance));
+    return instance;
+  }
+
+  /** TERMINATING → TERMINATED only once the provider confirms the machine is gone. */
+  async function confirmTerminated(ref: InstanceRef): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'TERMINATING') return { instance, done: true };
+    if (instance.providerInstanceId) {
+      const machine = await describe(instance);
+      if (machine && machine.state !== 'terminated') return { instance, done: false };
+    }
+    const next = await mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'TERMINATING') return null;
+      const change = transition(current, 'terminated', now, ACTOR, 'Terminated; the provider confirmed the machine is gone');
+      change.event.data = { finalCostMicros: change.after.accruedCostMicros, terminatedBy: current.terminatedBy };
+      return change;
+    });
+    return { instance: next, done: true };
+  }
+
+  function describe(instance: Instance): Promise<Machine | null> {
+    if (!instance.providerInstanceId) return Promise.resolve(null);
+    return providerOf(instance).describe(machineRefOf(instance));
+  }
+
+  return { reserve, launch, poll, configure, activate, fail, release, confirmTerminated };
+}
+
+export type ProvisioningSteps = ReturnType<typeof makeProvisioningSteps>;
+
+export function machineRefOf(instance: Instance): MachineRef {
+  return {
+    instanceId: instance.id,
+    providerInstanceId: instance.providerInstanceId ?? '',
+    region: instance.region,
+    ...(instance.config.accountId ? { accountId: instance.config.accountId } : {}),
+  };
+}
+
+export function addressesOf(machine: Machine): Partial<Instance> {
+  return Object.fromEntries(
+    Object.entries({
+      providerInstanceId: machine.providerInstanceId,
+      privateIp: machine.privateIp,
+      publicIp: machine.publicIp,
+      port: machine.port,
+      providerDetails: machine.details,
+    }).filter(([, v]) => v !== undefined),
+  );
+}
+
+/** A message a person can act on: domain errors carry one; anything else is summarised. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof DomainError) return error.message;
+  if (error instanceof Error) return `Unexpected failure: ${error.message.split('\n')[0]}`;
+  return 'Unexpected failure';
+}
