@@ -8,8 +8,9 @@ import type { ErrorDetailView } from './types.ts';
  * - `Authorization: Bearer <key>` on every request when a key is configured.
  * - Requests that create or act carry an `Idempotency-Key` (a fresh UUID per request, made once
  *   before the first attempt), so the retries below can never create or act twice.
- * - Network failures other than "nothing is listening" and `503`/`504` answers are retried a
- *   couple of times with a short backoff.
+ * - Network failures other than "nothing is listening", `503`/`504` answers and the server's
+ *   "a request with this Idempotency-Key is still in progress" are retried a couple of times
+ *   with a short backoff.
  * - The error envelope `{success: false, error, code, details}` becomes an `ApiError`; anything
  *   that is not JSON becomes a `CliError` naming the URL and status.
  */
@@ -118,7 +119,16 @@ export class ApiClient {
         await this.sleep(this.retryDelayMs * (attempt + 1));
         continue;
       }
-      return this.parse<T>(method, url, response, text);
+      try {
+        return this.parse<T>(method, url, response, text);
+      } catch (error) {
+        // A retry that overtook its first attempt, which the server is still working on.
+        if (error instanceof ApiError && error.code === 'IDEMPOTENCY_IN_PROGRESS' && attempt < this.retries) {
+          await this.sleep(this.retryDelayMs * (attempt + 1));
+          continue;
+        }
+        throw error;
+      }
     }
   }
 
@@ -139,6 +149,7 @@ export class ApiClient {
       const message =
         typeof envelope.error === 'string' ? envelope.error : response.statusText || `HTTP ${response.status}`;
       const details = Array.isArray(envelope.details) ? envelope.details.map(formatDetail) : [];
+      if (typeof envelope.requestId === 'string') details.push(`request id: ${envelope.requestId}`);
       if (response.status === 401 && !this.apiKey) {
         details.push('No API key was given: pass --api-key or set HANGAR_API_KEY (`npm start` prints the admin key).');
       }

@@ -76,7 +76,13 @@ export function text(value: unknown): string {
   return String(value);
 }
 
-export function tagList(tags: Record<string, string> | undefined): string | undefined {
+/** A value worth showing as a string, or undefined for null, undefined and ''. */
+export function present(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+export function tagList(tags: Record<string, string> | null | undefined): string | undefined {
   if (!tags || Object.keys(tags).length === 0) return undefined;
   return Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)

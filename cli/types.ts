@@ -13,63 +13,65 @@ export interface ErrorEnvelope {
   error: string;
   code: string;
   details?: Array<ErrorDetailView | string>;
+  requestId?: string;
 }
 
 export interface HealthView {
   status: string;
-  checkedAt?: string;
-  error?: string;
+  checkedAt?: string | null;
+  error?: string | null;
 }
 
+/** Absent optional values arrive as null. */
 export interface InstanceView {
   id: string;
-  name?: string;
-  type?: string;
-  clientId?: string;
-  userId?: string;
-  taskId?: string;
-  purpose?: string;
-  provider?: string;
-  instanceType?: string;
-  region?: string;
+  name?: string | null;
+  type?: string | null;
+  clientId?: string | null;
+  userId?: string | null;
+  taskId?: string | null;
+  purpose?: string | null;
+  provider?: string | null;
+  instanceType?: string | null;
+  region?: string | null;
   status: string;
-  errorMessage?: string;
-  health?: HealthView;
-  publicIp?: string;
-  privateIp?: string;
-  port?: number;
-  providerInstanceId?: string;
-  providerDetails?: Record<string, string | number>;
-  resources?: { cpu?: number; memory?: number; disk?: number };
-  tags?: Record<string, string>;
-  labels?: Record<string, string>;
+  errorMessage?: string | null;
+  health?: HealthView | null;
+  publicIp?: string | null;
+  privateIp?: string | null;
+  port?: number | null;
+  providerInstanceId?: string | null;
+  providerDetails?: Record<string, string | number> | null;
+  resources?: { cpu?: number; memory?: number; disk?: number } | null;
+  tags?: Record<string, string> | null;
+  labels?: Record<string, string> | null;
   /** Currency units per hour, e.g. 0.45. */
-  costPerHour?: number;
+  costPerHour?: number | null;
   /** Currency units accrued so far, live on every read. */
-  totalCost?: number;
-  autoTerminateAt?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  terminatedAt?: string;
-  version?: number;
+  totalCost?: number | null;
+  autoTerminateAt?: string | null;
+  createdAt?: string | null;
+  updatedAt?: string | null;
+  terminatedAt?: string | null;
+  version?: number | null;
 }
 
 export interface InstanceEventView {
   eventId?: string;
   at: string;
   type: string;
-  fromStatus?: string;
-  toStatus?: string;
-  actor?: string;
-  message?: string;
+  fromStatus?: string | null;
+  toStatus?: string | null;
+  actor?: string | null;
+  message?: string | null;
 }
 
 export interface ClientView {
   id: string;
   name: string;
-  status?: string;
-  contactEmail?: string;
-  createdAt?: string;
+  status?: string | null;
+  contactEmail?: string | null;
+  createdAt?: string | null;
   [field: string]: unknown;
 }
 

@@ -48,6 +48,8 @@ export function buildAppDependencies(options: {
     workflows: {
       startProvisioning: (ref) => workflows!.startProvisioning(ref),
       startTermination: (ref) => workflows!.startTermination(ref),
+      startStopping: (ref, options) => workflows!.startStopping(ref, options),
+      startStarting: (ref) => workflows!.startStarting(ref),
     },
   };
   const provisioning = makeProvisioningSteps(base);
@@ -81,13 +83,11 @@ function fromLambdaEnvironment(): AppDependencies {
   return buildAppDependencies({
     db,
     providers: [],
-    workflows: () => ({
-      startProvisioning: async () => {
+    workflows: () => {
+      const unavailable = async () => {
         throw new Error('No workflow engine is configured in this deployment');
-      },
-      startTermination: async () => {
-        throw new Error('No workflow engine is configured in this deployment');
-      },
-    }),
+      };
+      return { startProvisioning: unavailable, startTermination: unavailable, startStopping: unavailable, startStarting: unavailable };
+    },
   });
 }

@@ -6,8 +6,6 @@ import { createEntities, type HangarService } from './entities.ts';
 export interface Db {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
-  /** Reads numbers as exact NumberValues: for counters that outgrow 2^53. */
-  exactDoc: DynamoDBDocumentClient;
   tableName: string;
   entities: HangarService;
 }
@@ -16,9 +14,5 @@ export function createDb(options: { tableName: string; client?: DynamoDBClient; 
   const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
   const translateConfig = { marshallOptions: { removeUndefinedValues: true } };
   const doc = DynamoDBDocumentClient.from(client, translateConfig);
-  const exactDoc = DynamoDBDocumentClient.from(client, {
-    ...translateConfig,
-    unmarshallOptions: { wrapNumbers: true },
-  });
-  return { client, doc, exactDoc, tableName: options.tableName, entities: createEntities(doc, options.tableName) };
+  return { client, doc, tableName: options.tableName, entities: createEntities(doc, options.tableName) };
 }

@@ -1,4 +1,6 @@
-import { GetCommand, NumberValue } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Db } from './db.ts';
 import type { TransactWriteItem } from './transactions.ts';
 import { type CounterDelta, type Counters, emptyCounters } from '../domain/statistics.ts';
@@ -60,8 +62,9 @@ export function counterUpdates(
 
 export async function readCounters(db: Db, scope: { clientId: string; userId?: string }): Promise<Counters> {
   const key = scope.userId ? keys.userStats(scope.clientId, scope.userId) : keys.clientStats(scope.clientId);
-  const { Item } = await db.exactDoc.send(new GetCommand({ TableName: db.tableName, Key: key }));
-  return Item ? toCounters(Item) : emptyCounters();
+  // A raw read with wrapNumbers keeps the 38-digit counters exact instead of failing past 2^53.
+  const { Item } = await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: marshall(key), ConsistentRead: true }));
+  return Item ? toCounters(unmarshall(Item, { wrapNumbers: true })) : emptyCounters();
 }
 
 function toCounters(item: Record<string, unknown>): Counters {

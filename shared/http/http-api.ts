@@ -64,7 +64,15 @@ interface IdempotentCall {
   body: string;
 }
 let idempotentRunner: ((call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>) | undefined;
-function runIdempotently(deps: AppDependencies, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
+let idempotencyConfig: IdempotencyConfig | undefined;
+function runIdempotently(deps: AppDependencies, context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
+  idempotencyConfig ??= new IdempotencyConfig({
+    eventKeyJmesPath: '[scope, key]',
+    payloadValidationJmesPath: 'body',
+    expiresAfterSeconds: 24 * 60 * 60,
+  });
+  // Lets an in-progress record expire with the invocation if the function dies mid-request.
+  idempotencyConfig.registerLambdaContext(context);
   idempotentRunner ??= makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: deps.db.tableName,
@@ -74,11 +82,7 @@ function runIdempotently(deps: AppDependencies, call: IdempotentCall, work: () =
       staticPkValue: 'IDEMPOTENCY',
       expiryAttr: 'ttl',
     }),
-    config: new IdempotencyConfig({
-      eventKeyJmesPath: '[scope, key]',
-      payloadValidationJmesPath: 'body',
-      expiresAfterSeconds: 24 * 60 * 60,
-    }),
+    config: idempotencyConfig,
     dataIndexArgument: 0,
   });
   return idempotentRunner(call, work);
@@ -108,6 +112,7 @@ function adapt(route: RouteDefinition, handler: RouteHandler) {
     if (!route.idempotent || !idempotencyKey) return run();
     return runIdempotently(
       deps,
+      context,
       { scope: `${principal.keyId} ${route.method} ${event.rawPath}`, key: idempotencyKey, body: JSON.stringify(event.body ?? null) },
       run,
     );

@@ -7,4 +7,8 @@ export interface InstanceRef {
 export interface Workflows {
   startProvisioning(ref: InstanceRef): Promise<void>;
   startTermination(ref: InstanceRef): Promise<void>;
+  /** STOPPING → STOPPED once the provider has stopped the machine. */
+  startStopping(ref: InstanceRef, options?: { force?: boolean }): Promise<void>;
+  /** STARTING → READY once the provider reports the machine up. */
+  startStarting(ref: InstanceRef): Promise<void>;
 }

@@ -161,12 +161,74 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     return { instance: next, done: true };
   }
 
+  /** Stop the machine (STOPPING); force cuts it off at once. */
+  async function stopMachine(ref: InstanceRef, options: { force?: boolean } = {}): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'STOPPING') return instance;
+    await providerOf(instance).stop(machineRefOf(instance), options);
+    return instance;
+  }
+
+  /** STOPPING → STOPPED once the provider says stopped. */
+  async function confirmStopped(ref: InstanceRef, stopReason?: Instance['stopReason']): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'STOPPING') return { instance, done: true };
+    const machine = await describe(instance);
+    if (machine && machine.state !== 'stopped' && machine.state !== 'error') return { instance, done: false };
+    const next = await mutateInstance(deps, ref, (current, now) =>
+      current.status === 'STOPPING'
+        ? transition(current, 'stopped', now, ACTOR, 'Stopped', stopReason ? { stopReason } : {})
+        : null,
+    );
+    return { instance: next, done: true };
+  }
+
+  /** Start the machine again (STARTING). */
+  async function startMachine(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'STARTING') return instance;
+    await providerOf(instance).start(machineRefOf(instance));
+    return instance;
+  }
+
+  /** STARTING → READY once the provider reports it running; addresses may have changed. */
+  async function confirmStarted(ref: InstanceRef): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'STARTING') return { instance, done: true };
+    const machine = await describe(instance);
+    if (machine?.state === 'error') throw new ProviderError(machine.reason ?? 'The machine failed to start');
+    if (!machine || machine.state !== 'running') return { instance, done: false };
+    const next = await mutateInstance(deps, ref, (current, now) =>
+      current.status === 'STARTING'
+        ? transition(current, 'started', now, ACTOR, `Started${machine.port ? ` on port ${machine.port}` : ''}`, {
+            ...addressesOf(machine),
+            health: { status: 'HEALTHY', checkedAt: now.toISOString() },
+          })
+        : null,
+    );
+    return { instance: next, done: true };
+  }
+
   function describe(instance: Instance): Promise<Machine | null> {
     if (!instance.providerInstanceId) return Promise.resolve(null);
     return providerOf(instance).describe(machineRefOf(instance));
   }
 
-  return { reserve, launch, poll, configure, activate, fail, release, confirmTerminated };
+  return {
+    reserve,
+    launch,
+    poll,
+    configure,
+    activate,
+    fail,
+    release,
+    confirmTerminated,
+    stopMachine,
+    confirmStopped,
+    startMachine,
+    confirmStarted,
+    describe,
+  };
 }
 
 export type ProvisioningSteps = ReturnType<typeof makeProvisioningSteps>;

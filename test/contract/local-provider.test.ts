@@ -342,14 +342,51 @@ describe('LocalProvider', () => {
     await provider.terminate(two.ref);
   });
 
+  it('keeps a once-ready machine running but says why when /health stops answering', async () => {
+    const quick = new LocalProvider({ rootDir, stopGraceMs: 1000, healthTimeoutMs: 200 });
+    others.push(quick);
+    const spec = localSpec(contractInstanceId('frozen'));
+    const ref = refOf(await quick.launch(spec), spec);
+    const pid = Number((await waitForState(quick, ref, ['running'])).details?.pid);
+    await waitUntil(() => readRecord(ref).then((record) => Boolean(record.readyAt)));
+
+    process.kill(pid, 'SIGSTOP');
+    const frozen = await quick.describe(ref).finally(() => process.kill(pid, 'SIGCONT'));
+
+    expect(frozen?.state).toBe('running');
+    expect(frozen?.reason).toBe('GET /health is not answering');
+    await quick.terminate(ref);
+  });
+
+  it('turns a machine that never answers within the readiness window into an error', async () => {
+    const impatient = new LocalProvider({ rootDir, stopGraceMs: 1000, readinessTimeoutMs: 0, healthTimeoutMs: 200 });
+    others.push(impatient);
+    const spec = localSpec(contractInstanceId('never-ready'));
+    const launched = await impatient.launch(spec);
+    const pid = Number(launched.details?.pid);
+    // Frozen before Node has even loaded the workload script, so it can never listen.
+    process.kill(pid, 'SIGSTOP');
+
+    const machine = await impatient.describe(refOf(launched, spec)).finally(() => process.kill(pid, 'SIGCONT'));
+
+    expect(launched.state).toBe('pending');
+    expect(machine?.state).toBe('error');
+    expect(machine?.reason).toMatch(new RegExp(`^process ${pid} has not answered GET /health on port \\d+ within 0 s`));
+    await impatient.terminate(refOf(launched, spec));
+  });
+
+  async function readRecord(ref: MachineRef): Promise<{ readyAt?: string }> {
+    return JSON.parse(await readFile(join(rootDir, ref.instanceId, 'machine.json'), 'utf8')) as { readyAt?: string };
+  }
+
   it('refuses instance ids that would escape the root directory', async () => {
     await expect(provider.launch(localSpec('../escape'))).rejects.toBeInstanceOf(ValidationError);
   });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pidusage from 'pidusage';
 import { ProviderError } from '../../domain/errors.ts';
 import type {
@@ -13,6 +13,7 @@ import type {
   ResourceSample,
 } from '../../ports/compute-provider.ts';
 import { describeExit } from './exit-reason.ts';
+import { ExitWatcher, type ProcessExit } from './exit-watcher.ts';
 import { probeHealth } from './health-probe.ts';
 import { resolveLocalImage } from './images.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -55,16 +56,6 @@ export interface UnexpectedExit {
 
 export type UnexpectedExitListener = (event: UnexpectedExit) => void;
 
-/** A process being watched for exit: our child (exit event) or adopted (polled). */
-interface Watched {
-  pid: number;
-  providerInstanceId: string;
-  child?: ChildProcess;
-  detach?: () => void;
-  /** Settles once the child's exit has been handled (recorded and reported). */
-  exitHandled?: Promise<void>;
-}
-
 const DEFAULT_STOP_GRACE_MS = 5000;
 const DEFAULT_READINESS_TIMEOUT_MS = 60_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
@@ -91,13 +82,10 @@ export class LocalProvider implements ComputeProvider {
   private readonly stopGraceMs: number;
   private readonly readinessTimeoutMs: number;
   private readonly healthTimeoutMs: number;
-  private readonly adoptionPollMs: number;
 
   private readonly lock = new KeyedLock();
-  private readonly watched = new Map<string, Watched>();
+  private readonly watcher: ExitWatcher;
   private readonly listeners = new Set<UnexpectedExitListener>();
-  private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
   private closed = false;
 
   constructor(options: LocalProviderOptions) {
@@ -105,7 +93,7 @@ export class LocalProvider implements ComputeProvider {
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.readinessTimeoutMs = options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
     this.healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
-    this.adoptionPollMs = options.adoptionPollMs ?? DEFAULT_ADOPTION_POLL_MS;
+    this.watcher = new ExitWatcher((exit) => this.handleExit(exit), options.adoptionPollMs ?? DEFAULT_ADOPTION_POLL_MS);
   }
 
   async launch(spec: LaunchSpec): Promise<Machine> {
@@ -147,7 +135,7 @@ export class LocalProvider implements ComputeProvider {
   }
 
   async listOwned(): Promise<Machine[]> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(this.rootDir, { withFileTypes: true });
     } catch (error) {
@@ -201,7 +189,7 @@ export class LocalProvider implements ComputeProvider {
       // Another machine under the same instance id is not the one we were asked to release.
       if (record && record.providerInstanceId !== ref.providerInstanceId) return;
       if (record) {
-        const child = this.unwatch(record.instanceId);
+        const child = this.watcher.unwatch(record.instanceId);
         if (record.pid !== null && (await isOurProcess(record.pid, record.instanceId))) {
           await writeMachineFile(paths, { ...record, status: 'stopping' });
           // Waiting for the exit is what guarantees the port is closed when we return.
@@ -247,7 +235,7 @@ export class LocalProvider implements ComputeProvider {
     const record = await readMachineFile(paths);
     if (!record || record.status !== 'running' || record.pid === null) return false;
     if (await isOurProcess(record.pid, instanceId)) {
-      this.watch(record);
+      this.watcher.adopt(instanceId, record.providerInstanceId, record.pid);
       return true;
     }
     await this.noticeDeath(record);
@@ -256,7 +244,7 @@ export class LocalProvider implements ComputeProvider {
 
   /** Stop every machine this provider watches (runtime shutdown); each is marked stopped. */
   async stopAll(): Promise<void> {
-    const instanceIds = [...this.watched.keys()];
+    const instanceIds = this.watcher.instanceIds();
     const results = await Promise.allSettled(
       instanceIds.map((instanceId) =>
         this.lock.run(instanceId, async () => {
@@ -281,9 +269,7 @@ export class LocalProvider implements ComputeProvider {
    */
   close(): void {
     this.closed = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
-    for (const instanceId of [...this.watched.keys()]) this.unwatch(instanceId);
+    this.watcher.close();
     this.listeners.clear();
   }
 
@@ -293,7 +279,7 @@ export class LocalProvider implements ComputeProvider {
   private async ensureStarted(record: MachineRecord, paths: InstancePaths): Promise<MachineRecord> {
     if (record.pid !== null && (await isOurProcess(record.pid, record.instanceId))) {
       if (record.status === 'running') {
-        this.watch(record);
+        this.watcher.adopt(record.instanceId, record.providerInstanceId, record.pid);
         return record;
       }
       // Never run two processes for one machine.
@@ -328,12 +314,12 @@ export class LocalProvider implements ComputeProvider {
       exit: undefined,
     };
     // Watch before the first await: a workload that fails at once must still be noticed.
-    this.watchChild(next, pid, child);
+    this.watcher.watchChild(record.instanceId, record.providerInstanceId, pid, child);
     try {
       await writeMachineFile(paths, next);
     } catch (error) {
       // Without a record nobody could find this process again: do not leave it running.
-      this.unwatch(record.instanceId);
+      this.watcher.unwatch(record.instanceId);
       signalWorkload(pid, 'SIGKILL');
       throw new ProviderError(`Cannot record LOCAL machine ${record.instanceId}: ${errorMessage(error)}`, true);
     }
@@ -343,7 +329,7 @@ export class LocalProvider implements ComputeProvider {
   /** Stop the process if it runs and record `stopped`; the data dir stays. */
   private async bringDown(record: MachineRecord, paths: InstancePaths, force: boolean): Promise<MachineRecord> {
     // Unwatch first: from here on an exit is what we asked for, not an accident.
-    const child = this.unwatch(record.instanceId);
+    const child = this.watcher.unwatch(record.instanceId);
     const alive = record.pid !== null && (await isOurProcess(record.pid, record.instanceId));
     if (record.status === 'stopped' && !alive) return record;
     if (alive && record.pid !== null) {
@@ -407,7 +393,7 @@ export class LocalProvider implements ComputeProvider {
       const fresh = await readMachineFile(paths);
       return fresh ? this.observe(fresh, paths, true) : this.toMachine(record, paths, 'error', `process ${pid} is gone`);
     }
-    this.watch(record);
+    this.watcher.adopt(record.instanceId, record.providerInstanceId, pid);
     const image = resolveLocalImage(record.image);
     if (await probeHealth(port, image.healthPath, this.healthTimeoutMs)) {
       if (!record.readyAt) this.recordReady(record, paths);
@@ -457,77 +443,21 @@ export class LocalProvider implements ComputeProvider {
 
   // ---- exit detection ----
 
-  private watchChild(record: MachineRecord, pid: number, child: ChildProcess): void {
-    let detach = (): void => undefined;
-    const exitHandled = new Promise<void>((resolve) => {
-      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-        void this.handleExit(record.instanceId, record.providerInstanceId, pid, code, signal).finally(resolve);
-      };
-      child.once('exit', onExit);
-      detach = () => {
-        child.off('exit', onExit);
-        resolve();
-      };
-    });
-    this.unwatch(record.instanceId);
-    this.watched.set(record.instanceId, { pid, providerInstanceId: record.providerInstanceId, child, detach, exitHandled });
-  }
-
-  /** Adopt a live process that is not (or no longer) watched: poll it. */
-  private watch(record: MachineRecord): void {
-    if (this.closed || record.pid === null) return;
-    if (this.watched.get(record.instanceId)?.pid === record.pid) return;
-    this.unwatch(record.instanceId);
-    this.watched.set(record.instanceId, { pid: record.pid, providerInstanceId: record.providerInstanceId });
-    if (!this.pollTimer) {
-      this.pollTimer = setInterval(() => void this.pollAdopted(), this.adoptionPollMs);
-      this.pollTimer.unref(); // never the reason the runtime stays up
-    }
-  }
-
-  /** Stop watching; returns the child process handle when it was ours. */
-  private unwatch(instanceId: string): ChildProcess | undefined {
-    const entry = this.watched.get(instanceId);
-    if (!entry) return undefined;
-    this.watched.delete(instanceId);
-    entry.detach?.();
-    this.stopPollingIfIdle();
-    return entry.child;
-  }
-
-  private stopPollingIfIdle(): void {
-    const anyAdopted = [...this.watched.values()].some((entry) => !entry.child);
-    if (!anyAdopted && this.pollTimer) {
-      clearInterval(this.pollTimer);
-      this.pollTimer = undefined;
-    }
-  }
-
-  private async pollAdopted(): Promise<void> {
-    if (this.polling) return; // a slow tick must not overlap the next
-    this.polling = true;
-    try {
-      const adopted = [...this.watched.entries()].filter(([, entry]) => !entry.child);
-      await Promise.all(
-        adopted.map(async ([instanceId, entry]) => {
-          if (await isOurProcess(entry.pid, instanceId)) return;
-          await this.handleExit(instanceId, entry.providerInstanceId, entry.pid, null, null);
-        }),
-      );
-    } finally {
-      this.polling = false;
-    }
-  }
-
   /** A dead process found by describe: let our child's exit event speak first, it knows the code. */
   private async noticeDeath(record: MachineRecord): Promise<void> {
     if (record.pid === null) return;
-    const entry = this.watched.get(record.instanceId);
-    if (entry?.child && entry.pid === record.pid && entry.exitHandled) {
-      await Promise.race([entry.exitHandled, sleep(1000, undefined, { ref: false })]);
+    const handled = this.watcher.exitHandled(record.instanceId, record.pid);
+    if (!handled) {
+      const { instanceId, providerInstanceId, pid } = record;
+      await this.handleExit({ instanceId, providerInstanceId, pid, code: null, signal: null });
       return;
     }
-    await this.handleExit(record.instanceId, record.providerInstanceId, record.pid, null, null);
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    });
+    await Promise.race([handled, patience]);
+    clearTimeout(timer);
   }
 
   /**
@@ -535,17 +465,7 @@ export class LocalProvider implements ComputeProvider {
    * the arbiter: only a `running` record for this very pid turns into `crashed`, so each death
    * is reported once, and exits caused by stop/terminate (which rewrite the record first) never.
    */
-  private async handleExit(
-    instanceId: string,
-    providerInstanceId: string,
-    pid: number,
-    code: number | null,
-    signal: string | null,
-  ): Promise<void> {
-    if (this.watched.get(instanceId)?.pid === pid) {
-      this.watched.delete(instanceId);
-      this.stopPollingIfIdle();
-    }
+  private async handleExit({ instanceId, providerInstanceId, pid, code, signal }: ProcessExit): Promise<void> {
     if (this.closed) return;
     const paths = instancePaths(this.rootDir, instanceId);
     const event = await this.lock

@@ -1,5 +1,4 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,14 +98,24 @@ export async function waitForExit(
 ): Promise<boolean> {
   if (child) {
     if (child.exitCode !== null || child.signalCode !== null) return true;
-    const exited = once(child, 'exit').then(() => true);
-    const timedOut = sleep(timeoutMs, false, { ref: false });
-    return Promise.race([exited, timedOut]);
+    // The child is unref'd, so this (ref'd) timer is what keeps a caller such as a shutdown
+    // sequence alive until the exit is seen.
+    return new Promise((resolve) => {
+      const onExit = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        child.off('exit', onExit);
+        resolve(false);
+      }, timeoutMs);
+      child.once('exit', onExit);
+    });
   }
   const deadline = Date.now() + timeoutMs;
   while (await isOurProcess(pid, instanceId)) {
     if (Date.now() >= deadline) return false;
-    await sleep(50, undefined, { ref: false });
+    await sleep(50);
   }
   return true;
 }

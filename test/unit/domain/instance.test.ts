@@ -273,4 +273,14 @@ describe('applyAction: error message, termination, task', () => {
     expect(ready.taskId).toBeUndefined();
     expect('taskId' in ready).toBe(false);
   });
+  it('keeps stopReason only while STOPPED', () => {
+    const stopping = makeInstance({ status: 'STOPPING' });
+    const stopped = applyAction(stopping, 'stopped', T0, { stopReason: 'runtime-shutdown' });
+    expect(stopped.status).toBe('STOPPED');
+    expect(stopped.stopReason).toBe('runtime-shutdown');
+    const starting = applyAction(stopped, 'start', after(T0, MINUTE));
+    expect(starting.stopReason).toBeUndefined();
+    const terminating = applyAction(stopped, 'terminate', after(T0, MINUTE));
+    expect(terminating.stopReason).toBeUndefined();
+  });
 });

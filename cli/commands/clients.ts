@@ -1,0 +1,96 @@
+import { type Command, Option } from 'commander';
+import { type Context, withContext } from '../context.ts';
+import { type Column, present, printJson, printKeyValues, printTable, text, timestamp } from '../format.ts';
+import { type CliIO, writeLine } from '../io.ts';
+import { wholeNumber } from '../options.ts';
+import type { ApiKeyResponse, ClientResponse, ClientView, ClientsResponse } from '../types.ts';
+
+interface CreateClientOptions {
+  contactEmail?: string;
+  maxInstances?: number;
+  maxAutoTerminate?: number;
+}
+
+interface CreateKeyOptions {
+  name: string;
+  role?: string;
+}
+
+export function registerCreateClient(create: Command, io: CliIO): void {
+  create
+    .command('client')
+    .summary('Create a client (platform admin)')
+    .description('Create a client (tenant); platform admin only')
+    .argument('<name>', 'client name')
+    .option('--contact-email <email>', 'who to contact')
+    .option('--max-instances <n>', 'quota of live instances', wholeNumber('--max-instances', 0))
+    .option('--max-auto-terminate <minutes>', 'highest auto-terminate this client may ask for', wholeNumber('--max-auto-terminate', 1))
+    .action(withContext(io, createClient));
+}
+
+export function registerListClients(list: Command, io: CliIO): void {
+  list
+    .command('clients')
+    .summary('List clients (platform admin)')
+    .alias('client')
+    .description('List clients; platform admin only')
+    .action(withContext(io, listClients));
+}
+
+export function registerCreateApiKey(create: Command, io: CliIO): void {
+  create
+    .command('api-key')
+    .summary('Issue an API key for a client (secret shown once)')
+    .description("Issue an API key for a client; the secret is shown only once")
+    .argument('<clientId>', 'the client the key belongs to')
+    .requiredOption('--name <n>', 'what the key is for, e.g. ci-pipeline')
+    .addOption(new Option('--role <role>', 'what it may do (the server defaults to viewer)').choices(['admin', 'operator', 'viewer']))
+    .action(withContext(io, createApiKey));
+}
+
+async function createClient(ctx: Context, o: CreateClientOptions, name: string): Promise<void> {
+  const body: Record<string, unknown> = { name };
+  if (o.contactEmail !== undefined) body.contactEmail = o.contactEmail;
+  if (o.maxInstances !== undefined) body.maxInstances = o.maxInstances;
+  if (o.maxAutoTerminate !== undefined) body.maxAutoTerminateMinutes = o.maxAutoTerminate;
+  const payload = await ctx.client.post<ClientResponse>('/api/clients', body);
+  if (ctx.json) return printJson(ctx.stdout, payload);
+  const c = payload.client;
+  printKeyValues(ctx.stdout, [
+    ['id', c.id],
+    ['name', c.name],
+    ['status', present(c.status)],
+    ['contactEmail', present(c.contactEmail)],
+  ]);
+  writeLine(ctx.stdout, `Issue it a key with: hangar create api-key ${c.id} --name <name> --role admin`);
+}
+
+const CLIENT_COLUMNS: readonly Column<ClientView>[] = [
+  { header: 'ID', value: (c) => c.id },
+  { header: 'NAME', value: (c) => c.name },
+  { header: 'STATUS', value: (c) => text(c.status) },
+  { header: 'CONTACT', value: (c) => text(c.contactEmail) },
+  { header: 'CREATED', value: (c) => timestamp(c.createdAt) },
+];
+
+async function listClients(ctx: Context): Promise<void> {
+  const payload = await ctx.client.get<ClientsResponse>('/api/clients');
+  if (ctx.json) return printJson(ctx.stdout, payload);
+  const clients = payload.clients ?? [];
+  if (clients.length === 0) return writeLine(ctx.stdout, 'No clients.');
+  printTable(ctx.stdout, CLIENT_COLUMNS, clients);
+}
+
+async function createApiKey(ctx: Context, o: CreateKeyOptions, clientId: string): Promise<void> {
+  const body: Record<string, unknown> = { name: o.name };
+  if (o.role !== undefined) body.role = o.role;
+  const payload = await ctx.client.post<ApiKeyResponse>(`/api/clients/${encodeURIComponent(clientId)}/api-keys`, body);
+  if (ctx.json) return printJson(ctx.stdout, payload);
+  const k = payload.apiKey;
+  writeLine(ctx.stdout, `API key ${k.id} (${k.name}, role ${k.role}) for client ${clientId}`);
+  writeLine(ctx.stdout, '');
+  writeLine(ctx.stdout, `    ${k.key ?? '(the server returned no secret)'}`);
+  writeLine(ctx.stdout, '');
+  writeLine(ctx.stdout, 'This key is shown only once: store it now. Hangar keeps only its hash.');
+  writeLine(ctx.stdout, 'Use it with --api-key <key> or HANGAR_API_KEY=<key>.');
+}

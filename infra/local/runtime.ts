@@ -1,0 +1,144 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
+import { buildAppDependencies, useAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
+import { createDb } from '../../shared/db/db.ts';
+import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
+import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
+import type { ApiArea } from '../../shared/http/routes.ts';
+import { makeMachineWatch } from '../../shared/services/machine-watch.ts';
+import { machineRefOf } from '../../shared/services/provisioning.ts';
+import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
+import { type AreaHandler, startGateway } from './gateway.ts';
+import { LocalWorkflowRunner } from './workflow-runner.ts';
+
+export interface LocalRuntimeOptions {
+  port?: number;
+  /** State directory (DynamoDB data, instance directories, the admin key). */
+  home?: string;
+  adminKey?: string;
+  /** How often LOCAL processes are sampled for cpu and memory. */
+  sampleIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  url: string;
+  adminKey: string;
+  home: string;
+  deps: AppDependencies;
+  stop(): Promise<void>;
+}
+
+const TABLE_NAME = 'hangar-local';
+const ADMIN_KEY_ID = 'key-platform-admin';
+
+/**
+ * Hangar on one machine: DynamoDB Local, the LOCAL provider, the in-process workflow runner
+ * and an HTTP gateway in front of the very handler modules Lambda runs.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = options.log ?? (() => undefined);
+  const home = resolve(options.home ?? '.hangar');
+  await mkdir(home, { recursive: true });
+
+  const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb') });
+  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
+  try {
+    const client = new DynamoDBClient(dynamoDbClientConfig(dynamo.endpoint));
+    await ensureTable(client, TABLE_NAME);
+    const db = createDb({ tableName: TABLE_NAME, client });
+
+    const provider = new LocalProvider({ rootDir: join(home, 'instances') });
+    let runner: LocalWorkflowRunner | undefined;
+    const deps = buildAppDependencies({
+      db,
+      providers: [provider],
+      workflows: (steps) =>
+        (runner = new LocalWorkflowRunner(steps, {
+          onError: (error, ref) => log(`workflow for ${ref.instanceId} failed: ${(error as Error).message}`),
+        })),
+    });
+    useAppDependencies(deps);
+
+    const adminKey = await platformAdminKey(home, options.adminKey);
+    await deps.clients.upsertApiKey({
+      keyHash: hashApiKey(adminKey),
+      keyId: ADMIN_KEY_ID,
+      clientId: PLATFORM_CLIENT_ID,
+      name: 'platform admin (local runtime)',
+      role: 'platform-admin',
+      prefix: adminKey.slice(0, 8),
+      createdAt: new Date().toISOString(),
+      version: 1,
+    });
+
+    const watch = makeMachineWatch(deps, deps.services.provisioning);
+    const stopWatching = provider.onUnexpectedExit((exit) => {
+      log(`instance ${exit.instanceId} stopped on its own: ${exit.reason}`);
+      watch.recordUnexpectedExit(exit.instanceId, exit.reason).catch((error) => log(`could not record exit: ${error}`));
+    });
+    const tally = await watch.reconcileOnStart('LOCAL');
+    if (tally.resumed + tally.restarted + tally.failed > 0) {
+      log(`reconciled instances: ${tally.resumed} resumed, ${tally.restarted} restarted, ${tally.failed} found not running`);
+    }
+
+    const sampler = setInterval(() => {
+      sampleRunning(deps, provider).catch((error) => log(`sampling failed: ${error}`));
+    }, options.sampleIntervalMs ?? 15_000);
+    sampler.unref();
+
+    const handlers = await loadHandlers();
+    const gateway = await startGateway({ port: options.port ?? 3000, handlers });
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        clearInterval(sampler);
+        await gateway.close();
+        runner?.close();
+        await runner?.drain();
+        const stopped = await watch.stopAllForShutdown('LOCAL');
+        if (stopped.length) log(`stopped ${stopped.length} instance(s); they start again with the runtime`);
+        stopWatching();
+        provider.close();
+        await dynamo.stop();
+      })());
+    return { url: gateway.url, adminKey, home, deps, stop };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** HANGAR_ADMIN_KEY or the given key wins; otherwise the key kept under the home, made once. */
+async function platformAdminKey(home: string, given?: string): Promise<string> {
+  if (given) return given;
+  const file = join(home, 'admin-key');
+  const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  if (existing) return existing;
+  const key = generateApiKey();
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return key;
+}
+
+async function loadHandlers(): Promise<Record<ApiArea, AreaHandler>> {
+  const [publicArea, clients, instances] = await Promise.all([
+    import('../../functions/api/public.ts'),
+    import('../../functions/api/clients.ts'),
+    import('../../functions/api/instances.ts'),
+  ]);
+  return { public: publicArea.handler, clients: clients.handler, instances: instances.handler } as Record<ApiArea, AreaHandler>;
+}
+
+async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Promise<void> {
+  for (const status of ['READY', 'RUNNING'] as const) {
+    for (const instance of await deps.instances.listByStatus(status, 'LOCAL')) {
+      const sample = await provider.sample(machineRefOf(instance));
+      if (sample) await deps.instances.recordSample(instance.id, sample);
+    }
+  }
+}
+
