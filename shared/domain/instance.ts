@@ -1,5 +1,5 @@
 import type { InstanceKind, ProviderName } from './catalog.ts';
-import { type InstanceAction, type InstanceStatus, isBillable, nextStatus } from './lifecycle.ts';
+import { type InstanceAction, type InstanceStatus, isBillable, isUp, nextStatus } from './lifecycle.ts';
 import { costForDuration, type Micros } from './money.ts';
 
 export interface Resources {
@@ -101,12 +101,13 @@ export function applyAction(
   if (wasBilling && !isBillable(status)) {
     next.accruedCostMicros = accruedCost(instance, at);
     delete next.billableSince;
-  } else if (!wasBilling && isBillable(status)) {
+  } else if (!wasBilling && isUp(status)) {
+    // Billing opens only when the machine is up; a kill during STARTING must not start it.
     next.billableSince = now;
   }
   if (status !== 'ERROR' && action !== 'extend') delete next.errorMessage;
   if (status === 'TERMINATED') next.terminatedAt = now;
-  if (action === 'finishTask') delete next.taskId;
+  if (instance.status === 'RUNNING' && status !== 'RUNNING') delete next.taskId;
   if (status !== 'STOPPED') delete next.stopReason;
   return next;
 }

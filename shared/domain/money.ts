@@ -14,7 +14,8 @@ export function unitsToMicros(units: number | string): Micros {
   if (!match) throw new RangeError(`Not a money amount: ${units}`);
   const [, sign, whole, fraction = ''] = match;
   const micros = Number(whole) * MICROS_PER_UNIT + Number(fraction.padEnd(6, '0'));
-  return sign ? -micros : micros;
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`Money amount too large to hold exactly: ${units}`);
+  return sign && micros !== 0 ? -micros : micros;
 }
 
 /** Cost of running at `ratePerHour` micros for `elapsedMs`, rounded half up to a micro. */

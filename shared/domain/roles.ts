@@ -15,8 +15,12 @@ export interface Principal {
   clientId: string | null;
 }
 
-export const hasRole = (principal: Principal, least: Role) =>
-  ROLES.indexOf(principal.role) <= ROLES.indexOf(least);
+/** Fails closed: a role this code does not know grants nothing. */
+export function hasRole(principal: Principal, least: Role): boolean {
+  const held = ROLES.indexOf(principal.role);
+  const needed = ROLES.indexOf(least);
+  return held >= 0 && needed >= 0 && held <= needed;
+}
 
 export function requireRole(principal: Principal, least: Role, doing: string): void {
   if (!hasRole(principal, least)) {

@@ -59,6 +59,7 @@ export const instanceConfigSchema = z
       .number()
       .int('autoTerminateMinutes must be a whole number')
       .min(LIMITS.minAutoTerminateMinutes, `autoTerminateMinutes must be at least ${LIMITS.minAutoTerminateMinutes}`)
+      .max(LIMITS.ceilingAutoTerminateMinutes, `autoTerminateMinutes must be at most ${LIMITS.ceilingAutoTerminateMinutes}`)
       .optional(),
     idleStopMinutes: z.number().int().min(5).max(LIMITS.ceilingAutoTerminateMinutes).optional(),
     tags: tagMap.optional(),

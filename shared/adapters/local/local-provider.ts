@@ -96,6 +96,11 @@ export class LocalProvider implements ComputeProvider {
     this.watcher = new ExitWatcher((exit) => this.handleExit(exit), options.adoptionPollMs ?? DEFAULT_ADOPTION_POLL_MS);
   }
 
+  /** An unknown image is the caller's mistake: refuse it before anything is recorded. */
+  checkLaunchSpec(spec: LaunchSpec): void {
+    resolveLocalImage(spec.image);
+  }
+
   async launch(spec: LaunchSpec): Promise<Machine> {
     // Validate before touching the disk: an unknown image must leave nothing behind.
     const image = resolveLocalImage(spec.image);
