@@ -36,6 +36,11 @@ export interface DynamoDbLocalOptions {
   port?: number;
   /** Receives every line DynamoDB Local prints (stdout and stderr). */
   log?: (line: string) => void;
+  /**
+   * Kill the JVM on SIGINT/SIGTERM/SIGHUP (default true). A program with its own graceful
+   * shutdown passes false and calls stop() when it is done with the database.
+   */
+  stopOnSignals?: boolean;
 }
 
 export interface DynamoDbLocal {
@@ -191,7 +196,9 @@ interface Attempt {
 }
 
 function spawnJar(port: number, dataDir: string | undefined, log?: (line: string) => void): Attempt {
-  const child = dynamoDbLocal.spawn({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  // Its own process group: a Ctrl-C in the terminal must not kill the database before the
+  // runtime has recorded its shutdown. The exit hook still kills it when this process ends.
+  const child = dynamoDbLocal.spawn({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
   const output = new OutputTail(log);
   output.attach(child.stdout, 'stdout');
   output.attach(child.stderr, 'stderr');
@@ -240,10 +247,13 @@ function killLiveChildren(): void {
   }
 }
 
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
+let signalHooksInstalled = false;
+
+function installExitHooks(stopOnSignals: boolean): void {
+  if (!exitHooksInstalled) process.on('exit', killLiveChildren);
   exitHooksInstalled = true;
-  process.on('exit', killLiveChildren);
+  if (!stopOnSignals || signalHooksInstalled) return;
+  signalHooksInstalled = true;
   // A signal's default action ends Node without 'exit' handlers, which would orphan the JVM.
   // Kill it, then, if nobody else handles the signal, re-raise it so the default still applies.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -258,8 +268,8 @@ function installExitHooks(): void {
   }
 }
 
-function trackChild({ child, exited }: Attempt): void {
-  installExitHooks();
+function trackChild({ child, exited }: Attempt, stopOnSignals: boolean): void {
+  installExitHooks(stopOnSignals);
   liveChildren.add(child);
   void exited.then(() => liveChildren.delete(child));
 }
@@ -295,7 +305,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     const attempt = spawnJar(port, dataDir, options.log);
     const { child } = attempt;
 
-    trackChild(attempt);
+    trackChild(attempt, options.stopOnSignals ?? true);
 
     let state: 'ready' | 'exited';
     try {

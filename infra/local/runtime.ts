@@ -43,7 +43,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const home = resolve(options.home ?? '.hangar');
   await mkdir(home, { recursive: true });
 
-  const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb') });
+  const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), stopOnSignals: false });
   const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
   try {
     const client = new DynamoDBClient(dynamoDbClientConfig(dynamo.endpoint));

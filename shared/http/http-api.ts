@@ -90,7 +90,8 @@ function runIdempotently(deps: AppDependencies, context: Context, call: Idempote
 
 function adapt(route: RouteDefinition, handler: RouteHandler) {
   return async (event: Event, context: Context): Promise<Response> => {
-    const deps = await appDependencies();
+    // Public routes (liveness, the API description) must answer without a table.
+    const deps = route.auth ? await appDependencies() : (undefined as never);
     const headers = (event.headers ?? {}) as Record<string, string>;
     const principal: Principal = route.auth
       ? await deps.authenticator.authenticate(headers.authorization)

@@ -1,0 +1,222 @@
+/**
+ * In-memory stand-ins for the ports the services depend on, for integration tests that run the
+ * real stores over DynamoDB Local:
+ *
+ *   FakeProvider       — a ComputeProvider keeping machines in a Map (launch idempotent on
+ *                        instanceId, counts launches, can stay 'pending' for N describes, can be
+ *                        told to fail the next launches).
+ *   RecordingWorkflows — a Workflows that records every call and runs nothing, so a test drives
+ *                        the provisioning steps itself.
+ *   makeInstance       — a PENDING instance record with every required field, for store tests.
+ */
+import { ProviderError } from '../../shared/domain/errors.ts';
+import type { ProviderName } from '../../shared/domain/catalog.ts';
+import type { Instance } from '../../shared/domain/instance.ts';
+import type { Principal } from '../../shared/domain/roles.ts';
+import type {
+  ComputeProvider,
+  LaunchSpec,
+  Machine,
+  MachineRef,
+  MachineState,
+  ResourceSample,
+} from '../../shared/ports/compute-provider.ts';
+import type { InstanceRef, Workflows } from '../../shared/ports/workflows.ts';
+
+interface FakeMachine {
+  machine: Machine;
+  spec: LaunchSpec;
+  /** Describes left before a pending machine reports running. */
+  pendingDescribesLeft: number;
+}
+
+export interface FakeProviderOptions {
+  name?: ProviderName;
+  /** How many describes a new machine answers 'pending' before 'running' (default 0). */
+  pendingDescribes?: number;
+}
+
+export class FakeProvider implements ComputeProvider {
+  readonly name: ProviderName;
+  /** Every launch call, in order (including repeats and failures). */
+  readonly launchCalls: LaunchSpec[] = [];
+  /** Every terminate call, in order. */
+  readonly terminateCalls: MachineRef[] = [];
+  /** How many machines were ever created (a repeated launch must not add one). */
+  machinesCreated = 0;
+  pendingDescribes: number;
+  private failures: Error[] = [];
+  private readonly byProviderId = new Map<string, FakeMachine>();
+  private readonly byInstanceId = new Map<string, string>();
+  private nextId = 1;
+
+  constructor(options: FakeProviderOptions = {}) {
+    this.name = options.name ?? 'LOCAL';
+    this.pendingDescribes = options.pendingDescribes ?? 0;
+  }
+
+  /** Make the next `times` launches throw `error` (a retryable ProviderError by default). */
+  failLaunch(error: Error = new ProviderError('Fake provider refused the launch: capacity exhausted', true), times = 1): void {
+    for (let i = 0; i < times; i++) this.failures.push(error);
+  }
+
+  /** Launch calls made for one Hangar instance id. */
+  launchCount(instanceId: string): number {
+    return this.launchCalls.filter((s) => s.instanceId === instanceId).length;
+  }
+
+  /** The live machine held for a Hangar instance id, if any. */
+  machineFor(instanceId: string): Machine | undefined {
+    const providerId = this.byInstanceId.get(instanceId);
+    return providerId ? this.byProviderId.get(providerId)?.machine : undefined;
+  }
+
+  /** How many machines the provider holds now. */
+  get size(): number {
+    return this.byProviderId.size;
+  }
+
+  /** Force a machine into a state (e.g. 'error' with a reason) to simulate the world. */
+  setState(instanceId: string, state: MachineState, reason?: string): void {
+    const machine = this.machineFor(instanceId);
+    if (!machine) throw new Error(`FakeProvider holds no machine for ${instanceId}`);
+    machine.state = state;
+    if (reason) machine.reason = reason;
+  }
+
+  checkLaunchSpec(spec: LaunchSpec): void {
+    if (!spec.instanceId) throw new ProviderError('instanceId is required');
+  }
+
+  async launch(spec: LaunchSpec): Promise<Machine> {
+    this.launchCalls.push(structuredClone(spec));
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    const existing = this.byInstanceId.get(spec.instanceId);
+    if (existing) {
+      const held = this.byProviderId.get(existing);
+      if (held) return { ...held.machine };
+    }
+    const providerInstanceId = `fake-${String(this.nextId++).padStart(6, '0')}`;
+    const machine: Machine = {
+      providerInstanceId,
+      instanceId: spec.instanceId,
+      state: this.pendingDescribes > 0 ? 'pending' : 'running',
+      privateIp: `10.0.0.${this.nextId}`,
+      port: 20_000 + this.nextId,
+      details: { fake: 1 },
+    };
+    this.byProviderId.set(providerInstanceId, { machine, spec, pendingDescribesLeft: this.pendingDescribes });
+    this.byInstanceId.set(spec.instanceId, providerInstanceId);
+    this.machinesCreated++;
+    return { ...machine };
+  }
+
+  async describe(ref: MachineRef): Promise<Machine | null> {
+    const held = this.byProviderId.get(ref.providerInstanceId);
+    if (!held) return null;
+    if (held.machine.state === 'pending') {
+      if (held.pendingDescribesLeft > 0) held.pendingDescribesLeft--;
+      if (held.pendingDescribesLeft === 0) held.machine.state = 'running';
+      else return { ...held.machine };
+    }
+    return { ...held.machine };
+  }
+
+  async listOwned(): Promise<Machine[]> {
+    return [...this.byProviderId.values()].map((h) => ({ ...h.machine }));
+  }
+
+  async start(ref: MachineRef): Promise<void> {
+    this.require(ref).machine.state = 'running';
+  }
+
+  async stop(ref: MachineRef): Promise<void> {
+    this.require(ref).machine.state = 'stopped';
+  }
+
+  async reboot(ref: MachineRef): Promise<void> {
+    this.require(ref).machine.state = 'running';
+  }
+
+  /** Idempotent: releasing a machine that is already gone succeeds. */
+  async terminate(ref: MachineRef): Promise<void> {
+    this.terminateCalls.push({ ...ref });
+    const held = this.byProviderId.get(ref.providerInstanceId);
+    if (!held) return;
+    this.byProviderId.delete(ref.providerInstanceId);
+    if (held.machine.instanceId) this.byInstanceId.delete(held.machine.instanceId);
+  }
+
+  async sample(ref: MachineRef): Promise<ResourceSample | null> {
+    if (!this.byProviderId.has(ref.providerInstanceId)) return null;
+    return { cpuPercent: 1, memoryBytes: 1024, sampledAt: new Date().toISOString() };
+  }
+
+  private require(ref: MachineRef): FakeMachine {
+    const held = this.byProviderId.get(ref.providerInstanceId);
+    if (!held) throw new ProviderError(`No machine ${ref.providerInstanceId}`);
+    return held;
+  }
+}
+
+export type WorkflowCall =
+  | { kind: 'startProvisioning' | 'startTermination' | 'startStarting'; ref: InstanceRef }
+  | { kind: 'startStopping'; ref: InstanceRef; options?: { force?: boolean } };
+
+/** Records every workflow start and runs nothing. */
+export class RecordingWorkflows implements Workflows {
+  readonly calls: WorkflowCall[] = [];
+
+  async startProvisioning(ref: InstanceRef): Promise<void> {
+    this.calls.push({ kind: 'startProvisioning', ref: { ...ref } });
+  }
+  async startTermination(ref: InstanceRef): Promise<void> {
+    this.calls.push({ kind: 'startTermination', ref: { ...ref } });
+  }
+  async startStopping(ref: InstanceRef, options?: { force?: boolean }): Promise<void> {
+    this.calls.push({ kind: 'startStopping', ref: { ...ref }, ...(options ? { options } : {}) });
+  }
+  async startStarting(ref: InstanceRef): Promise<void> {
+    this.calls.push({ kind: 'startStarting', ref: { ...ref } });
+  }
+
+  callsFor(instanceId: string): WorkflowCall[] {
+    return this.calls.filter((c) => c.ref.instanceId === instanceId);
+  }
+}
+
+export const PLATFORM_ADMIN: Principal = { keyId: 'key-platform', role: 'platform-admin', clientId: null };
+
+export const principalFor = (clientId: string, role: Exclude<Principal['role'], 'platform-admin'>, keyId = `key-${role}-${clientId}`): Principal => ({
+  keyId,
+  role,
+  clientId,
+});
+
+/** A PENDING instance with every required field; override what the test cares about. */
+export function makeInstance(overrides: Partial<Instance> = {}): Instance {
+  const at = overrides.createdAt ?? '2026-01-01T00:00:00.000Z';
+  return {
+    id: 'vps-web-server-abc123',
+    clientId: 'client-test',
+    userId: 'user-1',
+    name: 'web-server',
+    type: 'vps',
+    provider: 'LOCAL',
+    instanceType: 'local.small',
+    region: 'local',
+    status: 'PENDING',
+    resources: { cpu: 1, memory: 1 },
+    config: {},
+    tags: {},
+    labels: {},
+    costPerHourMicros: 10_000,
+    priceVersion: '2026-11-01',
+    accruedCostMicros: 0,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    ...overrides,
+  };
+}
