@@ -1,7 +1,7 @@
 import { ConflictError, VersionConflictError } from '../domain/errors.ts';
 import type { ApiKeyRecord, Client } from '../domain/client.ts';
 import type { Db } from './db.ts';
-import type { Page } from './instance-store.ts';
+import { type Page, paged } from './pagination.ts';
 import { TransactionConditionFailed, type TransactWriteItem, writeTransaction } from './transactions.ts';
 
 /** Clients with their unique-name markers, and the API keys that act for them. */
@@ -37,8 +37,7 @@ export class ClientStore {
   }
 
   async list(page: { limit: number; cursor?: string }): Promise<Page<Client>> {
-    const { data, cursor } = await this.e.client.query.all({}).go({ count: page.limit, cursor: page.cursor ?? null });
-    return { items: data as Client[], cursor };
+    return paged<Client>(() => this.e.client.query.all({}).go({ count: page.limit, cursor: page.cursor ?? null }));
   }
 
   /** Replace the client if still at `before.version`; a rename moves the name marker atomically. */

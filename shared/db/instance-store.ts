@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import { ConflictError, ValidationError, VersionConflictError } from '../domain/errors.ts';
+import { ConflictError, QuotaExceededError, VersionConflictError } from '../domain/errors.ts';
 import type { InstanceEvent } from '../domain/events.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { InstanceStatus } from '../domain/lifecycle.ts';
@@ -7,13 +7,11 @@ import type { ProviderName } from '../domain/catalog.ts';
 import type { ResourceSample } from '../ports/compute-provider.ts';
 import { counterDelta, type Counters } from '../domain/statistics.ts';
 import type { Db } from './db.ts';
+import { type Page, paged } from './pagination.ts';
 import { counterUpdates, readCounters } from './statistics-counters.ts';
 import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from './transactions.ts';
 
-export interface Page<T> {
-  items: T[];
-  cursor: string | null;
-}
+export type { Page } from './pagination.ts';
 
 export interface InstanceFilters {
   status?: InstanceStatus;
@@ -49,10 +47,20 @@ export class InstanceStore {
     return owner ? this.get(owner, id) : null;
   }
 
-  async create(instance: Instance, event: EventInput): Promise<void> {
-    const { instance: entity } = this.db.entities.entities;
-    const items = [entity.create(toItem(instance)).params() as TransactWriteItem['Put']];
-    await this.write(instance, [{ Put: items[0] }, ...this.eventItems(instance, [event]), ...this.counterItems(null, instance)], 'create');
+  /** Create the instance unless the client already holds `maxLive` live instances. */
+  async create(instance: Instance, event: EventInput, quota?: { maxLive: number }): Promise<void> {
+    const put = this.db.entities.entities.instance.create(toItem(instance)).params() as TransactWriteItem['Put'];
+    const events = this.eventItems(instance, [event]);
+    const counters = counterUpdates(this.db.tableName, { clientId: instance.clientId, userId: instance.userId }, counterDelta(null, instance), quota);
+    try {
+      await this.write(instance, [{ Put: put }, ...events, ...counters], 'create');
+    } catch (error) {
+      const clientCountersAt = 1 + events.length;
+      if (quota && error instanceof TransactionConditionFailed && error.failedIndexes.includes(clientCountersAt)) {
+        throw new QuotaExceededError(`The client already has its maximum of ${quota.maxLive} instances; terminate one or raise maxInstances`);
+      }
+      throw error;
+    }
   }
 
   /** Persist `after` if the stored instance is still at `before.version`; a lost race is a 409. */
@@ -86,7 +94,7 @@ export class InstanceStore {
         .filter(Boolean)
         .join(' AND '),
     );
-    const result = await this.paged<Instance & { tagTerms?: string[] }>(() => filtered.go({ count: page.limit, cursor: page.cursor ?? null }));
+    const result = await paged<Instance & { tagTerms?: string[] }>(() => filtered.go({ count: page.limit, cursor: page.cursor ?? null }));
     return { items: result.items.map(fromItem), cursor: result.cursor };
   }
 
@@ -99,13 +107,13 @@ export class InstanceStore {
   }
 
   async events(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
-    return this.paged(() =>
+    return paged(() =>
       this.db.entities.entities.event.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null }),
     );
   }
 
   async clientEvents(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
-    return this.paged(() =>
+    return paged(() =>
       this.db.entities.entities.event.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
     );
   }
@@ -117,7 +125,7 @@ export class InstanceStore {
 
   /** Newest samples first. */
   async samples(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<ResourceSample>> {
-    const result = await this.paged<ResourceSample & Record<string, unknown>>(() =>
+    const result = await paged<ResourceSample & Record<string, unknown>>(() =>
       this.db.entities.entities.metric.query
         .byInstance({ instanceId })
         .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['sampledAt', 'cpuPercent', 'memoryBytes'] }),
@@ -127,16 +135,6 @@ export class InstanceStore {
 
   counters(scope: { clientId: string; userId?: string }): Promise<Counters> {
     return readCounters(this.db, scope);
-  }
-
-  private async paged<T>(run: () => Promise<{ data: unknown[]; cursor: string | null }>): Promise<Page<T>> {
-    try {
-      const { data, cursor } = await run();
-      return { items: data as T[], cursor };
-    } catch (error) {
-      if (isBadCursor(error)) throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
-      throw error;
-    }
   }
 
   private eventItems(instance: Instance, events: EventInput[]): TransactWriteItem[] {
@@ -167,13 +165,6 @@ export class InstanceStore {
       throw error;
     }
   }
-}
-
-function isBadCursor(error: unknown): boolean {
-  const e = error as { name?: string; message?: string; code?: number };
-  return (
-    e?.name === 'ValidationException' && /starting key|ExclusiveStartKey/i.test(e.message ?? '')
-  ) || /cursor/i.test(e?.message ?? '');
 }
 
 const toItem = (instance: Instance) => ({

@@ -24,7 +24,12 @@ const PROVIDER_PREFIX = 'provider:';
 const TYPE_PREFIX = 'type:';
 
 /** An Update for one counters item that applies `delta` with ADD (creating it on first use). */
-export function counterUpdate(tableName: string, key: { pk: string; sk: string }, delta: CounterDelta): TransactWriteItem | null {
+export function counterUpdate(
+  tableName: string,
+  key: { pk: string; sk: string },
+  delta: CounterDelta,
+  guard?: { maxLive: number },
+): TransactWriteItem | null {
   const adds: [string, number | bigint][] = [];
   for (const name of SCALARS) if (delta[name] !== 0) adds.push([name, delta[name]]);
   if (delta.openRateSince !== 0n) adds.push(['openRateSince', delta.openRateSince]);
@@ -39,11 +44,17 @@ export function counterUpdate(tableName: string, key: { pk: string; sk: string }
     values[`:a${i}`] = value;
     return `#a${i} :a${i}`;
   });
+  if (guard) {
+    // The quota holds under concurrent creates: the counter itself refuses to pass the limit.
+    names['#live'] = 'live';
+    values[':maxLive'] = guard.maxLive;
+  }
   return {
     Update: {
       TableName: tableName,
       Key: key,
       UpdateExpression: `SET #entityType = :entityType ADD ${clauses.join(', ')}`,
+      ...(guard ? { ConditionExpression: 'attribute_not_exists(#live) OR #live < :maxLive' } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
@@ -54,8 +65,9 @@ export function counterUpdates(
   tableName: string,
   scope: { clientId: string; userId?: string },
   delta: CounterDelta,
+  guard?: { maxLive: number },
 ): TransactWriteItem[] {
-  const items = [counterUpdate(tableName, keys.clientStats(scope.clientId), delta)];
+  const items = [counterUpdate(tableName, keys.clientStats(scope.clientId), delta, guard)];
   if (scope.userId) items.push(counterUpdate(tableName, keys.userStats(scope.clientId, scope.userId), delta));
   return items.filter((i): i is TransactWriteItem => i !== null);
 }

@@ -22,7 +22,7 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string
 
 const label = z.string().min(1).max(128);
 const tagMap = z
-  .record(z.string().min(1).max(128), z.string().max(256))
+  .record(z.string().min(1).max(128).regex(/^[^=]+$/, "tag keys cannot contain '='"), z.string().max(256))
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 tags');
 
 export const instanceName = z

@@ -98,12 +98,16 @@ export function makeInstanceService(deps: ServiceDeps) {
       );
     }
 
-    await deps.instances.create(instance, {
-      type: 'instance.created',
-      toStatus: 'PENDING',
-      actor: KEY_ACTOR(principal.keyId),
-      message: `Requested ${instance.instanceType} on ${instance.provider} (${instance.region})`,
-    });
+    await deps.instances.create(
+      instance,
+      {
+        type: 'instance.created',
+        toStatus: 'PENDING',
+        actor: KEY_ACTOR(principal.keyId),
+        message: `Requested ${instance.instanceType} on ${instance.provider} (${instance.region})`,
+      },
+      { maxLive: client.maxInstances },
+    );
     await deps.workflows.startProvisioning({ clientId: instance.clientId, instanceId: id });
     return instance;
   }

@@ -116,19 +116,23 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
         ? transition(current, 'fail', now, ACTOR, message, { errorMessage: message })
         : null,
     );
-    if (failed.providerInstanceId && failed.status === 'ERROR') {
+    // The launch may have succeeded without its id being recorded: find it by ownership then.
+    const providerInstanceId =
+      failed.providerInstanceId ??
+      (failed.status === 'ERROR' ? (await providerOf(failed).listOwned()).find((m) => m.instanceId === failed.id)?.providerInstanceId : undefined);
+    if (providerInstanceId && failed.status === 'ERROR') {
       try {
-        await providerOf(failed).terminate(machineRefOf(failed));
+        await providerOf(failed).terminate(machineRefOf({ ...failed, providerInstanceId }));
         await deps.instances.appendEvent(failed, {
           type: 'provisioning.compensated',
           actor: ACTOR,
-          message: `Released ${failed.providerInstanceId} at ${failed.provider} so nothing is left running`,
+          message: `Released ${providerInstanceId} at ${failed.provider} so nothing is left running`,
         });
       } catch (cleanupError) {
         await deps.instances.appendEvent(failed, {
           type: 'provisioning.compensation-failed',
           actor: ACTOR,
-          message: `Could not release ${failed.providerInstanceId}: ${describeFailure(cleanupError)}`,
+          message: `Could not release ${providerInstanceId}: ${describeFailure(cleanupError)}`,
         });
         throw cleanupError;
       }

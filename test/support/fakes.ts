@@ -45,6 +45,11 @@ export class FakeProvider implements ComputeProvider {
   /** How many machines were ever created (a repeated launch must not add one). */
   machinesCreated = 0;
   pendingDescribes: number;
+  /**
+   * Runs inside `launch` after the machine exists and before the call returns: lets a test make
+   * something happen "while the provider is launching" (a terminate racing the launch step).
+   */
+  duringLaunch?: (spec: LaunchSpec, machine: Machine) => Promise<void>;
   private failures: Error[] = [];
   private readonly byProviderId = new Map<string, FakeMachine>();
   private readonly byInstanceId = new Map<string, string>();
@@ -109,6 +114,7 @@ export class FakeProvider implements ComputeProvider {
     this.byProviderId.set(providerInstanceId, { machine, spec, pendingDescribesLeft: this.pendingDescribes });
     this.byInstanceId.set(spec.instanceId, providerInstanceId);
     this.machinesCreated++;
+    if (this.duringLaunch) await this.duringLaunch(spec, { ...machine });
     return { ...machine };
   }
 

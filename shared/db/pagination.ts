@@ -1,0 +1,33 @@
+import { ValidationError } from '../domain/errors.ts';
+
+export interface Page<T> {
+  items: T[];
+  cursor: string | null;
+}
+
+/**
+ * Run one page of a query; a cursor this list did not hand out (garbage, edited, or pointing
+ * into another partition) is the caller's mistake, a 400, never a 500.
+ */
+export async function paged<T>(run: () => Promise<{ data: unknown[]; cursor: string | null }>): Promise<Page<T>> {
+  try {
+    const { data, cursor } = await run();
+    return { items: data as T[], cursor };
+  } catch (error) {
+    if (isBadCursor(error)) {
+      throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+    }
+    throw error;
+  }
+}
+
+/** DynamoDB refuses a foreign start key; ElectroDB refuses one it cannot parse. Both may be wrapped. */
+function isBadCursor(error: unknown): boolean {
+  const texts: string[] = [];
+  for (let e = error as { message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    texts.push(e.message ?? '');
+  }
+  return texts.some((text) =>
+    /starting key is invalid|ExclusiveStartKey|does not match the (range|hash) key|parse cursor|invalid cursor|cursor/i.test(text),
+  );
+}
