@@ -4,6 +4,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCreateApiKey, registerCreateClient, registerListClients } from './commands/clients.ts';
 import { registerCreateInstance } from './commands/create-instance.ts';
 import { registerDeleteInstance } from './commands/delete-instance.ts';
+import {
+  registerExtendInstance,
+  registerKillInstance,
+  registerRebootInstance,
+  registerStartInstance,
+  registerStopInstance,
+  registerTaskCommands,
+} from './commands/instance-actions.ts';
 import { registerInstanceCommands } from './commands/instance-status.ts';
 import { registerListInstances } from './commands/list-instances.ts';
 import { registerStats } from './commands/stats.ts';
@@ -49,6 +57,14 @@ export function buildProgram(io: CliIO): Command {
   registerDeleteInstance(program.command('delete').description('Terminate an instance'), io);
   registerDeleteInstance(program.command('terminate').description('Terminate an instance (same as delete)'), io);
 
+  registerStopInstance(program.command('stop').description('Stop an instance (--force: kill it)'), io);
+  registerKillInstance(program.command('kill').description('Force-stop an instance'), io);
+  registerStartInstance(program.command('start').description('Start a stopped instance'), io);
+  registerRebootInstance(program.command('reboot').description('Reboot an instance'), io);
+  registerRebootInstance(program.command('restart').description('Reboot an instance (same as reboot)'), io);
+  registerExtendInstance(program.command('extend').description("Push back an instance's auto-terminate deadline"), io);
+  registerTaskCommands(program.command('task').description('Mark a task as running on an instance, or finished'), io);
+
   registerStats(program, io);
   registerWatch(program, io);
 
@@ -60,6 +76,12 @@ const EXAMPLES = `Examples:
   hangar create instance web-server vps --cpu 2 --memory 4 --disk 40 --wait
   hangar list instances --status READY --all
   hangar instance status vps-web-server-abc123
+  hangar stop instance vps-web-server-abc123 --wait
+  hangar start instance vps-web-server-abc123 --wait
+  hangar reboot instance vps-web-server-abc123 --hard
+  hangar extend instance vps-web-server-abc123 --minutes 30
+  hangar task start vps-web-server-abc123 task-456
+  hangar task finish vps-web-server-abc123
   hangar delete instance vps-web-server-abc123 --wait
   hangar --json stats`;
 

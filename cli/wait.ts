@@ -3,15 +3,17 @@ import type { ApiClient } from './api-client.ts';
 import { ApiError, CliError } from './errors.ts';
 import { duration, timestamp } from './format.ts';
 import { type OutputStream, writeLine } from './io.ts';
-import type { InstanceResponse, InstanceView } from './types.ts';
+import type { EventsPage, InstanceEventView, InstanceResponse, InstanceView } from './types.ts';
 
 /**
- * `--wait`: poll GET /api/instances/{id} until the instance reaches one of `until`.
+ * `--wait`: poll GET /api/instances/{id} until the instance reaches one of `until`, reading
+ * GET /api/instances/{id}/events after each poll so the workflow's steps show as they happen.
  *
  * On a terminal (and not in CI) the progress is an `ora` spinner whose text shows the path so
- * far (PENDING → PROVISIONING → CONFIGURING); elsewhere each status change is one line, so
- * logs stay readable. Reaching ERROR (or another state in `failOn`) or the timeout is a
- * `CliError` (exit 1) carrying the instance's `errorMessage`.
+ * far (PENDING → PROVISIONING → CONFIGURING) and, below it, the latest event's time and
+ * message; elsewhere each new event and each status change is one line, so logs stay
+ * readable. Reaching ERROR (or another state in `failOn`) or the timeout is a `CliError`
+ * (exit 1) carrying the instance's `errorMessage`.
  */
 export interface WaitOptions {
   client: ApiClient;
@@ -22,6 +24,12 @@ export interface WaitOptions {
   initial?: InstanceView;
   /** Treat 404 as success (the instance is gone): used when waiting for termination. */
   goneIsSuccess?: boolean;
+  /**
+   * Show only events at or after this server time: the `updatedAt` of the action's response,
+   * so an action's wait shows what the action caused, not the instance's whole history.
+   * Absent: every event is shown (create: the history is the creation).
+   */
+  eventsSince?: string | null;
   timeoutMs: number;
   intervalMs: number;
   sleep: (ms: number) => Promise<void>;
@@ -38,6 +46,7 @@ export interface WaitResult {
 
 interface Progress {
   change(instance: InstanceView, elapsedMs: number): void;
+  event(event: InstanceEventView, elapsedMs: number): void;
   tick(elapsedMs: number): void;
   succeed(text: string): void;
   fail(text: string): void;
@@ -67,11 +76,15 @@ export async function waitForStatus(options: WaitOptions): Promise<WaitResult> {
     }
   };
   if (options.initial) observe(options.initial);
+  const feed = new EventFeed(client, id, options.eventsSince);
 
   for (;;) {
     let payload: InstanceResponse;
+    let fresh: InstanceEventView[];
     try {
       payload = await client.get<InstanceResponse>(`/api/instances/${encodeURIComponent(id)}`);
+      // After the instance, so every event up to the status just read is among those read.
+      fresh = await feed.next();
     } catch (error) {
       if (options.goneIsSuccess && error instanceof ApiError && error.status === 404) {
         progress.succeed(`${id} is gone`);
@@ -80,6 +93,7 @@ export async function waitForStatus(options: WaitOptions): Promise<WaitResult> {
       progress.fail(`${id}: stopped waiting`);
       throw error;
     }
+    for (const event of fresh) progress.event(event, elapsed());
     const instance = payload.instance;
     observe(instance);
     if (until.includes(instance.status)) {
@@ -108,10 +122,77 @@ export async function waitForStatus(options: WaitOptions): Promise<WaitResult> {
   }
 }
 
+/** What an event says in progress output: its message, or its type when it has none. */
+export function eventMessage(event: InstanceEventView): string {
+  return (event.message || event.type).replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * An instance's event log read a page at a time: `next()` returns the events not returned
+ * before, oldest first. It resumes from the last page it read (the log only grows at its
+ * end), so a long history is not read again on every poll.
+ *
+ * Events are progress decoration, the instance's status decides: when the log cannot be read
+ * (an older server without the route, a role that may not read it) the feed goes quiet and
+ * the wait carries on. Network failures are thrown, as they are for the status read.
+ */
+export class EventFeed {
+  private resumeCursor: string | undefined;
+  private readonly seen = new Set<string>();
+  private readonly since: number | undefined;
+  private quiet = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly id: string,
+    since?: string | null,
+  ) {
+    const ms = since ? Date.parse(since) : Number.NaN;
+    this.since = Number.isNaN(ms) ? undefined : ms;
+  }
+
+  async next(): Promise<InstanceEventView[]> {
+    if (this.quiet) return [];
+    const path = `/api/instances/${encodeURIComponent(this.id)}/events`;
+    const fresh: InstanceEventView[] = [];
+    const followed = new Set<string>();
+    let cursor = this.resumeCursor;
+    for (let pages = 0; pages < MAX_EVENT_PAGES_PER_POLL; pages++) {
+      let page: EventsPage;
+      try {
+        page = await this.client.get<EventsPage>(path, { cursor });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        this.quiet = true;
+        return fresh;
+      }
+      this.resumeCursor = cursor;
+      for (const event of Array.isArray(page.events) ? page.events : []) {
+        const key = event.eventId ?? `${event.at}|${event.type}|${event.message ?? ''}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        if (this.since !== undefined && Date.parse(event.at) < this.since) continue;
+        fresh.push(event);
+      }
+      const next = page.nextCursor ?? undefined;
+      if (!next || followed.has(next)) break;
+      followed.add(next);
+      cursor = next;
+    }
+    return fresh;
+  }
+}
+
+/** Pages read per poll at most; the rest waits for the next poll. */
+const MAX_EVENT_PAGES_PER_POLL = 20;
+
 function lineProgress(stream: OutputStream, id: string, now: () => Date): Progress {
   return {
     change(instance) {
       writeLine(stream, `${timestamp(now().toISOString())}  ${id}  ${instance.status}`);
+    },
+    event(event) {
+      writeLine(stream, `${timestamp(event.at)}  ${id}  · ${eventMessage(event)}`);
     },
     tick() {},
     succeed() {},
@@ -121,15 +202,27 @@ function lineProgress(stream: OutputStream, id: string, now: () => Date): Progre
 
 function spinnerProgress(stream: OutputStream, id: string, history: string[], until: readonly string[]): Progress {
   let spinner: Ora | undefined;
+  /** The latest event, shown on the line under the path until the next one replaces it. */
+  let latest = '';
   const text = (elapsedMs: number) =>
-    `Waiting for ${id} to be ${until.join(' or ')}: ${history.join(' → ')} (${duration(elapsedMs)})`;
+    `Waiting for ${id} to be ${until.join(' or ')}: ${history.join(' → ')} (${duration(elapsedMs)})${latest ? `\n  ${latest}` : ''}`;
   const ensure = () => {
     spinner ??= ora({ stream, isEnabled: true, discardStdin: false, text: `Waiting for ${id}` }).start();
     return spinner;
   };
+  /** Set the text and draw it now rather than at the next frame, so no step goes unseen. */
+  const show = (elapsedMs: number) => {
+    const s = ensure();
+    s.text = text(elapsedMs);
+    s.render();
+  };
   return {
     change(_instance, elapsedMs) {
-      ensure().text = text(elapsedMs);
+      show(elapsedMs);
+    },
+    event(event, elapsedMs) {
+      latest = `${timestamp(event.at)}  ${eventMessage(event)}`;
+      show(elapsedMs);
     },
     tick(elapsedMs) {
       ensure().text = text(elapsedMs);

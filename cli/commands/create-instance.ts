@@ -47,7 +47,7 @@ export function registerCreateInstance(create: Command, io: CliIO): void {
     .option('--client <clientId>', 'create it for this client (platform admin only)')
     .option('--task <taskId>', 'the task this instance is for')
     .option('--purpose <text>', 'why it exists')
-    .option('--wait', 'wait until it is READY (or RUNNING), showing progress')
+    .option('--wait', 'wait until it is READY (or RUNNING), showing each step as it happens')
     .option('--timeout <seconds>', 'with --wait: give up after this many seconds', positiveNumber('--timeout'), 300)
     .action(withContext(io, createInstance));
 }

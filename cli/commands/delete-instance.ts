@@ -18,7 +18,7 @@ export function registerDeleteInstance(group: Command, io: CliIO): void {
     .summary('Terminate an instance (--wait to follow it to TERMINATED)')
     .description('Terminate an instance (--wait follows it to TERMINATED)')
     .argument('<id>', 'instance id')
-    .option('--wait', 'wait until it is TERMINATED, showing progress')
+    .option('--wait', 'wait until it is TERMINATED, showing each step as it happens')
     .option('--timeout <seconds>', 'with --wait: give up after this many seconds', positiveNumber('--timeout'), 300)
     .action(withContext(io, deleteInstance));
 }
@@ -41,6 +41,8 @@ async function deleteInstance(ctx: Context, options: DeleteOptions, id: string):
     failOn: ['ERROR'],
     initial: accepted.instance,
     goneIsSuccess: true,
+    // What the termination caused, not the instance's whole history.
+    eventsSince: accepted.instance.updatedAt,
     timeoutMs: options.timeout * 1000,
     intervalMs: ctx.pollIntervalMs,
     sleep: ctx.sleep,

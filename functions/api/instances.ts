@@ -1,8 +1,17 @@
 import { accepted, ok } from '../../shared/http/responses.ts';
-import { httpApi } from '../../shared/http/http-api.ts';
+import { httpApi, type RouteHandler } from '../../shared/http/http-api.ts';
+import type { LifecycleAction } from '../../shared/services/instances.ts';
 import { presentInstance, presentStatistics } from '../../shared/http/present.ts';
 
-/** Instances: provision, list, read, change, terminate, history. */
+/** A lifecycle action: 202 while a workflow carries it out, 200 when it is done at once. */
+function action(name: LifecycleAction, status: 200 | 202 = 202): RouteHandler {
+  return async ({ principal, params, body, deps }) => {
+    const instance = await deps.services.instances.act(principal, params.id!, name, body);
+    return ok({ instance: presentInstance(instance, deps.clock.now()) }, status);
+  };
+}
+
+/** Instances: provision, list, read, change, act, terminate, history. */
 export const handler = httpApi('instances', {
   createInstance: async ({ principal, body, deps }) => {
     const instance = await deps.services.instances.create(principal, body);
@@ -34,6 +43,15 @@ export const handler = httpApi('instances', {
     const instance = await deps.services.instances.terminate(principal, params.id!);
     return accepted({ instance: presentInstance(instance, deps.clock.now()) });
   },
+
+  startInstance: action('start'),
+  stopInstance: action('stop'),
+  killInstance: action('kill'),
+  rebootInstance: action('reboot'),
+  restartInstance: action('reboot'),
+  extendInstance: action('extend', 200),
+  startTask: action('startTask', 200),
+  finishTask: action('finishTask', 200),
 
   listInstanceEvents: async ({ principal, params, query, deps }) => {
     const page = await deps.services.instances.events(principal, params.id!, query);

@@ -119,7 +119,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record
   res.end(result.body ?? '');
 }
 
-function lambdaContext(area: string, requestId: string): Context {
+/** The Context a Lambda invocation would receive, for handlers run in this process. */
+export function lambdaContext(area: string, requestId: string = randomUUID()): Context {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

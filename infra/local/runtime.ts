@@ -10,8 +10,8 @@ import type { ApiArea } from '../../shared/http/routes.ts';
 import { makeMachineWatch } from '../../shared/services/machine-watch.ts';
 import { machineRefOf } from '../../shared/services/provisioning.ts';
 import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
-import { type AreaHandler, startGateway } from './gateway.ts';
-import { LocalWorkflowRunner } from './workflow-runner.ts';
+import { type AreaHandler, lambdaContext, startGateway } from './gateway.ts';
+import { LocalStepFunctions } from './local-step-functions.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -20,6 +20,8 @@ export interface LocalRuntimeOptions {
   adminKey?: string;
   /** How often LOCAL processes are sampled for cpu and memory. */
   sampleIntervalMs?: number;
+  /** How long the workflows' Wait states pause locally (their real backoff is for clouds). */
+  workflowWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -51,15 +53,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const db = createDb({ tableName: TABLE_NAME, client });
 
     const provider = new LocalProvider({ rootDir: join(home, 'instances') });
-    let runner: LocalWorkflowRunner | undefined;
-    const deps = buildAppDependencies({
-      db,
-      providers: [provider],
-      workflows: (steps) =>
-        (runner = new LocalWorkflowRunner(steps, {
-          onError: (error, ref) => log(`workflow for ${ref.instanceId} failed: ${(error as Error).message}`),
-        })),
+    const { handler: stepsHandler } = await import('../../functions/workflow/steps.ts');
+    const workflows = new LocalStepFunctions({
+      invokeStep: (input) => stepsHandler(input as never, lambdaContext('workflow-steps')),
+      waitMs: options.workflowWaitMs,
+      onExecutionFailed: (name, error) => log(`workflow ${name} failed: ${(error as Error).message}`),
     });
+    const deps = buildAppDependencies({ db, providers: [provider], workflows: () => workflows });
     useAppDependencies(deps);
 
     const adminKey = await platformAdminKey(home, options.adminKey);
@@ -97,8 +97,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       (stopping ??= (async () => {
         clearInterval(sampler);
         await gateway.close();
-        runner?.close();
-        await runner?.drain();
+        // Executions stop where they are; the next start resumes their instances.
+        workflows.abortAll();
+        await workflows.drain();
         const stopped = await watch.stopAllForShutdown('LOCAL');
         if (stopped.length) log(`stopped ${stopped.length} instance(s); they start again with the runtime`);
         stopWatching();

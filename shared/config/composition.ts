@@ -10,6 +10,7 @@ import { makeClientService } from '../services/clients.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { makeInstanceService } from '../services/instances.ts';
 import { makeProvisioningSteps } from '../services/provisioning.ts';
+import { StepFunctionsWorkflows, stateMachineArnsFromEnvironment } from '../adapters/aws/step-functions-workflows.ts';
 import { requireEnv } from './env.ts';
 
 /**
@@ -45,12 +46,7 @@ export function buildAppDependencies(options: {
     providers,
     clock,
     // Resolved lazily: the workflows need the steps, and the steps need the deps.
-    workflows: {
-      startProvisioning: (ref) => workflows!.startProvisioning(ref),
-      startTermination: (ref) => workflows!.startTermination(ref),
-      startStopping: (ref, options) => workflows!.startStopping(ref, options),
-      startStarting: (ref) => workflows!.startStarting(ref),
-    },
+    workflows: { start: (workflow, ref, options) => workflows!.start(workflow, ref, options) },
   };
   const provisioning = makeProvisioningSteps(base);
   workflows = options.workflows(provisioning);
@@ -77,17 +73,12 @@ export function useAppDependencies(deps: AppDependencies): void {
   current = Promise.resolve(deps);
 }
 
-/** On AWS: the table from the environment; cloud providers and Step Functions arrive with their issues. */
+/** On AWS: the table and the state machines from the environment; cloud providers arrive with their issue. */
 function fromLambdaEnvironment(): AppDependencies {
   const db = createDb({ tableName: requireEnv('TABLE_NAME') });
   return buildAppDependencies({
     db,
     providers: [],
-    workflows: () => {
-      const unavailable = async () => {
-        throw new Error('No workflow engine is configured in this deployment');
-      };
-      return { startProvisioning: unavailable, startTermination: unavailable, startStopping: unavailable, startStarting: unavailable };
-    },
+    workflows: () => new StepFunctionsWorkflows(stateMachineArnsFromEnvironment()),
   });
 }

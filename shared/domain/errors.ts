@@ -81,14 +81,27 @@ export class QuotaExceededError extends DomainError {
   readonly code = 'QUOTA_EXCEEDED';
 }
 
-/** The provider refused or failed; `retryable` tells workflows whether to try again. */
+/**
+ * How a provider failed, which decides what a workflow does next: transient, throttled and
+ * capacity failures are retried with backoff; the others are surfaced at once.
+ */
+export const PROVIDER_ERROR_KINDS = ['transient', 'throttled', 'capacity', 'not-found', 'invalid-request', 'auth', 'fatal'] as const;
+export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
+const RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['transient', 'throttled', 'capacity'];
+
+/** The provider refused or failed; `kind` tells workflows whether to try again. */
 export class ProviderError extends DomainError {
   readonly status = 502;
   readonly code = 'PROVIDER_ERROR';
-  constructor(
-    message: string,
-    readonly retryable = false,
-  ) {
+  readonly kind: ProviderErrorKind;
+
+  /** `true`/`false` are shorthand for transient/fatal. */
+  constructor(message: string, kind: ProviderErrorKind | boolean = 'fatal') {
     super(message);
+    this.kind = typeof kind === 'boolean' ? (kind ? 'transient' : 'fatal') : kind;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_KINDS.includes(this.kind);
   }
 }

@@ -150,3 +150,17 @@ export const createApiKeySchema = z
   })
   .strict();
 export type CreateApiKeyRequest = z.infer<typeof createApiKeySchema>;
+
+export const rebootSchema = z.object({ hard: z.boolean().optional() }).strict();
+
+export const extendSchema = z
+  .object({
+    minutes: z
+      .number({ error: 'minutes is required' })
+      .int('minutes must be a whole number')
+      .min(1, 'minutes must be at least 1')
+      .max(LIMITS.ceilingAutoTerminateMinutes),
+  })
+  .strict();
+
+export const startTaskSchema = z.object({ taskId: label }).strict();

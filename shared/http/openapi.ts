@@ -4,6 +4,9 @@ import {
   createApiKeySchema,
   createClientSchema,
   createInstanceSchema,
+  extendSchema,
+  rebootSchema,
+  startTaskSchema,
   listInstancesQuerySchema,
   pageQuerySchema,
   statsQuerySchema,
@@ -24,6 +27,10 @@ const REQUESTS: Record<string, { body?: z.ZodType; query?: z.ZodObject }> = {
   listClients: { query: pageQuerySchema },
   updateClient: { body: updateClientSchema },
   createApiKey: { body: createApiKeySchema },
+  rebootInstance: { body: rebootSchema },
+  restartInstance: { body: rebootSchema },
+  extendInstance: { body: extendSchema },
+  startTask: { body: startTaskSchema },
 };
 
 const errorSchema = z.object({

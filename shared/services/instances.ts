@@ -8,7 +8,11 @@ import {
   type CreateInstanceRequest,
   type ListInstancesQuery,
   type UpdateInstanceRequest,
+  LIMITS,
   createInstanceSchema,
+  extendSchema,
+  rebootSchema,
+  startTaskSchema,
   listInstancesQuerySchema,
   pageQuerySchema,
   statsQuerySchema,
@@ -19,7 +23,7 @@ import { parseInput } from '../domain/validate.ts';
 import type { Page } from '../db/instance-store.ts';
 import type { LaunchSpec, ResourceSample } from '../ports/compute-provider.ts';
 import type { ServiceDeps } from './deps.ts';
-import { transition } from './instance-changes.ts';
+import { type EventInput, transition } from './instance-changes.ts';
 import { resolveClient, scopeOf } from './tenancy.ts';
 
 /** The instance use cases behind the HTTP API. */
@@ -108,7 +112,7 @@ export function makeInstanceService(deps: ServiceDeps) {
       },
       { maxLive: client.maxInstances },
     );
-    await deps.workflows.startProvisioning({ clientId: instance.clientId, instanceId: id });
+    await deps.workflows.start('provision', { clientId: instance.clientId, instanceId: id, version: instance.version });
     return instance;
   }
 
@@ -156,8 +160,68 @@ export function makeInstanceService(deps: ServiceDeps) {
       terminatedBy: actor,
     });
     await deps.instances.save(before, after, [event]);
-    await deps.workflows.startTermination({ clientId: after.clientId, instanceId: id });
+    await deps.workflows.start('terminate', { clientId: after.clientId, instanceId: id, version: after.version });
     return after;
+  }
+
+  /**
+   * A lifecycle action: the transition is checked against the table and written with its
+   * event (a forbidden one is a 422 naming the status, a lost race a 409), then the workflow
+   * that carries it out is started.
+   */
+  async function act(principal: Principal, id: string, action: LifecycleAction, body: unknown): Promise<Instance> {
+    requireRole(principal, 'operator', `${action} instances`);
+    const before = await load(principal, id);
+    const actor = KEY_ACTOR(principal.keyId);
+    const now = deps.clock.now();
+    const save = async (change: { after: Instance; event: EventInput }) => {
+      await deps.instances.save(before, change.after, [change.event]);
+      return change.after;
+    };
+    switch (action) {
+      case 'stop':
+      case 'kill': {
+        const after = await save(transition(before, action, now, actor, action === 'kill' ? `Force stop requested by ${actor}` : `Stop requested by ${actor}`));
+        await deps.workflows.start('stop', refOf(after), { force: action === 'kill' });
+        return after;
+      }
+      case 'start': {
+        const after = await save(transition(before, 'start', now, actor, `Start requested by ${actor}`));
+        await deps.workflows.start('start', refOf(after));
+        return after;
+      }
+      case 'reboot': {
+        const { hard } = parseInput(rebootSchema, body ?? {}, 'reboot');
+        const after = await save(transition(before, 'reboot', now, actor, `${hard ? 'Hard reboot' : 'Reboot'} requested by ${actor}`));
+        await deps.workflows.start('reboot', refOf(after), { hard });
+        return after;
+      }
+      case 'startTask': {
+        const { taskId } = parseInput(startTaskSchema, body, 'task');
+        return save(transition(before, 'startTask', now, actor, `Task ${taskId} started`, { taskId }));
+      }
+      case 'finishTask':
+        return save(transition(before, 'finishTask', now, actor, `Task ${before.taskId ?? ''} finished`.replace('  ', ' ')));
+      case 'extend': {
+        const { minutes } = parseInput(extendSchema, body, 'extend');
+        const client = await deps.clients.get(before.clientId);
+        const max = client?.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes;
+        const from = before.autoTerminateAt ? Math.max(Date.parse(before.autoTerminateAt), now.getTime()) : now.getTime();
+        const deadline = new Date(from + minutes * 60_000);
+        const remaining = Math.ceil((deadline.getTime() - now.getTime()) / 60_000);
+        if (remaining > max) {
+          throw new ValidationError(`The deadline may be at most ${max} minutes away for this client; extending by ${minutes} would make it ${remaining}`, [
+            { path: 'minutes', message: `at most ${Math.max(0, max - Math.ceil((from - now.getTime()) / 60_000))} more minutes` },
+          ]);
+        }
+        return save(
+          transition(before, 'extend', now, actor, `Auto-terminate moved to ${deadline.toISOString()}`, {
+            autoTerminateAt: deadline.toISOString(),
+            autoTerminateMinutes: (before.autoTerminateMinutes ?? 0) + minutes,
+          }),
+        );
+      }
+    }
   }
 
   async function statistics(principal: Principal, query: unknown): Promise<Statistics & { clientId: string; userId?: string }> {
@@ -179,10 +243,14 @@ export function makeInstanceService(deps: ServiceDeps) {
     return deps.instances.samples(instance.id, page);
   }
 
-  return { get: load, create, list, update, terminate, statistics, events, metrics };
+  return { get: load, create, list, update, terminate, act, statistics, events, metrics };
 }
 
 export type InstanceService = ReturnType<typeof makeInstanceService>;
+
+export type LifecycleAction = 'start' | 'stop' | 'kill' | 'reboot' | 'extend' | 'startTask' | 'finishTask';
+
+const refOf = (instance: Instance) => ({ clientId: instance.clientId, instanceId: instance.id, version: instance.version });
 
 /** The instance type and hourly price for a request: named explicitly, or the smallest that fits. */
 function priceFor(request: CreateInstanceRequest): { instanceType: string; hourlyMicros: number } {

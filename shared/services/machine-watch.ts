@@ -11,7 +11,7 @@ const ACTOR = SYSTEM_ACTOR('machine-watch');
 /** A machine dying on its own matters in these statuses; in the others Hangar asked for it. */
 const EXPECTED_UP: readonly InstanceStatus[] = ['CONFIGURING', 'READY', 'RUNNING', 'STARTING', 'REBOOTING'];
 
-const refOf = (i: Instance): InstanceRef => ({ clientId: i.clientId, instanceId: i.id });
+const refOf = (i: Instance): InstanceRef => ({ clientId: i.clientId, instanceId: i.id, version: i.version });
 
 /**
  * Keeps records honest about machines: a machine that dies on its own is never left claiming
@@ -61,31 +61,35 @@ export function makeMachineWatch(deps: ServiceDeps, steps: ProvisioningSteps) {
 
     for (const status of ['PENDING', 'PROVISIONING', 'CONFIGURING'] as const) {
       for (const instance of await list(status)) {
-        await deps.workflows.startProvisioning(refOf(instance));
+        await deps.workflows.start('provision', refOf(instance));
         tally.resumed++;
       }
     }
     for (const instance of await list('TERMINATING')) {
-      await deps.workflows.startTermination(refOf(instance));
+      await deps.workflows.start('terminate', refOf(instance));
       tally.resumed++;
     }
     for (const instance of await list('STOPPING')) {
-      await deps.workflows.startStopping(refOf(instance));
+      await deps.workflows.start('stop', refOf(instance));
       tally.resumed++;
     }
     for (const instance of await list('STARTING')) {
-      await deps.workflows.startStarting(refOf(instance));
+      await deps.workflows.start('start', refOf(instance));
+      tally.resumed++;
+    }
+    for (const instance of await list('REBOOTING')) {
+      await deps.workflows.start('reboot', refOf(instance));
       tally.resumed++;
     }
     for (const instance of await list('STOPPED')) {
       if (instance.stopReason !== 'runtime-shutdown') continue;
-      await mutateInstance(deps, refOf(instance), (current, now) =>
+      const starting = await mutateInstance(deps, refOf(instance), (current, now) =>
         current.status === 'STOPPED' ? transition(current, 'start', now, ACTOR, 'Starting again: the Hangar runtime is back') : null,
       );
-      await deps.workflows.startStarting(refOf(instance));
+      await deps.workflows.start('start', refOf(starting));
       tally.restarted++;
     }
-    for (const status of ['READY', 'RUNNING', 'REBOOTING'] as const) {
+    for (const status of ['READY', 'RUNNING'] as const) {
       for (const instance of await list(status)) {
         const machine = await steps.describe(instance);
         if (machine?.state === 'running') continue;

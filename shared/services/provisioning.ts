@@ -109,10 +109,12 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   }
 
   /** Record a failure as ERROR, then release whatever the provider created (compensation). */
-  async function fail(ref: InstanceRef, error: unknown): Promise<Instance> {
+  async function fail(ref: InstanceRef, error: unknown, options: { failTermination?: boolean } = {}): Promise<Instance> {
     const message = describeFailure(error);
+    // A provisioning failure must not undo a termination already under way; a failed
+    // termination, though, is an ERROR the person can see and terminate again.
     const failed = await mutateInstance(deps, ref, (current, now) =>
-      canApply(current.status, 'fail') && current.status !== 'TERMINATING'
+      canApply(current.status, 'fail') && (current.status !== 'TERMINATING' || options.failTermination)
         ? transition(current, 'fail', now, ACTOR, message, { errorMessage: message })
         : null,
     );
@@ -213,6 +215,32 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     return { instance: next, done: true };
   }
 
+  /** Reboot the machine (REBOOTING); hard cuts the power instead of asking the OS. */
+  async function rebootMachine(ref: InstanceRef, options: { hard?: boolean } = {}): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'REBOOTING') return instance;
+    await providerOf(instance).reboot(machineRefOf(instance), options);
+    return instance;
+  }
+
+  /** REBOOTING → READY once the provider reports the machine running again. */
+  async function confirmRebooted(ref: InstanceRef): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'REBOOTING') return { instance, done: true };
+    const machine = await describe(instance);
+    if (machine?.state === 'error') throw new ProviderError(machine.reason ?? 'The machine failed to come back after the reboot');
+    if (!machine || machine.state !== 'running') return { instance, done: false };
+    const next = await mutateInstance(deps, ref, (current, now) =>
+      current.status === 'REBOOTING'
+        ? transition(current, 'rebooted', now, ACTOR, 'Back up after the reboot', {
+            ...addressesOf(machine),
+            health: { status: 'HEALTHY', checkedAt: now.toISOString() },
+          })
+        : null,
+    );
+    return { instance: next, done: true };
+  }
+
   function describe(instance: Instance): Promise<Machine | null> {
     if (!instance.providerInstanceId) return Promise.resolve(null);
     return providerOf(instance).describe(machineRefOf(instance));
@@ -231,6 +259,8 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     confirmStopped,
     startMachine,
     confirmStarted,
+    rebootMachine,
+    confirmRebooted,
     describe,
   };
 }

@@ -140,7 +140,7 @@ describe('create, roles and tenancy', () => {
       version: 1,
     });
     expect(created.providerInstanceId).toBeUndefined();
-    expect(workflows.callsFor(created.id)).toEqual([{ kind: 'startProvisioning', ref: { clientId: client.clientId, instanceId: created.id } }]);
+    expect(workflows.callsFor(created.id)).toEqual([{ workflow: 'provision', ref: { clientId: client.clientId, instanceId: created.id } }]);
 
     const stored = await deps.services.instances.get(operator, created.id);
     expect(stored).toMatchObject({ id: created.id, status: 'PENDING', version: 1 });
@@ -448,7 +448,7 @@ describe('provisioning steps end to end', () => {
     expect(terminating.terminatedBy).toBe(`key:${operator.keyId}`);
     const finalCost = costForDuration(10_000, clock.now().getTime() - billableSince);
     expect(terminating.accruedCostMicros).toBe(finalCost);
-    expect(workflows.callsFor(created.id).map((c) => c.kind)).toEqual(['startProvisioning', 'startTermination']);
+    expect(workflows.callsFor(created.id).map((c) => c.workflow)).toEqual(['provision', 'terminate']);
     // A second terminate is an illegal transition, not a second workflow.
     expect(await rejection(deps.services.instances.terminate(operator, created.id))).toBeInstanceOf(IllegalTransitionError);
 

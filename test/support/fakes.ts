@@ -21,7 +21,8 @@ import type {
   MachineState,
   ResourceSample,
 } from '../../shared/ports/compute-provider.ts';
-import type { InstanceRef, Workflows } from '../../shared/ports/workflows.ts';
+import type { InstanceRef, WorkflowOptions, Workflows } from '../../shared/ports/workflows.ts';
+import type { WorkflowName } from '../../shared/workflows/definitions.ts';
 
 interface FakeMachine {
   machine: Machine;
@@ -166,25 +167,18 @@ export class FakeProvider implements ComputeProvider {
   }
 }
 
-export type WorkflowCall =
-  | { kind: 'startProvisioning' | 'startTermination' | 'startStarting'; ref: InstanceRef }
-  | { kind: 'startStopping'; ref: InstanceRef; options?: { force?: boolean } };
+export interface WorkflowCall {
+  workflow: WorkflowName;
+  ref: InstanceRef;
+  options?: WorkflowOptions;
+}
 
 /** Records every workflow start and runs nothing. */
 export class RecordingWorkflows implements Workflows {
   readonly calls: WorkflowCall[] = [];
 
-  async startProvisioning(ref: InstanceRef): Promise<void> {
-    this.calls.push({ kind: 'startProvisioning', ref: { ...ref } });
-  }
-  async startTermination(ref: InstanceRef): Promise<void> {
-    this.calls.push({ kind: 'startTermination', ref: { ...ref } });
-  }
-  async startStopping(ref: InstanceRef, options?: { force?: boolean }): Promise<void> {
-    this.calls.push({ kind: 'startStopping', ref: { ...ref }, ...(options ? { options } : {}) });
-  }
-  async startStarting(ref: InstanceRef): Promise<void> {
-    this.calls.push({ kind: 'startStarting', ref: { ...ref } });
+  async start(workflow: WorkflowName, ref: InstanceRef, options?: WorkflowOptions): Promise<void> {
+    this.calls.push({ workflow, ref: { clientId: ref.clientId, instanceId: ref.instanceId }, ...(options ? { options } : {}) });
   }
 
   callsFor(instanceId: string): WorkflowCall[] {

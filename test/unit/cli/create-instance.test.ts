@@ -93,11 +93,15 @@ describe('hangar create instance', () => {
 });
 
 describe('hangar create instance --wait', () => {
-  /** The POST answers PENDING; each GET answers the next status of `path`. */
-  function lifecycle(path: string[], last: Record<string, unknown> = {}) {
+  /**
+   * The POST answers PENDING; each GET of the instance answers the next status of `path`; the
+   * event log holds `events[0..n]` once the instance has been read n+1 times.
+   */
+  function lifecycle(path: string[], last: Record<string, unknown> = {}, events: Record<string, unknown>[][] = []) {
     let polls = 0;
     return startFakeApi((req) => {
       if (req.method === 'POST') return ok({ instance: instance() }, 202);
+      if (req.path.endsWith('/events')) return ok({ events: events.slice(0, polls).flat(), nextCursor: null });
       const status = path[Math.min(polls, path.length - 1)]!;
       polls++;
       return ok({ instance: instance({ status, ...(polls >= path.length ? last : {}) }) });
@@ -114,7 +118,7 @@ describe('hangar create instance --wait', () => {
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const gets = api.requests.filter((r) => r.method === 'GET');
+    const gets = api.requests.filter((r) => r.method === 'GET' && !r.path.endsWith('/events'));
     expect(gets).toHaveLength(5);
     expect(gets.every((r) => r.path === '/api/instances/vps-web-server-abc123')).toBe(true);
     expect(result.sleeps).toEqual([1000, 1000, 1000, 1000]);
@@ -127,6 +131,31 @@ describe('hangar create instance --wait', () => {
     expect(result.stdout).toContain('Instance vps-web-server-abc123 is READY');
     expect(result.stdout).toMatch(/^port:\s+41234$/m);
     expect(result.stdout).toMatch(/^pid:\s+4242$/m);
+  });
+
+  it('shows each event of the provisioning workflow, from the creation on, as it appears', async () => {
+    const at = (s: number) => `2025-03-01T10:00:0${s}.000Z`;
+    api = await lifecycle(
+      ['PENDING', 'PROVISIONING', 'READY'],
+      {},
+      [
+        [
+          { eventId: 'e1', at: '2025-03-01T09:59:58.123Z', type: 'instance.created', toStatus: 'PENDING', actor: 'key:k1', message: 'Instance created' },
+          { eventId: 'e2', at: at(0), type: 'instance.status-changed', fromStatus: 'PENDING', toStatus: 'PROVISIONING', actor: 'system:workflow', message: 'Quota reserved' },
+        ],
+        [{ eventId: 'e3', at: at(1), type: 'provisioning.launch-requested', actor: 'system:workflow', message: 'Launching local.small' }],
+        [{ eventId: 'e4', at: at(2), type: 'instance.status-changed', fromStatus: 'CONFIGURING', toStatus: 'READY', actor: 'system:workflow', message: 'Listening on port 41234' }],
+      ],
+    );
+    const result = await runCli(['--url', api.url, 'create', 'instance', 'web-server', '--wait']);
+    expect(result.code).toBe(0);
+    const events = result.stdout
+      .split('\n')
+      .filter((l) => l.includes('  vps-web-server-abc123  · '))
+      .map((l) => l.split('  · ')[1]);
+    expect(events).toEqual(['Instance created', 'Quota reserved', 'Launching local.small', 'Listening on port 41234']);
+    expect(result.stdout).toContain('2025-03-01T09:59:58Z  vps-web-server-abc123  · Instance created\n');
+    expect(result.stdout).toContain('Instance vps-web-server-abc123 is READY');
   });
 
   it('fails with exit 1 and the errorMessage when the instance reaches ERROR', async () => {

@@ -134,11 +134,20 @@ describe('hangar instance status / events', () => {
 });
 
 describe('hangar delete instance', () => {
-  it('sends DELETE with an Idempotency-Key and --wait follows it to TERMINATED', async () => {
+  it('sends DELETE with an Idempotency-Key and --wait follows it to TERMINATED, showing its events', async () => {
     const path = ['TERMINATING', 'TERMINATING', 'TERMINATED'];
+    const events = [
+      { eventId: 'e1', at: '2025-03-01T09:00:00.000Z', type: 'instance.created', toStatus: 'PENDING', actor: 'key:k1', message: 'Instance created' },
+      { eventId: 'e2', at: '2025-03-01T10:00:00.000Z', type: 'instance.status-changed', fromStatus: 'READY', toStatus: 'TERMINATING', actor: 'key:k1', message: 'Termination requested' },
+      { eventId: 'e3', at: '2025-03-01T10:00:01.000Z', type: 'provisioning.terminate-requested', actor: 'system:workflow', message: 'Process 4242 stopped' },
+      { eventId: 'e4', at: '2025-03-01T10:00:02.000Z', type: 'instance.status-changed', fromStatus: 'TERMINATING', toStatus: 'TERMINATED', actor: 'system:workflow', message: 'Instance terminated' },
+    ];
     let polls = 0;
     api = await startFakeApi((req) => {
-      if (req.method === 'DELETE') return ok({ instance: instance({ status: 'TERMINATING' }) }, 202);
+      if (req.method === 'DELETE') {
+        return ok({ instance: instance({ status: 'TERMINATING', updatedAt: '2025-03-01T10:00:00.000Z' }) }, 202);
+      }
+      if (req.path.endsWith('/events')) return ok({ events: events.slice(0, polls + 1), nextCursor: null });
       const status = path[Math.min(polls++, path.length - 1)];
       return ok({ instance: instance({ status, totalCost: 3.2, terminatedAt: '2025-03-01T10:00:04Z' }) });
     });
@@ -149,7 +158,13 @@ describe('hangar delete instance', () => {
     expect(del.method).toBe('DELETE');
     expect(del.path).toBe('/api/instances/vps-web-server-abc123');
     expect(del.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(api.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
+    expect(api.requests.filter((r) => r.method === 'GET' && !r.path.endsWith('/events'))).toHaveLength(3);
+    // Only what the termination caused: the creation is history.
+    expect(result.stdout.split('\n').filter((l) => l.includes('  · '))).toEqual([
+      '2025-03-01T10:00:00Z  vps-web-server-abc123  · Termination requested',
+      '2025-03-01T10:00:01Z  vps-web-server-abc123  · Process 4242 stopped',
+      '2025-03-01T10:00:02Z  vps-web-server-abc123  · Instance terminated',
+    ]);
     expect(result.stdout).toContain('Instance vps-web-server-abc123 is TERMINATED');
     expect(result.stdout).toMatch(/^totalCost:\s+\$3\.20$/m);
   });

@@ -1,0 +1,51 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { requireEnv } from '../../config/env.ts';
+import type { InstanceRef, WorkflowOptions, Workflows } from '../../ports/workflows.ts';
+import { WORKFLOWS, type WorkflowInput, type WorkflowName } from '../../workflows/definitions.ts';
+
+/** Created once per container; the SDK's own retries and endpoint resolution apply. */
+const sfn = new SFNClient({});
+
+export type StateMachineArns = Record<WorkflowName, string>;
+
+/** `PROVISION_STATE_MACHINE_ARN`, `TERMINATE_STATE_MACHINE_ARN`, … as the CDK app sets them. */
+export function stateMachineArnsFromEnvironment(): StateMachineArns {
+  return Object.fromEntries(WORKFLOWS.map((w) => [w, requireEnv(stateMachineArnVariable(w))])) as StateMachineArns;
+}
+
+export const stateMachineArnVariable = (workflow: WorkflowName) => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
+
+/**
+ * Execution names carry the instance id, the workflow and the instance version, so starting the
+ * same workflow twice for one change is refused by Step Functions itself (names are unique
+ * per state machine for 90 days). At most 80 characters: ids are at most 59.
+ */
+export const executionName = (workflow: WorkflowName, ref: InstanceRef) => `${ref.instanceId}--${workflow}--v${ref.version ?? 0}`;
+
+export function workflowInput(ref: InstanceRef, options: WorkflowOptions = {}): WorkflowInput {
+  // Every field a definition reads is always present: a missing JSONPath fails the execution.
+  return { clientId: ref.clientId, instanceId: ref.instanceId, force: options.force === true, hard: options.hard === true };
+}
+
+export class StepFunctionsWorkflows implements Workflows {
+  constructor(
+    private readonly arns: StateMachineArns,
+    private readonly client: SFNClient = sfn,
+  ) {}
+
+  async start(workflow: WorkflowName, ref: InstanceRef, options?: WorkflowOptions): Promise<void> {
+    try {
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.arns[workflow],
+          name: executionName(workflow, ref),
+          input: JSON.stringify(workflowInput(ref, options)),
+        }),
+      );
+    } catch (error) {
+      // Same name and input: this change's workflow is already running; that is the point.
+      if (error instanceof ExecutionAlreadyExists) return;
+      throw error;
+    }
+  }
+}
