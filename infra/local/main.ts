@@ -16,6 +16,7 @@ try {
     home: process.env.HANGAR_HOME ?? '.hangar',
     adminKey: process.env.HANGAR_ADMIN_KEY || undefined,
     sampleIntervalMs: process.env.HANGAR_SAMPLE_INTERVAL_MS ? Number(process.env.HANGAR_SAMPLE_INTERVAL_MS) : undefined,
+    workflowWaitMs: process.env.HANGAR_WORKFLOW_WAIT_MS ? Number(process.env.HANGAR_WORKFLOW_WAIT_MS) : undefined,
     log,
   });
   console.log(`
