@@ -16,11 +16,12 @@ export function stateMachineArnsFromEnvironment(): StateMachineArns {
 export const stateMachineArnVariable = (workflow: WorkflowName) => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
 
 /**
- * Execution names carry the instance id, the workflow and the instance version, so starting the
- * same workflow twice for one change is refused by Step Functions itself (names are unique
- * per state machine for 90 days). At most 80 characters: ids are at most 59.
+ * Execution names carry the instance id, the workflow and the instance version (base 36), so
+ * starting the same workflow twice for one change is refused by Step Functions itself (names
+ * are unique per state machine for 90 days). The longest id (64) leaves room within 80.
  */
-export const executionName = (workflow: WorkflowName, ref: InstanceRef) => `${ref.instanceId}--${workflow}--v${ref.version ?? 0}`;
+export const executionName = (workflow: WorkflowName, ref: InstanceRef) =>
+  `${ref.instanceId}_${workflow}_${(ref.version ?? 0).toString(36)}`;
 
 export function workflowInput(ref: InstanceRef, options: WorkflowOptions = {}): WorkflowInput {
   // Every field a definition reads is always present: a missing JSONPath fails the execution.
