@@ -61,3 +61,15 @@ export function withContext<O, A extends unknown[]>(
     await action(contextFor(command, io), options, ...args);
   };
 }
+
+/** How this invocation polls: the parts of a wait that come from the context, not the command. */
+export function pollingFrom(ctx: Context) {
+  return {
+    client: ctx.client,
+    intervalMs: ctx.pollIntervalMs,
+    sleep: ctx.sleep,
+    now: ctx.now,
+    progress: ctx.progress,
+    env: ctx.io.env,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Context, withContext } from '../context.ts';
+import { type Context, withContext, pollingFrom } from '../context.ts';
 import { present, printJson, printKeyValues } from '../format.ts';
 import { type CliIO, writeLine } from '../io.ts';
 import { collectTag, positiveNumber, upper, wholeNumber } from '../options.ts';
@@ -102,17 +102,12 @@ async function createInstance(
 
   if (!ctx.json) writeLine(ctx.stdout, `Created ${instance.id} (${instance.status})`);
   const { payload } = await waitForStatus({
-    client: ctx.client,
+    ...pollingFrom(ctx),
     id: instance.id,
     until: CREATE_DONE,
     failOn: CREATE_FAILED,
     initial: instance,
     timeoutMs: options.timeout * 1000,
-    intervalMs: ctx.pollIntervalMs,
-    sleep: ctx.sleep,
-    now: ctx.now,
-    progress: ctx.progress,
-    env: ctx.io.env,
   });
   const final = payload ?? created;
   if (ctx.json) return printJson(ctx.stdout, final);

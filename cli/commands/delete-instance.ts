@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Context, withContext } from '../context.ts';
+import { type Context, withContext, pollingFrom } from '../context.ts';
 import { money, printJson, printKeyValues, timestamp } from '../format.ts';
 import { type CliIO, writeLine } from '../io.ts';
 import { positiveNumber } from '../options.ts';
@@ -35,7 +35,7 @@ async function deleteInstance(ctx: Context, options: DeleteOptions, id: string):
 
   if (!ctx.json) writeLine(ctx.stdout, `Terminating ${accepted.instance.id} (${accepted.instance.status})`);
   const { payload } = await waitForStatus({
-    client: ctx.client,
+    ...pollingFrom(ctx),
     id,
     until: ['TERMINATED'],
     failOn: ['ERROR'],
@@ -44,11 +44,6 @@ async function deleteInstance(ctx: Context, options: DeleteOptions, id: string):
     // What the termination caused, not the instance's whole history.
     eventsSince: accepted.instance.updatedAt,
     timeoutMs: options.timeout * 1000,
-    intervalMs: ctx.pollIntervalMs,
-    sleep: ctx.sleep,
-    now: ctx.now,
-    progress: ctx.progress,
-    env: ctx.io.env,
   });
   if (ctx.json) return printJson(ctx.stdout, payload ?? { success: true, id, gone: true });
   if (!payload) return writeLine(ctx.stdout, `Instance ${id} is gone`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Context, withContext } from '../context.ts';
+import { type Context, withContext, pollingFrom } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { duration, printJson, timestamp } from '../format.ts';
 import { type CliIO, writeLine } from '../io.ts';
@@ -169,7 +169,7 @@ async function act(ctx: Context, options: WaitFlags, id: string, spec: ActionSpe
 
   if (!ctx.json) writeLine(ctx.stdout, `${instance.id} is ${instance.status}`);
   const { payload } = await waitForStatus({
-    client: ctx.client,
+    ...pollingFrom(ctx),
     id,
     until: spec.until,
     failOn: spec.failOn,
@@ -177,11 +177,6 @@ async function act(ctx: Context, options: WaitFlags, id: string, spec: ActionSpe
     // What this action caused, not the instance's whole history.
     eventsSince: instance.updatedAt,
     timeoutMs: options.timeout * 1000,
-    intervalMs: ctx.pollIntervalMs,
-    sleep: ctx.sleep,
-    now: ctx.now,
-    progress: ctx.progress,
-    env: ctx.io.env,
   });
   const final = payload ?? accepted;
   if (ctx.json) return printJson(ctx.stdout, final);
