@@ -46,6 +46,22 @@ export interface Machine {
   reason?: string;
 }
 
+/** What a provider offers, as listed live or synced into the catalog. */
+export const CATALOG_KINDS = ['flavors', 'images', 'networks', 'subnets', 'securityGroups', 'keyPairs'] as const;
+export type CatalogKind = (typeof CATALOG_KINDS)[number];
+
+export interface CatalogItem {
+  kind: CatalogKind;
+  /** The provider's own id (flavor id, ami-…, subnet-…, Nova UUID). */
+  id: string;
+  name: string;
+  region: string;
+  /** Flavors / instance types: the hourly price in micro-units when known. */
+  hourlyMicros?: number;
+  /** Kind-specific facts: vcpus, memoryMiB, diskGB, gpus, extraSpecs, cidr, networkId, status… */
+  attributes: Record<string, unknown>;
+}
+
 export interface ResourceSample {
   cpuPercent: number;
   memoryBytes: number;
@@ -73,4 +89,11 @@ export interface ComputeProvider {
   terminate(ref: MachineRef): Promise<void>;
   /** Resource usage now, where the provider can measure it. */
   sample?(ref: MachineRef): Promise<ResourceSample | null>;
+  /**
+   * Prove the account's credentials and endpoint work. Throws ProviderError (kind 'auth' for
+   * refused credentials) whose message says why, e.g. "Cannot connect to OpenStack at …: 401".
+   */
+  testConnection(): Promise<void>;
+  /** What this account offers of one kind, read live. */
+  listCatalog(kind: CatalogKind): Promise<CatalogItem[]>;
 }

@@ -4,7 +4,9 @@
  *
  *   FakeProvider       — a ComputeProvider keeping machines in a Map (launch idempotent on
  *                        instanceId, counts launches, can stay 'pending' for N describes, can be
- *                        told to fail the next launches).
+ *                        told to fail the next launches). It records every call of every
+ *                        method (`calls`, `callCount`) and any method can be programmed to fail
+ *                        (`failNext(method, error, times, { afterEffect, instanceId })`).
  *   RecordingWorkflows — a Workflows that records every call and runs nothing, so a test drives
  *                        the provisioning steps itself.
  *   makeInstance       — a PENDING instance record with every required field, for store tests.
@@ -14,6 +16,7 @@ import type { ProviderName } from '../../shared/domain/catalog.ts';
 import type { Instance } from '../../shared/domain/instance.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
 import type {
+  CatalogItem,
   ComputeProvider,
   LaunchSpec,
   Machine,
@@ -37,8 +40,45 @@ export interface FakeProviderOptions {
   pendingDescribes?: number;
 }
 
+/** The provider methods a test can count and make fail. */
+export const FAKE_PROVIDER_METHODS = ['launch', 'describe', 'listOwned', 'start', 'stop', 'reboot', 'terminate'] as const;
+export type FakeProviderMethod = (typeof FAKE_PROVIDER_METHODS)[number];
+
+export interface FakeProviderCall {
+  method: FakeProviderMethod;
+  /** The Hangar instance id the call was about (undefined for listOwned). */
+  instanceId?: string;
+  providerInstanceId?: string;
+  /** Whether the call threw. */
+  failed?: boolean;
+}
+
+export interface FailNextOptions {
+  /**
+   * Throw only after the call took effect (the machine was launched, stopped, released…): the
+   * provider did the work but the answer was lost, as with a timeout. Default: throw before.
+   */
+  afterEffect?: boolean;
+  /** Fail only calls about this Hangar instance id (default: any call of the method). */
+  instanceId?: string;
+}
+
+interface ProgrammedFailure {
+  error: Error;
+  remaining: number;
+  afterEffect: boolean;
+  instanceId?: string;
+}
+
 export class FakeProvider implements ComputeProvider {
   readonly name: ProviderName;
+
+  async testConnection(): Promise<void> {}
+
+  async listCatalog(): Promise<CatalogItem[]> {
+    return [];
+  }
+
   /** Every launch call, in order (including repeats and failures). */
   readonly launchCalls: LaunchSpec[] = [];
   /** Every terminate call, in order. */
@@ -52,6 +92,11 @@ export class FakeProvider implements ComputeProvider {
    */
   duringLaunch?: (spec: LaunchSpec, machine: Machine) => Promise<void>;
   private failures: Error[] = [];
+  /** Every call of every method, in order (see `callCount`). */
+  readonly calls: FakeProviderCall[] = [];
+  private readonly programmed = new Map<FakeProviderMethod, ProgrammedFailure[]>();
+  /** Per-instance override of `pendingDescribes` for machines launched later. */
+  private readonly pendingFor = new Map<string, number>();
   private readonly byProviderId = new Map<string, FakeMachine>();
   private readonly byInstanceId = new Map<string, string>();
   private nextId = 1;
@@ -64,6 +109,35 @@ export class FakeProvider implements ComputeProvider {
   /** Make the next `times` launches throw `error` (a retryable ProviderError by default). */
   failLaunch(error: Error = new ProviderError('Fake provider refused the launch: capacity exhausted', true), times = 1): void {
     for (let i = 0; i < times; i++) this.failures.push(error);
+  }
+
+  /**
+   * Make the next `times` calls of `method` throw `error` (`Infinity` for every call from now on).
+   * Programmed failures of one method are used in the order they were programmed.
+   */
+  failNext(method: FakeProviderMethod, error: Error, times = 1, options: FailNextOptions = {}): void {
+    const queue = this.programmed.get(method) ?? [];
+    queue.push({ error, remaining: times, afterEffect: options.afterEffect === true, ...(options.instanceId ? { instanceId: options.instanceId } : {}) });
+    this.programmed.set(method, queue);
+  }
+
+  /** Forget every programmed failure (of one method, or all). */
+  clearFailures(method?: FakeProviderMethod): void {
+    if (method) this.programmed.delete(method);
+    else {
+      this.programmed.clear();
+      this.failures = [];
+    }
+  }
+
+  /** Calls of `method` (about one Hangar instance id, if given), failed ones included. */
+  callCount(method: FakeProviderMethod, instanceId?: string): number {
+    return this.calls.filter((c) => c.method === method && (instanceId === undefined || c.instanceId === instanceId)).length;
+  }
+
+  /** A machine launched later for this instance answers 'pending' this many describes (Infinity: forever). */
+  setPendingDescribes(instanceId: string, describes: number): void {
+    this.pendingFor.set(instanceId, describes);
   }
 
   /** Launch calls made for one Hangar instance id. */
@@ -96,8 +170,13 @@ export class FakeProvider implements ComputeProvider {
 
   async launch(spec: LaunchSpec): Promise<Machine> {
     this.launchCalls.push(structuredClone(spec));
+    return this.recorded('launch', { instanceId: spec.instanceId }, () => this.launchMachine(spec));
+  }
+
+  private async launchMachine(spec: LaunchSpec): Promise<Machine> {
     const failure = this.failures.shift();
     if (failure) throw failure;
+    const pendingDescribes = this.pendingFor.get(spec.instanceId) ?? this.pendingDescribes;
     const existing = this.byInstanceId.get(spec.instanceId);
     if (existing) {
       const held = this.byProviderId.get(existing);
@@ -107,12 +186,12 @@ export class FakeProvider implements ComputeProvider {
     const machine: Machine = {
       providerInstanceId,
       instanceId: spec.instanceId,
-      state: this.pendingDescribes > 0 ? 'pending' : 'running',
+      state: pendingDescribes > 0 ? 'pending' : 'running',
       privateIp: `10.0.0.${this.nextId}`,
       port: 20_000 + this.nextId,
       details: { fake: 1 },
     };
-    this.byProviderId.set(providerInstanceId, { machine, spec, pendingDescribesLeft: this.pendingDescribes });
+    this.byProviderId.set(providerInstanceId, { machine, spec, pendingDescribesLeft: pendingDescribes });
     this.byInstanceId.set(spec.instanceId, providerInstanceId);
     this.machinesCreated++;
     if (this.duringLaunch) await this.duringLaunch(spec, { ...machine });
@@ -120,44 +199,86 @@ export class FakeProvider implements ComputeProvider {
   }
 
   async describe(ref: MachineRef): Promise<Machine | null> {
-    const held = this.byProviderId.get(ref.providerInstanceId);
-    if (!held) return null;
-    if (held.machine.state === 'pending') {
-      if (held.pendingDescribesLeft > 0) held.pendingDescribesLeft--;
-      if (held.pendingDescribesLeft === 0) held.machine.state = 'running';
-      else return { ...held.machine };
-    }
-    return { ...held.machine };
+    return this.recorded('describe', ref, async () => {
+      const held = this.byProviderId.get(ref.providerInstanceId);
+      if (!held) return null;
+      if (held.machine.state === 'pending') {
+        if (held.pendingDescribesLeft > 0) held.pendingDescribesLeft--;
+        if (held.pendingDescribesLeft === 0) held.machine.state = 'running';
+        else return { ...held.machine };
+      }
+      return { ...held.machine };
+    });
   }
 
   async listOwned(): Promise<Machine[]> {
-    return [...this.byProviderId.values()].map((h) => ({ ...h.machine }));
+    return this.recorded('listOwned', {}, async () => [...this.byProviderId.values()].map((h) => ({ ...h.machine })));
   }
 
   async start(ref: MachineRef): Promise<void> {
-    this.require(ref).machine.state = 'running';
+    return this.recorded('start', ref, async () => {
+      this.require(ref).machine.state = 'running';
+    });
   }
 
   async stop(ref: MachineRef): Promise<void> {
-    this.require(ref).machine.state = 'stopped';
+    return this.recorded('stop', ref, async () => {
+      this.require(ref).machine.state = 'stopped';
+    });
   }
 
   async reboot(ref: MachineRef): Promise<void> {
-    this.require(ref).machine.state = 'running';
+    return this.recorded('reboot', ref, async () => {
+      this.require(ref).machine.state = 'running';
+    });
   }
 
   /** Idempotent: releasing a machine that is already gone succeeds. */
   async terminate(ref: MachineRef): Promise<void> {
     this.terminateCalls.push({ ...ref });
-    const held = this.byProviderId.get(ref.providerInstanceId);
-    if (!held) return;
-    this.byProviderId.delete(ref.providerInstanceId);
-    if (held.machine.instanceId) this.byInstanceId.delete(held.machine.instanceId);
+    return this.recorded('terminate', ref, async () => {
+      const held = this.byProviderId.get(ref.providerInstanceId);
+      if (!held) return;
+      this.byProviderId.delete(ref.providerInstanceId);
+      if (held.machine.instanceId) this.byInstanceId.delete(held.machine.instanceId);
+    });
   }
 
   async sample(ref: MachineRef): Promise<ResourceSample | null> {
     if (!this.byProviderId.has(ref.providerInstanceId)) return null;
     return { cpuPercent: 1, memoryBytes: 1024, sampledAt: new Date().toISOString() };
+  }
+
+  /** The programmed failure that applies to this call, if any (consumed). */
+  private takeFailure(method: FakeProviderMethod, instanceId: string | undefined): ProgrammedFailure | undefined {
+    const queue = this.programmed.get(method);
+    if (!queue) return undefined;
+    const index = queue.findIndex((f) => f.remaining > 0 && (f.instanceId === undefined || f.instanceId === instanceId));
+    if (index < 0) return undefined;
+    const failure = queue[index]!;
+    failure.remaining--;
+    if (failure.remaining <= 0) queue.splice(index, 1);
+    return failure;
+  }
+
+  /** Record the call, and run it under any programmed failure (thrown before or after its effect). */
+  private async recorded<T>(method: FakeProviderMethod, ref: { instanceId?: string; providerInstanceId?: string }, effect: () => Promise<T>): Promise<T> {
+    const call: FakeProviderCall = {
+      method,
+      ...(ref.instanceId !== undefined ? { instanceId: ref.instanceId } : {}),
+      ...(ref.providerInstanceId !== undefined ? { providerInstanceId: ref.providerInstanceId } : {}),
+    };
+    this.calls.push(call);
+    const failure = this.takeFailure(method, ref.instanceId);
+    try {
+      if (failure && !failure.afterEffect) throw failure.error;
+      const result = await effect();
+      if (failure) throw failure.error;
+      return result;
+    } catch (error) {
+      call.failed = true;
+      throw error;
+    }
   }
 
   private require(ref: MachineRef): FakeMachine {

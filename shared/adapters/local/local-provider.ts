@@ -5,6 +5,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import pidusage from 'pidusage';
 import { ProviderError } from '../../domain/errors.ts';
 import type {
+  CatalogItem,
+  CatalogKind,
   ComputeProvider,
   LaunchSpec,
   Machine,
@@ -15,7 +17,8 @@ import type {
 import { describeExit } from './exit-reason.ts';
 import { ExitWatcher, type ProcessExit } from './exit-watcher.ts';
 import { probeHealth } from './health-probe.ts';
-import { resolveLocalImage } from './images.ts';
+import { listLocalImages, resolveLocalImage } from './images.ts';
+import { DEFAULT_REGION, priceEntriesFor } from '../../domain/catalog.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { buildLaunchCommand } from './launch-command.ts';
 import {
@@ -94,6 +97,31 @@ export class LocalProvider implements ComputeProvider {
     this.readinessTimeoutMs = options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
     this.healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     this.watcher = new ExitWatcher((exit) => this.handleExit(exit), options.adoptionPollMs ?? DEFAULT_ADOPTION_POLL_MS);
+  }
+
+  /** This machine is always reachable; what matters is that the instance root is usable. */
+  async testConnection(): Promise<void> {
+    await mkdir(this.rootDir, { recursive: true });
+  }
+
+  /** LOCAL offers the shipped price table's local.* types and the workloads it can run. */
+  async listCatalog(kind: CatalogKind): Promise<CatalogItem[]> {
+    const region = DEFAULT_REGION.LOCAL;
+    if (kind === 'flavors') {
+      return priceEntriesFor('LOCAL').map((e) => ({
+        kind,
+        id: e.instanceType,
+        name: e.instanceType,
+        region,
+        hourlyMicros: e.hourlyMicros,
+        attributes: { vcpus: e.vcpu, memoryMiB: e.memoryGiB * 1024, gpus: e.gpus },
+      }));
+    }
+    if (kind === 'images') {
+      return listLocalImages().map((image) => ({ kind, id: image.name, name: image.name, region, attributes: { description: image.description } }));
+    }
+    if (kind === 'networks') return [{ kind, id: 'loopback', name: 'loopback', region, attributes: { cidr: '127.0.0.0/8' } }];
+    return [];
   }
 
   /** An unknown image is the caller's mistake: refuse it before anything is recorded. */
