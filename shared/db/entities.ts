@@ -30,6 +30,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
         contactEmail: { type: 'string' },
         maxInstances: { type: 'number', required: true },
         maxAutoTerminateMinutes: { type: 'number', required: true },
+        priceOverrides: { type: 'any' },
         createdAt: { type: 'string', required: true, readOnly: true },
         updatedAt: { type: 'string', required: true },
         version,

@@ -9,6 +9,8 @@ export interface Client {
   contactEmail?: string;
   maxInstances: number;
   maxAutoTerminateMinutes: number;
+  /** Negotiated hourly prices in micro-units, keyed `<PROVIDER>:<instanceType>`; win over the price table. */
+  priceOverrides?: Record<string, number>;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -28,3 +30,5 @@ export interface ApiKeyRecord {
 }
 
 export type ClientApiKeyRole = ClientRole;
+
+export const priceOverrideKey = (provider: string, instanceType: string) => `${provider}:${instanceType}`;

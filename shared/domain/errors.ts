@@ -76,6 +76,12 @@ export class IllegalTransitionError extends DomainError {
   }
 }
 
+/** The action needs a machine Hangar manages; an EXTERNAL endpoint is only watched. */
+export class UnmanagedMachineError extends DomainError {
+  readonly status = 422;
+  readonly code = 'NOT_MANAGED';
+}
+
 export class QuotaExceededError extends DomainError {
   readonly status = 400;
   readonly code = 'QUOTA_EXCEEDED';

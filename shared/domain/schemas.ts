@@ -132,6 +132,14 @@ export const createClientSchema = z
       .min(LIMITS.minAutoTerminateMinutes)
       .max(LIMITS.ceilingAutoTerminateMinutes)
       .optional(),
+    /** `{ "AWS:g4dn.xlarge": "0.45" }`: this client's hourly prices, in currency units. */
+    priceOverrides: z
+      .record(
+        z.string().regex(/^(LOCAL|AWS|OPENSTACK|AZURE|EXTERNAL):[\w.-]{1,64}$/, 'keys are <PROVIDER>:<instanceType>, e.g. AWS:g4dn.xlarge'),
+        z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'prices are decimal strings such as "0.45"'),
+      )
+      .refine((m) => Object.keys(m).length <= 200, 'at most 200 price overrides')
+      .optional(),
   })
   .strict();
 export type CreateClientRequest = z.infer<typeof createClientSchema>;

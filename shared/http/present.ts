@@ -58,8 +58,13 @@ export function presentStatistics(stats: Statistics & { clientId: string; userId
 }
 
 export function presentClient(client: Client) {
-  const { nameKey: _nameKey, clientId, ...rest } = client;
-  return { id: clientId, ...rest };
+  const { nameKey: _nameKey, clientId, priceOverrides, ...rest } = client;
+  return {
+    id: clientId,
+    ...rest,
+    // Exact decimals as sent (micros / 10^6 has at most six places), not rounded to cents.
+    priceOverrides: Object.fromEntries(Object.entries(priceOverrides ?? {}).map(([key, micros]) => [key, String(micros / 1_000_000)])),
+  };
 }
 
 /** Never the hash; the secret only when just created. */

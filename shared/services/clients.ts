@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ApiKeyRecord, Client } from '../domain/client.ts';
 import { newId } from '../domain/ids.ts';
+import { unitsToMicros } from '../domain/money.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
 import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
@@ -31,6 +32,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       ...(request.contactEmail ? { contactEmail: request.contactEmail } : {}),
       maxInstances: request.maxInstances ?? LIMITS.defaultMaxInstances,
       maxAutoTerminateMinutes: request.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes,
+      ...(request.priceOverrides ? { priceOverrides: toMicros(request.priceOverrides) } : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -48,10 +50,12 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
     requireRole(principal, 'platform-admin', 'change clients');
     const request = parseInput(updateClientSchema, body, 'update');
     const before = await load(principal, clientId);
+    const { priceOverrides, ...changes } = request;
     const after: Client = {
       ...before,
-      ...request,
+      ...changes,
       ...(request.name ? { name: request.name, nameKey: clientNameKey(request.name) } : {}),
+      ...(priceOverrides ? { priceOverrides: toMicros(priceOverrides) } : {}),
       updatedAt: deps.clock.now().toISOString(),
       version: before.version + 1,
     };
@@ -113,3 +117,6 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
 }
 
 export type ClientService = ReturnType<typeof makeClientService>;
+
+const toMicros = (prices: Record<string, string>) =>
+  Object.fromEntries(Object.entries(prices).map(([key, units]) => [key, unitsToMicros(units)]));

@@ -1,8 +1,9 @@
 import { DEFAULT_REGION, PRICE_TABLE_VERSION, findPrice, priceEntriesFor, smallestFitting } from '../domain/catalog.ts';
-import { NotFoundError, QuotaExceededError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, QuotaExceededError, UnmanagedMachineError, ValidationError } from '../domain/errors.ts';
 import { KEY_ACTOR, type InstanceEvent } from '../domain/events.ts';
 import { newInstanceId } from '../domain/ids.ts';
 import type { Instance } from '../domain/instance.ts';
+import { priceOverrideKey } from '../domain/client.ts';
 import { type Principal, requireRole } from '../domain/roles.ts';
 import {
   type CreateInstanceRequest,
@@ -54,7 +55,9 @@ export function makeInstanceService(deps: ServiceDeps) {
         { path: 'config.autoTerminateMinutes', message: `at most ${maxMinutes}` },
       ]);
     }
-    const price = priceFor(request);
+    const listed = priceFor(request);
+    const override = client.priceOverrides?.[priceOverrideKey(config.provider, listed.instanceType)];
+    const price = override === undefined ? listed : { instanceType: listed.instanceType, hourlyMicros: override };
     const now = deps.clock.now();
     const id = newInstanceId(request.type, request.name);
     const diskSizeGB = config.diskSizeGB ?? request.resources.disk;
@@ -172,6 +175,9 @@ export function makeInstanceService(deps: ServiceDeps) {
   async function act(principal: Principal, id: string, action: LifecycleAction, body: unknown): Promise<Instance> {
     requireRole(principal, 'operator', `${action} instances`);
     const before = await load(principal, id);
+    if (before.provider === 'EXTERNAL' && ['start', 'stop', 'kill', 'reboot'].includes(action)) {
+      throw new UnmanagedMachineError(`EXTERNAL endpoints are not managed by Hangar: cannot ${action} ${before.config.endpoint ?? before.id}`);
+    }
     const actor = KEY_ACTOR(principal.keyId);
     const now = deps.clock.now();
     const save = async (change: { after: Instance; event: EventInput }) => {
