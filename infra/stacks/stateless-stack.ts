@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { InstancesApi } from '../constructs/instances-api.ts';
+import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -10,25 +11,39 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITableV2;
 }
 
-/** Everything that can be redeployed or replaced without losing data: functions and the API. */
+/** Everything that can be redeployed or replaced without losing data: functions, the API, the workflows. */
 export class StatelessStack extends Stack {
   readonly api: InstancesApi;
+  readonly workflows: ProvisioningWorkflow;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { stage, table } = props;
 
-    this.api = new InstancesApi(this, 'InstancesApi', {
+    // Shared by every function of the stage: API areas and workflow steps.
+    const environment = {
+      HANGAR_STAGE: stage.name,
+      HANGAR_RUNTIME: 'aws',
+      POWERTOOLS_SERVICE_NAME: 'hangar',
+    };
+
+    this.workflows = new ProvisioningWorkflow(this, 'Workflows', {
       table,
-      apiName: `hangar-${stage.name}`,
-      environment: {
-        HANGAR_STAGE: stage.name,
-        HANGAR_RUNTIME: 'aws',
-        POWERTOOLS_SERVICE_NAME: 'hangar',
-      },
+      namePrefix: `hangar-${stage.name}`,
+      environment,
       logRetention: stage.logRetention,
       logRemovalPolicy: stage.removalPolicy,
     });
+
+    this.api = new InstancesApi(this, 'InstancesApi', {
+      table,
+      apiName: `hangar-${stage.name}`,
+      environment,
+      logRetention: stage.logRetention,
+      logRemovalPolicy: stage.removalPolicy,
+    });
+    // Every lifecycle action the API accepts runs as an execution of one of the workflows.
+    this.workflows.grantStart(this.api.functions.instances);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

@@ -79,6 +79,6 @@ function fromLambdaEnvironment(): AppDependencies {
   return buildAppDependencies({
     db,
     providers: [],
-    workflows: () => new StepFunctionsWorkflows(stateMachineArnsFromEnvironment()),
+    workflows: () => new StepFunctionsWorkflows(stateMachineArnsFromEnvironment),
   });
 }

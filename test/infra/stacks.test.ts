@@ -1,49 +1,28 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, CfnResource, Validations, type Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { App } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defineHangarApp, type HangarStacks } from '../../infra/hangar-app.ts';
-import { fromRepoRoot } from '../../infra/paths.ts';
+import type { HangarStacks } from '../../infra/hangar-app.ts';
 import { TABLE } from '../../shared/db/table-definition.ts';
 import { API_AREAS, ROUTES, routeKey, type ApiArea } from '../../shared/http/routes.ts';
-
-/** The same feature flags the CLI uses, so the test synthesizes what `cdk synth` would. */
-const cdkJsonContext = JSON.parse(readFileSync(fromRepoRoot('cdk.json'), 'utf8')).context as Record<string, unknown>;
+import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
+import {
+  acknowledgedRules,
+  actionsOf,
+  logicalIdIn,
+  nagErrorsIn,
+  nagErrorsInReport,
+  producerValue,
+  roleStatements,
+  synthesize,
+  tableLogicalId,
+  type Synthesized,
+  type ValidationReport,
+} from './synth.ts';
 
 const STAGE = 'test';
 const RW_AREAS: ApiArea[] = ['clients', 'instances'];
 
-interface ValidationReport {
-  pluginReports: {
-    pluginName: string;
-    violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
-  }[];
-}
-
-function synthesize(stage: string) {
-  const app = new App({
-    // Bundling is skipped: no esbuild run, the assets are placeholders.
-    context: {
-      ...cdkJsonContext,
-      'aws:cdk:bundling-stacks': [],
-      stage,
-      // Report nag findings in validation-report.json instead of throwing, so the test can list them.
-      '@aws-cdk/core:failSynthOnValidationErrors': false,
-    },
-    // CloudFormation's own template validation costs seconds per synth; `cdk synth` still runs it.
-    builtinCloudFormationValidation: false,
-    stackTraces: false,
-  });
-  const stacks = defineHangarApp(app);
-  const assembly = app.synth();
-  const templateOf = (stack: Stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
-  const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
-  return { app, stacks, assembly, report, stateful: templateOf(stacks.stateful), stateless: templateOf(stacks.stateless) };
-}
-
+let synthesized: Synthesized;
 let app: App;
 let stacks: HangarStacks;
 let stateful: Template;
@@ -51,36 +30,14 @@ let stateless: Template;
 let report: ValidationReport;
 
 beforeAll(() => {
-  ({ app, stacks, stateful, stateless, report } = synthesize(STAGE));
+  synthesized = synthesize(STAGE);
+  ({ app, stacks, stateful, stateless, report } = synthesized);
 });
 
-const logicalId = (construct: IConstruct) => stacks.stateless.getLogicalId(construct.node.defaultChild as CfnResource);
-const functionLogicalId = (area: ApiArea) => logicalId(stacks.stateless.api.functions[area].function);
-const roleLogicalId = (area: ApiArea) => logicalId(stacks.stateless.api.functions[area].role);
+const functionLogicalId = (area: ApiArea) => logicalIdIn(stacks.stateless, stacks.stateless.api.functions[area].function);
+const roleLogicalId = (area: ApiArea) => logicalIdIn(stacks.stateless, stacks.stateless.api.functions[area].role);
 
-/** Follows a cross-stack reference (Fn::GetStackOutput) back to the stateful stack's output value. */
-function producerValue(reference: unknown): unknown {
-  const ref = (reference as { 'Fn::GetStackOutput'?: { StackName: string; OutputName: string } })['Fn::GetStackOutput'];
-  if (!ref) return reference;
-  expect(ref.StackName).toBe(stacks.stateful.stackName);
-  return stateful.toJSON().Outputs[ref.OutputName].Value;
-}
-
-function tableLogicalId(): string {
-  const ids = Object.keys(stateful.findResources('AWS::DynamoDB::GlobalTable'));
-  expect(ids).toHaveLength(1);
-  return ids[0]!;
-}
-
-function policyStatementsOf(area: ApiArea): { Action: string | string[]; Resource: unknown }[] {
-  const policies = stateless.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId(area) }]) },
-  });
-  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
-
-const actionsOf = (statement: { Action: string | string[] }) =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+const policyStatementsOf = (area: ApiArea) => roleStatements(stateless, roleLogicalId(area));
 
 describe('app', () => {
   it('names one stack pair after the stage', () => {
@@ -198,8 +155,8 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area on Node.js 22, arm64, traced, with source maps', () => {
-    stateless.resourceCountIs('AWS::Lambda::Function', API_AREAS.length);
+  it('runs one function per API area, plus the workflow steps, on Node.js 22, arm64, traced, with source maps', () => {
+    stateless.resourceCountIs('AWS::Lambda::Function', API_AREAS.length + 1);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -231,13 +188,13 @@ describe('stateless stack: the functions', () => {
     const resources = stateless.toJSON().Resources;
     for (const area of API_AREAS) {
       const variables = resources[functionLogicalId(area)].Properties.Environment.Variables;
-      if (RW_AREAS.includes(area)) expect(producerValue(variables.TABLE_NAME)).toEqual({ Ref: tableLogicalId() });
+      if (RW_AREAS.includes(area)) expect(producerValue(synthesized, variables.TABLE_NAME)).toEqual({ Ref: tableLogicalId(stateful) });
       else expect(variables.TABLE_NAME).toBeUndefined();
     }
   });
 
   it('grants read/write item access on the table and its named indexes to instances and clients', () => {
-    const tableArn = { 'Fn::GetAtt': [tableLogicalId(), 'Arn'] };
+    const tableArn = { 'Fn::GetAtt': [tableLogicalId(stateful), 'Arn'] };
     for (const area of RW_AREAS) {
       const statements = policyStatementsOf(area).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
       const actions = statements.flatMap(actionsOf);
@@ -249,12 +206,12 @@ describe('stateless stack: the functions', () => {
 
       const query = statements.find((s) => actionsOf(s).includes('dynamodb:Query'))!;
       const readResources = (query.Resource as unknown[]).map((r) => JSON.stringify(r));
-      expect(producerValue(JSON.parse(readResources[0]!))).toEqual(tableArn);
+      expect(producerValue(synthesized, JSON.parse(readResources[0]!))).toEqual(tableArn);
       for (const index of TABLE.indexes) {
         expect(readResources.some((r) => r.includes(`/index/${index.name}"`))).toBe(true);
       }
       const put = statements.find((s) => actionsOf(s).includes('dynamodb:PutItem'))!;
-      expect(producerValue(put.Resource)).toEqual(tableArn);
+      expect(producerValue(synthesized, put.Resource)).toEqual(tableArn);
     }
   });
 
@@ -269,46 +226,29 @@ describe('stateless stack: the functions', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  const errorsOf = (violations: ValidationReport['pluginReports'][number]['violations']) =>
-    violations
-      .filter((v) => v.severity === 'error')
-      .flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`));
-
   it('leaves no unacknowledged error in the synthesized validation report', () => {
-    const nag = report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions');
-    expect(nag.flatMap((r) => errorsOf(r.violations))).toEqual([]);
+    expect(nagErrorsInReport(report)).toEqual([]);
   });
 
   it('finds no unacknowledged error when the pack walks the app directly', () => {
-    const result = new AwsSolutionsChecks().validateScope(app);
-    const errors = result.violations
-      .filter((v) => v.severity === 'error')
-      .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
-    expect(errors).toEqual([]);
+    expect(nagErrorsIn(app)).toEqual([]);
   });
 
   it('acknowledges only the reviewed rules, each with a reason, next to what they cover', () => {
-    const acknowledged: string[] = [];
-    const visit = (construct: IConstruct) => {
-      for (const entry of construct.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
-          expect(reason.length, `${id} at ${construct.node.path}`).toBeGreaterThan(40);
-          acknowledged.push(`${id.replace(/^annotation::/i, '')} at ${construct.node.path}`);
-        }
-      }
-      construct.node.children.forEach(visit);
-    };
-    visit(app);
+    const acknowledged = acknowledgedRules(app);
+    for (const { rule, path, reason } of acknowledged) expect(reason.length, `${rule} at ${path}`).toBeGreaterThan(40);
 
     const api = 'Hangar-test-Stateless/InstancesApi';
-    expect(acknowledged.sort()).toEqual(
+    const workflows = 'Hangar-test-Stateless/Workflows';
+    const projectFunction = (path: string) => [`AwsSolutions-L1 at ${path}`, `AwsSolutions-IAM5[Resource::*] at ${path}/Role`];
+    expect(acknowledged.map(({ rule, path }) => `${rule} at ${path}`).sort()).toEqual(
       [
         `AwsSolutions-APIG4 at ${api}/HttpApi`,
-        ...API_AREAS.flatMap((area) => {
-          const fn = `${api}/${area.charAt(0).toUpperCase()}${area.slice(1)}Function`;
-          return [`AwsSolutions-L1 at ${fn}`, `AwsSolutions-IAM5[Resource::*] at ${fn}/Role`];
-        }),
+        ...API_AREAS.flatMap((area) => projectFunction(`${api}/${area.charAt(0).toUpperCase()}${area.slice(1)}Function`)),
+        ...projectFunction(`${workflows}/StepsFunction`),
+        ...WORKFLOWS.map(
+          (w) => `AwsSolutions-IAM5[Resource::*] at ${workflows}/${w.charAt(0).toUpperCase()}${w.slice(1)}StateMachine/Role`,
+        ),
       ].sort(),
     );
   });
@@ -332,7 +272,7 @@ describe('a protected stage (prod)', () => {
     expect(prod.assembly.getStackArtifact(prod.stacks.stateful.artifactId).terminationProtection).toBe(true);
   });
 
-  it('retains function and access logs', () => {
+  it('retains function, access and state machine logs', () => {
     prod.stateless.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
   });
 });

@@ -29,16 +29,27 @@ export function workflowInput(ref: InstanceRef, options: WorkflowOptions = {}): 
 }
 
 export class StepFunctionsWorkflows implements Workflows {
+  private resolved: StateMachineArns | undefined;
+
+  /**
+   * `arns` may be a function: only the functions that start workflows carry the ARNs, and
+   * the steps function cannot (its machines reference it), so they are read on first use.
+   */
   constructor(
-    private readonly arns: StateMachineArns,
+    private readonly arns: StateMachineArns | (() => StateMachineArns),
     private readonly client: SFNClient = sfn,
   ) {}
+
+  private arnOf(workflow: WorkflowName): string {
+    this.resolved ??= typeof this.arns === 'function' ? this.arns() : this.arns;
+    return this.resolved[workflow];
+  }
 
   async start(workflow: WorkflowName, ref: InstanceRef, options?: WorkflowOptions): Promise<void> {
     try {
       await this.client.send(
         new StartExecutionCommand({
-          stateMachineArn: this.arns[workflow],
+          stateMachineArn: this.arnOf(workflow),
           name: executionName(workflow, ref),
           input: JSON.stringify(workflowInput(ref, options)),
         }),

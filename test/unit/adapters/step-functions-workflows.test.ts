@@ -48,6 +48,20 @@ describe('StepFunctionsWorkflows', () => {
     await expect(workflows.start('terminate', ref)).rejects.toThrow('AccessDenied');
   });
 
+  it('reads the machine ARNs only when a workflow is first started', async () => {
+    let reads = 0;
+    const lazy = new StepFunctionsWorkflows(() => {
+      reads++;
+      return arns;
+    }, client);
+    expect(reads).toBe(0);
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    await lazy.start('start', ref);
+    await lazy.start('reboot', ref);
+    expect(reads).toBe(1);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.stateMachineArn)).toEqual([arns.start, arns.reboot]);
+  });
+
   it('names the environment variable of each machine', () => {
     expect(WORKFLOWS.map(stateMachineArnVariable)).toEqual([
       'PROVISION_STATE_MACHINE_ARN',
