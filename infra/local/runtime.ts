@@ -2,6 +2,9 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
+import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
+import { ExternalProvider } from '../../shared/adapters/external/external-provider.ts';
+import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { buildAppDependencies, useAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
@@ -59,7 +62,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       waitMs: options.workflowWaitMs,
       onExecutionFailed: (name, error) => log(`workflow ${name} failed: ${(error as Error).message}`),
     });
-    const deps = buildAppDependencies({ db, providers: [provider], workflows: () => workflows });
+    const deps = buildAppDependencies({
+      db,
+      // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
+      providers: [provider, new ExternalProvider({ stateFile: join(home, 'external-endpoints.json') })],
+      providerFactory: cloudProviderFactory,
+      workflows: () => workflows,
+      // Provider credentials are sealed under a key made once, readable by its owner only.
+      secretBox: new LocalSecretBox({ keyFile: join(home, 'secret.key') }),
+    });
     useAppDependencies(deps);
 
     const adminKey = await platformAdminKey(home, options.adminKey);
@@ -126,12 +137,18 @@ async function platformAdminKey(home: string, given?: string): Promise<string> {
 }
 
 async function loadHandlers(): Promise<Record<ApiArea, AreaHandler>> {
-  const [publicArea, clients, instances] = await Promise.all([
+  const [publicArea, clients, instances, accounts] = await Promise.all([
     import('../../functions/api/public.ts'),
     import('../../functions/api/clients.ts'),
     import('../../functions/api/instances.ts'),
+    import('../../functions/api/accounts.ts'),
   ]);
-  return { public: publicArea.handler, clients: clients.handler, instances: instances.handler } as Record<ApiArea, AreaHandler>;
+  return {
+    public: publicArea.handler,
+    clients: clients.handler,
+    instances: instances.handler,
+    accounts: accounts.handler,
+  } as Record<ApiArea, AreaHandler>;
 }
 
 async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Promise<void> {

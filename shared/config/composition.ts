@@ -1,3 +1,4 @@
+import { AccountStore } from '../db/account-store.ts';
 import { ClientStore } from '../db/client-store.ts';
 import { createDb, type Db } from '../db/db.ts';
 import { InstanceStore } from '../db/instance-store.ts';
@@ -5,11 +6,17 @@ import { ApiKeyAuthenticator } from '../http/auth.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
 import { ProviderRegistry } from '../ports/providers.ts';
+import type { ProviderName } from '../domain/catalog.ts';
+import { cloudProviderFactory } from './cloud-providers.ts';
+import { makeCatalogService } from '../services/catalog.ts';
+import type { SecretBox } from '../ports/secret-box.ts';
 import type { Workflows } from '../ports/workflows.ts';
+import { makeAccountService, type ProviderFactory, unavailableProviderFactory } from '../services/accounts.ts';
 import { makeClientService } from '../services/clients.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { makeInstanceService } from '../services/instances.ts';
 import { makeProvisioningSteps } from '../services/provisioning.ts';
+import { KmsSecretBox, SECRETS_KEY_VARIABLE } from '../adapters/aws/kms-secret-box.ts';
 import { StepFunctionsWorkflows, stateMachineArnsFromEnvironment } from '../adapters/aws/step-functions-workflows.ts';
 import { requireEnv } from './env.ts';
 
@@ -21,10 +28,16 @@ import { requireEnv } from './env.ts';
 export interface AppDependencies extends ServiceDeps {
   db: Db;
   authenticator: ApiKeyAuthenticator;
+  /** Seals provider credentials: KMS envelope on AWS, a local key file in the local runtime. */
+  secretBox: SecretBox;
+  /** Builds a provider adapter for one account's credentials (account tests, cloud workflows). */
+  providerFactory: ProviderFactory;
   services: {
     instances: ReturnType<typeof makeInstanceService>;
     clients: ReturnType<typeof makeClientService>;
     provisioning: ReturnType<typeof makeProvisioningSteps>;
+    accounts: ReturnType<typeof makeAccountService>;
+    catalog: ReturnType<typeof makeCatalogService>;
   };
 }
 
@@ -34,6 +47,12 @@ export function buildAppDependencies(options: {
   /** Given the provisioning steps, because the local runner drives them in-process. */
   workflows: (steps: ReturnType<typeof makeProvisioningSteps>) => Workflows;
   clock?: Clock;
+  /** Default: a box that refuses, so a deployment without one cannot store credentials by accident. */
+  secretBox?: SecretBox;
+  /** Default: no cloud provider is available. */
+  providerFactory?: ProviderFactory;
+  /** The cloud providers the factory builds (default: AWS and OPENSTACK when a factory is given). */
+  cloudProviders?: ProviderName[];
 }): AppDependencies {
   const instances = new InstanceStore(options.db);
   const clients = new ClientStore(options.db);
@@ -50,17 +69,34 @@ export function buildAppDependencies(options: {
   };
   const provisioning = makeProvisioningSteps(base);
   workflows = options.workflows(provisioning);
+  const secretBox = options.secretBox ?? noSecretBox;
+  const providerFactory = options.providerFactory ?? unavailableProviderFactory;
+  const accounts = makeAccountService({ accounts: new AccountStore(options.db), clients, secretBox, providerFactory, clock });
+  if (options.providerFactory) providers.useAccounts(accounts, providerFactory, options.cloudProviders ?? ['AWS', 'OPENSTACK']);
   return {
     ...base,
     db: options.db,
     authenticator: new ApiKeyAuthenticator(clients),
+    secretBox,
+    providerFactory,
     services: {
       instances: makeInstanceService(base),
       clients: makeClientService(base),
       provisioning,
+      accounts,
+      catalog: makeCatalogService({ providers, accounts }),
     },
   };
 }
+
+const noSecretBox: SecretBox = {
+  seal: async () => {
+    throw new Error('No secret box is configured in this deployment');
+  },
+  open: async () => {
+    throw new Error('No secret box is configured in this deployment');
+  },
+};
 
 let current: Promise<AppDependencies> | undefined;
 
@@ -80,5 +116,8 @@ function fromLambdaEnvironment(): AppDependencies {
     db,
     providers: [],
     workflows: () => new StepFunctionsWorkflows(stateMachineArnsFromEnvironment),
+    // The key is checked when sealing, so functions that never seal need not be given one.
+    secretBox: new KmsSecretBox({ keyId: process.env[SECRETS_KEY_VARIABLE] }),
+    providerFactory: cloudProviderFactory,
   });
 }

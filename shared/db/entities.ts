@@ -222,6 +222,41 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
+  /** A tenant's provider account; credentials only sealed (see shared/ports/secret-box.ts). */
+  const accountEntity = new Entity(
+    {
+      model: { entity: 'account', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('account'),
+        accountId: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        provider: { type: PROVIDERS, required: true, readOnly: true },
+        name: { type: 'string', required: true },
+        region: { type: 'string', required: true },
+        sealedCredentials: { type: 'any', required: true },
+        credentialKeys: { type: 'list', items: { type: 'string' }, required: true },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        updatedAt: { type: 'string', required: true },
+        createdBy: { type: 'string' },
+        lastTestedAt: { type: 'string', required: true },
+        lastTestResult: { type: 'any', required: true },
+        version,
+      },
+      indexes: {
+        byClient: {
+          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
+          sk: { field: 'sk', composite: ['accountId'], template: 'ACCOUNT#${accountId}', casing: none },
+        },
+        byId: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['accountId'], template: 'ACCOUNT#${accountId}', casing: none },
+          sk: { field: 'gsi1sk', composite: [], template: 'ACCOUNT', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
   const service = new Service(
     {
       client: clientEntity,
@@ -230,6 +265,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       instance: instanceEntity,
       event: eventEntity,
       metric: metricEntity,
+      account: accountEntity,
     },
     config,
   );

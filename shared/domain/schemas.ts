@@ -172,3 +172,89 @@ export const extendSchema = z
   .strict();
 
 export const startTaskSchema = z.object({ taskId: label }).strict();
+
+/**
+ * Provider accounts. Credentials follow each cloud's own conventions (clouds.yaml for OpenStack,
+ * the SDK's credential sources for AWS); which form is meant is read from the fields given, so
+ * a mistake is reported against that form rather than as "matches none of five".
+ */
+const secretText = (field: string) =>
+  z.string({ error: `${field} is required` }).min(1, `${field} is required`).max(4096, `${field} is too long`);
+const plainText = (field: string) =>
+  z.string({ error: `${field} is required` }).trim().min(1, `${field} is required`).max(255, `${field} is too long`);
+
+export const openstackPasswordCredentialsSchema = z
+  .object({
+    authUrl: z.url({ protocol: /^https?$/, error: 'authUrl must be the Keystone URL, e.g. https://keystone.example.com:5000/v3' }),
+    username: plainText('username'),
+    password: secretText('password'),
+    userDomainName: plainText('userDomainName').optional(),
+    projectName: plainText('projectName'),
+    projectDomainName: plainText('projectDomainName').optional(),
+  })
+  .strict();
+
+export const openstackApplicationCredentialsSchema = z
+  .object({
+    authUrl: openstackPasswordCredentialsSchema.shape.authUrl,
+    applicationCredentialId: plainText('applicationCredentialId'),
+    applicationCredentialSecret: secretText('applicationCredentialSecret'),
+  })
+  .strict();
+
+export const awsAccessKeyCredentialsSchema = z
+  .object({
+    accessKeyId: z
+      .string({ error: 'accessKeyId is required' })
+      .regex(/^[A-Z0-9]{16,128}$/, 'accessKeyId must be an access key id such as AKIA… (16 to 128 capitals and digits)'),
+    secretAccessKey: secretText('secretAccessKey'),
+  })
+  .strict();
+
+export const awsAssumeRoleCredentialsSchema = z
+  .object({
+    roleArn: z
+      .string({ error: 'roleArn is required' })
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'roleArn must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/hangar'),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2 to 1224 letters, digits or +=,.@:/-')
+      .optional(),
+  })
+  .strict();
+
+/** `{}`: the deployment's own role (the function's credentials). */
+export const awsDefaultCredentialsSchema = z.object({}).strict();
+
+/** The credentials schema for the form the given fields point at. */
+export function credentialsSchemaFor(provider: 'AWS' | 'OPENSTACK', credentials: Record<string, unknown>): z.ZodType<Record<string, string>> {
+  const has = (field: string) => field in credentials;
+  if (provider === 'OPENSTACK') {
+    return has('applicationCredentialId') || has('applicationCredentialSecret')
+      ? openstackApplicationCredentialsSchema
+      : openstackPasswordCredentialsSchema;
+  }
+  if (has('roleArn') || has('externalId')) return awsAssumeRoleCredentialsSchema;
+  return Object.keys(credentials).length === 0 ? awsDefaultCredentialsSchema : awsAccessKeyCredentialsSchema;
+}
+
+export const createAccountSchema = z
+  .object({
+    provider: oneOf(PROVIDERS, 'provider'),
+    name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(128),
+    /** The provider's region; defaults to the provider's usual one (us-east-1, RegionOne). */
+    region: label.optional(),
+    clientId: label.optional(),
+    credentials: z
+      .record(z.string(), z.unknown(), { error: 'credentials must be an object' })
+      .default({})
+      .describe(
+        'OPENSTACK: {authUrl, username, password, userDomainName?, projectName, projectDomainName?} or ' +
+          '{authUrl, applicationCredentialId, applicationCredentialSecret}. AWS: {accessKeyId, secretAccessKey}, ' +
+          "{roleArn, externalId?}, or {} for the deployment's own role. Stored encrypted, never returned.",
+      ),
+  })
+  .strict();
+export type CreateAccountRequest = z.infer<typeof createAccountSchema>;
+
+export const listAccountsQuerySchema = pageQuerySchema.extend({ clientId: label.optional() });

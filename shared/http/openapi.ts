@@ -1,10 +1,13 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  clientScopeQuerySchema,
+  createAccountSchema,
   createApiKeySchema,
   createClientSchema,
   createInstanceSchema,
   extendSchema,
+  listAccountsQuerySchema,
   rebootSchema,
   startTaskSchema,
   listInstancesQuerySchema,
@@ -31,6 +34,11 @@ const REQUESTS: Record<string, { body?: z.ZodType; query?: z.ZodObject }> = {
   restartInstance: { body: rebootSchema },
   extendInstance: { body: extendSchema },
   startTask: { body: startTaskSchema },
+  createAccount: { body: createAccountSchema },
+  listAccounts: { query: listAccountsQuerySchema },
+  getAccount: { query: clientScopeQuerySchema },
+  deleteAccount: { query: clientScopeQuerySchema },
+  testAccount: { query: clientScopeQuerySchema },
 };
 
 const errorSchema = z.object({
@@ -48,7 +56,9 @@ export function buildOpenApiDocument(): object {
   if (cached) return cached;
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'A Hangar API key' });
-  const error = registry.register('Error', errorSchema);
+  // Inline, not registered: registering calls `.openapi()`, which zod 4 schemas built before
+  // extendZodWithOpenApi ran (all of shared/domain) do not have.
+  const error = errorSchema;
   for (const route of ROUTES) registry.registerPath(pathOf(route, error));
   cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

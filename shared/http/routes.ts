@@ -2,7 +2,7 @@
  * The route table: the single source for the CDK HTTP API and the local gateway. Each route
  * belongs to an API area; each area is one Lambda function (`functions/api/<area>.ts`).
  */
-export const API_AREAS = ['public', 'clients', 'instances'] as const;
+export const API_AREAS = ['public', 'clients', 'instances', 'accounts'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -58,6 +58,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('DELETE', '/api/instances/{id}/task', 'instances', 'finishTask', 'Finish the task: RUNNING → READY', { idempotent: true }),
   route('GET', '/api/instances/{id}/events', 'instances', 'listInstanceEvents', "An instance's event log"),
   route('GET', '/api/instances/{id}/metrics', 'instances', 'listInstanceMetrics', 'Recent cpu and memory samples'),
+
+  route('POST', '/api/accounts', 'accounts', 'createAccount', 'Register a provider account: credentials are tested, then stored encrypted', { idempotent: true }),
+  route('GET', '/api/accounts', 'accounts', 'listAccounts', "List a client's provider accounts (never their credentials)"),
+  route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)'),
+  route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses'),
+  route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'What a provider account offers, read live: flavors, images, networks, subnets, security-groups, key-pairs'),
+  route('POST', '/api/accounts/{id}/test', 'accounts', 'testAccount', "Test an account's connection now and record the result", { idempotent: true }),
 ];
 
 export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>) => `${r.method} ${r.path}`;

@@ -44,8 +44,9 @@ export function makeInstanceService(deps: ServiceDeps) {
     if (client.status !== 'active') throw new ValidationError(`Client '${client.name}' is suspended`, [], 'CLIENT_SUSPENDED');
 
     const { config } = request;
-    const provider = deps.providers.get(config.provider);
     const region = config.region ?? DEFAULT_REGION[config.provider];
+    // Also proves the account exists, belongs to this client and is of this provider.
+    const provider = await deps.providers.forInstance({ provider: config.provider, clientId: client.clientId, region, config });
     if (config.provider === 'LOCAL' && region !== DEFAULT_REGION.LOCAL) {
       throw new ValidationError(`Unknown region '${region}' for LOCAL; the only region is 'local'`, [{ path: 'config.region', message: 'unknown region' }]);
     }

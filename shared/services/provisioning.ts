@@ -18,7 +18,7 @@ export type StepResult = { instance: Instance; done: boolean };
  * and one record of each change.
  */
 export function makeProvisioningSteps(deps: ServiceDeps) {
-  const providerOf = (instance: Instance) => deps.providers.get(instance.provider);
+  const providerOf = (instance: Instance) => deps.providers.forInstance(instance);
 
   async function load(ref: InstanceRef): Promise<Instance> {
     const instance = await deps.instances.get(ref.clientId, ref.instanceId);
@@ -36,8 +36,15 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   /** Ask the provider for the machine. The instance id is the idempotency token. */
   async function launch(ref: InstanceRef): Promise<Instance> {
     const instance = await load(ref);
-    if (instance.status !== 'PROVISIONING') return instance;
-    const machine = await providerOf(instance).launch(launchSpecOf(instance));
+    if (instance.status !== 'PROVISIONING') {
+      // Terminated while an earlier attempt was launching: that attempt may have created a
+      // machine whose answer was lost; it must not outlive the record.
+      if (!instance.providerInstanceId && (instance.status === 'TERMINATING' || instance.status === 'TERMINATED')) {
+        await releaseUnrecorded(instance);
+      }
+      return instance;
+    }
+    const machine = await (await providerOf(instance)).launch(launchSpecOf(instance));
     const recorded = await mutateInstance(deps, ref, (current, now) => {
       if (current.providerInstanceId === machine.providerInstanceId) return null;
       const after = { ...current, ...addressesOf(machine), updatedAt: now.toISOString(), version: current.version + 1 };
@@ -53,7 +60,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     });
     // Terminated while we were launching: the machine must not outlive its record.
     if (recorded.status === 'TERMINATING' || recorded.status === 'TERMINATED') {
-      await providerOf(recorded).terminate(machineRefOf({ ...recorded, providerInstanceId: machine.providerInstanceId }));
+      await (await providerOf(recorded)).terminate(machineRefOf({ ...recorded, providerInstanceId: machine.providerInstanceId }));
     }
     return recorded;
   }
@@ -108,8 +115,32 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     });
   }
 
-  /** Record a failure as ERROR, then release whatever the provider created (compensation). */
-  async function fail(ref: InstanceRef, error: unknown, options: { failTermination?: boolean } = {}): Promise<Instance> {
+  /** A machine launched for `instance` whose id never reached the record: found by ownership. */
+  async function findUnrecorded(instance: Instance): Promise<string | undefined> {
+    return (await (await providerOf(instance)).listOwned()).find((m) => m.instanceId === instance.id)?.providerInstanceId;
+  }
+
+  async function releaseUnrecorded(instance: Instance): Promise<void> {
+    const providerInstanceId = await findUnrecorded(instance);
+    if (!providerInstanceId) return;
+    await (await providerOf(instance)).terminate(machineRefOf({ ...instance, providerInstanceId }));
+    await deps.instances.appendEvent(instance, {
+      type: 'provisioning.compensated',
+      actor: ACTOR,
+      message: `Released ${providerInstanceId}, launched by an attempt whose answer was lost`,
+    });
+  }
+
+  /**
+   * Record a failure as ERROR. A failed provisioning or termination also releases whatever the
+   * provider holds, so nothing is left running and billing; a failed stop, start or reboot
+   * keeps the machine and its disk for the person to retry or terminate.
+   */
+  async function fail(
+    ref: InstanceRef,
+    error: unknown,
+    options: { failTermination?: boolean; keepMachine?: boolean } = {},
+  ): Promise<Instance> {
     const message = describeFailure(error);
     // A provisioning failure must not undo a termination already under way; a failed
     // termination, though, is an ERROR the person can see and terminate again.
@@ -118,13 +149,13 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
         ? transition(current, 'fail', now, ACTOR, message, { errorMessage: message })
         : null,
     );
+    if (options.keepMachine) return failed;
+    const gone = failed.status === 'ERROR' || failed.status === 'TERMINATING' || failed.status === 'TERMINATED';
     // The launch may have succeeded without its id being recorded: find it by ownership then.
-    const providerInstanceId =
-      failed.providerInstanceId ??
-      (failed.status === 'ERROR' ? (await providerOf(failed).listOwned()).find((m) => m.instanceId === failed.id)?.providerInstanceId : undefined);
-    if (providerInstanceId && failed.status === 'ERROR') {
+    const providerInstanceId = failed.providerInstanceId ?? (gone ? await findUnrecorded(failed) : undefined);
+    if (providerInstanceId && gone) {
       try {
-        await providerOf(failed).terminate(machineRefOf({ ...failed, providerInstanceId }));
+        await (await providerOf(failed)).terminate(machineRefOf({ ...failed, providerInstanceId }));
         await deps.instances.appendEvent(failed, {
           type: 'provisioning.compensated',
           actor: ACTOR,
@@ -146,7 +177,8 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   async function release(ref: InstanceRef): Promise<Instance> {
     const instance = await load(ref);
     if (instance.status !== 'TERMINATING') return instance;
-    if (instance.providerInstanceId) await providerOf(instance).terminate(machineRefOf(instance));
+    if (instance.providerInstanceId) await (await providerOf(instance)).terminate(machineRefOf(instance));
+    else await releaseUnrecorded(instance);
     return instance;
   }
 
@@ -171,7 +203,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   async function stopMachine(ref: InstanceRef, options: { force?: boolean } = {}): Promise<Instance> {
     const instance = await load(ref);
     if (instance.status !== 'STOPPING') return instance;
-    await providerOf(instance).stop(machineRefOf(instance), options);
+    await (await providerOf(instance)).stop(machineRefOf(instance), options);
     return instance;
   }
 
@@ -193,7 +225,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   async function startMachine(ref: InstanceRef): Promise<Instance> {
     const instance = await load(ref);
     if (instance.status !== 'STARTING') return instance;
-    await providerOf(instance).start(machineRefOf(instance));
+    await (await providerOf(instance)).start(machineRefOf(instance));
     return instance;
   }
 
@@ -219,7 +251,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
   async function rebootMachine(ref: InstanceRef, options: { hard?: boolean } = {}): Promise<Instance> {
     const instance = await load(ref);
     if (instance.status !== 'REBOOTING') return instance;
-    await providerOf(instance).reboot(machineRefOf(instance), options);
+    await (await providerOf(instance)).reboot(machineRefOf(instance), options);
     return instance;
   }
 
@@ -241,9 +273,9 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     return { instance: next, done: true };
   }
 
-  function describe(instance: Instance): Promise<Machine | null> {
-    if (!instance.providerInstanceId) return Promise.resolve(null);
-    return providerOf(instance).describe(machineRefOf(instance));
+  async function describe(instance: Instance): Promise<Machine | null> {
+    if (!instance.providerInstanceId) return null;
+    return (await providerOf(instance)).describe(machineRefOf(instance));
   }
 
   return {

@@ -1,3 +1,4 @@
+import { ProviderError, type ProviderErrorKind } from '../domain/errors.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { ProvisioningSteps, StepResult } from '../services/provisioning.ts';
 import { ERRORS, POLL, type StepName } from './definitions.ts';
@@ -43,7 +44,12 @@ export async function runStep(steps: ProvisioningSteps, input: StepInput): Promi
     case 'activate':
       return status(await steps.activate(ref));
     case 'fail':
-      return status(await steps.fail(ref, failureOf(input.error), { failTermination: input.workflow === 'terminate' }));
+      return status(
+        await steps.fail(ref, failureOf(input.error), {
+          failTermination: input.workflow === 'terminate',
+          keepMachine: input.workflow === 'stop' || input.workflow === 'start' || input.workflow === 'reboot',
+        }),
+      );
     case 'release':
       return status(await steps.release(ref));
     case 'confirmTerminated':
@@ -67,7 +73,7 @@ export async function runStep(steps: ProvisioningSteps, input: StepInput): Promi
  * The error a Catch handed over, as a message for a person. Lambda wraps the cause as JSON
  * (`{"errorType","errorMessage","trace"}`): keep only the message, never the trace.
  */
-export function failureOf(error: StepInput['error']): Error {
+export function failureOf(error: StepInput['error']): ProviderError {
   let message = error?.Cause ?? 'The workflow failed';
   try {
     const parsed = JSON.parse(message) as { errorMessage?: string };
@@ -75,7 +81,20 @@ export function failureOf(error: StepInput['error']): Error {
   } catch {
     // not JSON: already a message
   }
-  const failure = new Error(message);
-  failure.name = error?.Error ?? ERRORS.fatal;
-  return failure;
+  // Hangar's own error names carry a message meant for people; others (a Lambda timeout, a
+  // runtime crash) are said to be unexpected.
+  const kind = KIND_BY_ERROR[error?.Error ?? ''];
+  return new ProviderError(kind ? message : `Unexpected failure (${error?.Error ?? 'unknown'}): ${message}`, kind ?? 'fatal');
 }
+
+const KIND_BY_ERROR: Record<string, ProviderErrorKind> = {
+  [ERRORS.transient]: 'transient',
+  [ERRORS.throttled]: 'throttled',
+  [ERRORS.capacity]: 'capacity',
+  [ERRORS.conflict]: 'transient',
+  [ERRORS.notFound]: 'not-found',
+  [ERRORS.invalidRequest]: 'invalid-request',
+  [ERRORS.auth]: 'auth',
+  [ERRORS.fatal]: 'fatal',
+  [ERRORS.timeout]: 'transient',
+};

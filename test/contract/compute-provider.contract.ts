@@ -21,6 +21,12 @@ export interface ContractOptions {
   stateTimeoutMs?: number;
   /** How often describe() is polled while waiting. */
   pollMs?: number;
+  /**
+   * Whether the provider can stop, start and reboot its machines (default true). A provider
+   * that only registers machines it does not manage (EXTERNAL) passes false: the stop/start and
+   * reboot cases are then not registered at all, and its own suite proves it refuses them.
+   */
+  lifecycle?: boolean;
 }
 
 /** Poll describe() until the machine is in one of `states`; fail with the last state seen. */
@@ -81,6 +87,11 @@ export function runComputeProviderContract(
       await subject.cleanup();
     });
 
+    // Registers a case only for providers that manage the machine's lifecycle.
+    const lifecycleIt = (title: string, test: () => Promise<void>) => {
+      if (options.lifecycle !== false) it(title, test);
+    };
+
     async function launchRunning(label: string): Promise<{ ref: MachineRef; spec: LaunchSpec; machine: Machine }> {
       const spec = subject.spec(contractInstanceId(label));
       const first = await subject.provider.launch(spec);
@@ -131,7 +142,7 @@ export function runComputeProviderContract(
       expect(mine?.state).toBe('running');
     });
 
-    it('stops a machine and starts it again', async () => {
+    lifecycleIt('stops a machine and starts it again', async () => {
       const { ref } = await launchRunning('stop-start');
 
       await subject.provider.stop(ref);
@@ -144,7 +155,7 @@ export function runComputeProviderContract(
       expect(restarted.providerInstanceId).toBe(ref.providerInstanceId);
     });
 
-    it('reboots a machine back to running', async () => {
+    lifecycleIt('reboots a machine back to running', async () => {
       const { ref } = await launchRunning('reboot');
 
       await subject.provider.reboot(ref);

@@ -11,8 +11,10 @@ import {
   logicalIdIn,
   nagErrorsIn,
   nagErrorsInReport,
+  kmsActionsOf,
   producerValue,
   roleStatements,
+  secretsKeyLogicalId,
   synthesize,
   tableLogicalId,
   type Synthesized,
@@ -20,7 +22,14 @@ import {
 } from './synth.ts';
 
 const STAGE = 'test';
-const RW_AREAS: ApiArea[] = ['clients', 'instances'];
+const RW_AREAS: ApiArea[] = ['clients', 'instances', 'accounts'];
+/** KMS actions on the secrets key per API area: sealing needs data keys, opening only Decrypt. */
+const KMS_ACTIONS: Record<ApiArea, string[]> = {
+  public: [],
+  clients: [],
+  instances: ['kms:Decrypt'],
+  accounts: ['kms:Decrypt', 'kms:GenerateDataKey'],
+};
 
 let synthesized: Synthesized;
 let app: App;
@@ -112,6 +121,34 @@ describe('stateful stack: the table', () => {
   });
 });
 
+describe('stateful stack: the secrets key', () => {
+  it('is one customer-managed, symmetric key with rotation on and the stage alias', () => {
+    stateful.resourceCountIs('AWS::KMS::Key', 1);
+    stateful.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeySpec: Match.absent(),
+      KeyUsage: Match.absent(),
+      Tags: Match.arrayWith([{ Key: 'hangar:stage', Value: STAGE }]),
+    });
+    stateful.resourceCountIs('AWS::KMS::Alias', 1);
+    stateful.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: `alias/hangar-${STAGE}-secrets`,
+      TargetKeyId: { 'Fn::GetAtt': [secretsKeyLogicalId(stateful), 'Arn'] },
+    });
+  });
+
+  it('leaves use of the key to IAM policies: the key policy trusts only the account', () => {
+    const key = stateful.toJSON().Resources[secretsKeyLogicalId(stateful)];
+    const statements = key.Properties.KeyPolicy.Statement as { Principal: { AWS: unknown } }[];
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0]!.Principal.AWS)).toMatch(/:root/);
+  });
+
+  it('lets a dev-like stage delete the key with the table', () => {
+    stateful.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+  });
+});
+
 describe('stateless stack: the API', () => {
   it('adds one route per entry of the route table, with its route key and no API Gateway authorizer', () => {
     stateless.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
@@ -156,7 +193,8 @@ describe('stateless stack: the API', () => {
 
 describe('stateless stack: the functions', () => {
   it('runs one function per API area, plus the workflow steps, on Node.js 22, arm64, traced, with source maps', () => {
-    stateless.resourceCountIs('AWS::Lambda::Function', API_AREAS.length + 1);
+    expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts']);
+    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -193,7 +231,7 @@ describe('stateless stack: the functions', () => {
     }
   });
 
-  it('grants read/write item access on the table and its named indexes to instances and clients', () => {
+  it('grants read/write item access on the table and its named indexes to instances, clients and accounts', () => {
     const tableArn = { 'Fn::GetAtt': [tableLogicalId(stateful), 'Arn'] };
     for (const area of RW_AREAS) {
       const statements = policyStatementsOf(area).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
@@ -218,6 +256,22 @@ describe('stateless stack: the functions', () => {
   it('grants the public function no table access', () => {
     const actions = policyStatementsOf('public').flatMap(actionsOf);
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('names the secrets key ARN in SECRETS_KMS_KEY_ID where credentials are sealed or opened, and nowhere else', () => {
+    const resources = stateless.toJSON().Resources;
+    const keyArn = { 'Fn::GetAtt': [secretsKeyLogicalId(stateful), 'Arn'] };
+    for (const area of API_AREAS) {
+      const variables = resources[functionLogicalId(area)].Properties.Environment.Variables;
+      if (KMS_ACTIONS[area].length > 0) expect(producerValue(synthesized, variables.SECRETS_KMS_KEY_ID), area).toEqual(keyArn);
+      else expect(variables.SECRETS_KMS_KEY_ID, area).toBeUndefined();
+    }
+  });
+
+  it('grants exactly the KMS actions each area needs, on the secrets key only', () => {
+    for (const area of API_AREAS) {
+      expect(kmsActionsOf(synthesized, stateless, roleLogicalId(area)), area).toEqual(KMS_ACTIONS[area]);
+    }
   });
 
   it('uses no AWS managed policies (each role writes to its own log group only)', () => {
@@ -270,6 +324,15 @@ describe('a protected stage (prod)', () => {
       }),
     });
     expect(prod.assembly.getStackArtifact(prod.stacks.stateful.artifactId).terminationProtection).toBe(true);
+  });
+
+  it('retains the secrets key, with rotation on and the stage alias', () => {
+    prod.stateful.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
+    prod.stateful.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/hangar-prod-secrets' });
   });
 
   it('retains function, access and state machine logs', () => {

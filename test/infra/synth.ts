@@ -66,6 +66,24 @@ export function tableLogicalId(stateful: Template): string {
   return ids[0]!;
 }
 
+/** The one KMS key of the stateful stack: the secrets key. */
+export function secretsKeyLogicalId(stateful: Template): string {
+  const ids = Object.keys(stateful.findResources('AWS::KMS::Key'));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+/** The KMS actions granted to a role (sorted), each checked to name the secrets key and nothing else. */
+export function kmsActionsOf(synthesized: Synthesized, template: Template, roleLogicalId: string): string[] {
+  const keyArn = { 'Fn::GetAtt': [secretsKeyLogicalId(synthesized.stateful), 'Arn'] };
+  const statements = roleStatements(template, roleLogicalId).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    expect(resourcesOf(statement).map((r) => producerValue(synthesized, r))).toEqual([keyArn]);
+  }
+  return statements.flatMap(actionsOf).sort();
+}
+
 /** The logical id of a construct's CloudFormation resource (an L2's default child) in `stack`. */
 export const logicalIdIn = (stack: Stack, construct: IConstruct) =>
   stack.getLogicalId(construct.node.defaultChild as CfnResource);

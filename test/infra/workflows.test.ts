@@ -11,9 +11,11 @@ import {
   logicalIdIn,
   nagErrorsIn,
   nagErrorsInReport,
+  kmsActionsOf,
   producerValue,
   resourcesOf,
   roleStatements,
+  secretsKeyLogicalId,
   synthesize,
   tableLogicalId,
   type Synthesized,
@@ -280,6 +282,7 @@ describe('workflows: starting executions from the API', () => {
     const others = [
       { fn: apiFunctionLogicalId('public'), role: apiRoleLogicalId('public') },
       { fn: apiFunctionLogicalId('clients'), role: apiRoleLogicalId('clients') },
+      { fn: apiFunctionLogicalId('accounts'), role: apiRoleLogicalId('accounts') },
       { fn: stepsFunctionLogicalId(), role: logicalIdIn(stacks.stateless, stacks.stateless.workflows.stepsFunction.role) },
     ];
     for (const { fn, role } of others) {
@@ -320,6 +323,15 @@ describe('workflows: the steps function', () => {
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     const put = statements.find((s) => actionsOf(s).includes('dynamodb:PutItem'))!;
     expect(producerValue(synthesized, put.Resource)).toEqual(tableArn);
+  });
+
+  it('opens sealed credentials: SECRETS_KMS_KEY_ID names the secrets key, and kms:Decrypt on it is its only KMS action', () => {
+    const variables = (resources()[stepsFunctionLogicalId()]!.Properties.Environment as { Variables: Json }).Variables;
+    expect(producerValue(synthesized, variables.SECRETS_KMS_KEY_ID)).toEqual({
+      'Fn::GetAtt': [secretsKeyLogicalId(synthesized.stateful), 'Arn'],
+    });
+    const role = logicalIdIn(stacks.stateless, stacks.stateless.workflows.stepsFunction.role);
+    expect(kmsActionsOf(synthesized, stateless, role)).toEqual(['kms:Decrypt']);
   });
 });
 

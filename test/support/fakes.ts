@@ -49,6 +49,8 @@ export interface FakeProviderCall {
   /** The Hangar instance id the call was about (undefined for listOwned). */
   instanceId?: string;
   providerInstanceId?: string;
+  /** Options passed to stop (force) or reboot (hard). */
+  options?: { force?: boolean; hard?: boolean };
   /** Whether the call threw. */
   failed?: boolean;
 }
@@ -221,14 +223,14 @@ export class FakeProvider implements ComputeProvider {
     });
   }
 
-  async stop(ref: MachineRef): Promise<void> {
-    return this.recorded('stop', ref, async () => {
+  async stop(ref: MachineRef, options?: { force?: boolean }): Promise<void> {
+    return this.recorded('stop', { ...ref, ...(options ? { options } : {}) }, async () => {
       this.require(ref).machine.state = 'stopped';
     });
   }
 
-  async reboot(ref: MachineRef): Promise<void> {
-    return this.recorded('reboot', ref, async () => {
+  async reboot(ref: MachineRef, options?: { hard?: boolean }): Promise<void> {
+    return this.recorded('reboot', { ...ref, ...(options ? { options } : {}) }, async () => {
       this.require(ref).machine.state = 'running';
     });
   }
@@ -262,11 +264,16 @@ export class FakeProvider implements ComputeProvider {
   }
 
   /** Record the call, and run it under any programmed failure (thrown before or after its effect). */
-  private async recorded<T>(method: FakeProviderMethod, ref: { instanceId?: string; providerInstanceId?: string }, effect: () => Promise<T>): Promise<T> {
+  private async recorded<T>(
+    method: FakeProviderMethod,
+    ref: { instanceId?: string; providerInstanceId?: string; options?: FakeProviderCall['options'] },
+    effect: () => Promise<T>,
+  ): Promise<T> {
     const call: FakeProviderCall = {
       method,
       ...(ref.instanceId !== undefined ? { instanceId: ref.instanceId } : {}),
       ...(ref.providerInstanceId !== undefined ? { providerInstanceId: ref.providerInstanceId } : {}),
+      ...(ref.options ? { options: { ...ref.options } } : {}),
     };
     this.calls.push(call);
     const failure = this.takeFailure(method, ref.instanceId);

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { ProviderError } from '../../domain/errors.ts';
+import type {
+  CatalogItem,
+  ComputeProvider,
+  LaunchSpec,
+  Machine,
+  MachineRef,
+} from '../../ports/compute-provider.ts';
+import { isPrivateIp, parseEndpoint } from './endpoint.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS, probeParsed, type ProbeResult } from './probe.ts';
+import { RegistrationStore, type Registration } from './registration-store.ts';
+
+export { probeEndpoint, type ProbeResult, type ProbeOptions } from './probe.ts';
+export { parseEndpoint, type ParsedEndpoint } from './endpoint.ts';
+
+export interface ExternalProviderOptions {
+  /** Where registrations persist (JSON, replaced atomically); in memory only without it. */
+  stateFile?: string;
+  /** How long one connectivity check may take. */
+  probeTimeoutMs?: number;
+  /** The fetch used for HTTP checks; the global one by default. */
+  fetch?: typeof fetch;
+}
+
+/** `ext-` and 10 hex digits, derived from the Hangar id so every retried launch agrees on it. */
+export function externalProviderInstanceId(instanceId: string): string {
+  return `ext-${createHash('sha256').update(instanceId).digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * EXTERNAL: an endpoint Hangar registers but does not create. Launch tests that the endpoint
+ * answers and records it; describe checks it again; terminate forgets it and never touches the
+ * endpoint. Start, stop and reboot are refused: Hangar does not manage the machine behind it.
+ */
+export class ExternalProvider implements ComputeProvider {
+  readonly name = 'EXTERNAL' as const;
+  private readonly store: RegistrationStore;
+  private readonly probeTimeoutMs: number;
+  private readonly fetchImpl: typeof fetch | undefined;
+
+  constructor(options: ExternalProviderOptions = {}) {
+    this.store = new RegistrationStore(options.stateFile);
+    this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    this.fetchImpl = options.fetch;
+  }
+
+  checkLaunchSpec(spec: LaunchSpec): void {
+    parseEndpoint(spec.endpoint, spec.healthPath);
+  }
+
+  /**
+   * Test connectivity, then register. An unreachable endpoint is an 'invalid-request'
+   * ProviderError ("Cannot reach <endpoint>: <why>") so the workflow fails at once instead of
+   * retrying. Launching an instance id that is already registered returns that registration.
+   */
+  async launch(spec: LaunchSpec): Promise<Machine> {
+    const parsed = parseEndpoint(spec.endpoint, spec.healthPath);
+    const existing = (await this.store.all()).get(spec.instanceId);
+    if (existing) return this.machineOf(this.checked(existing, spec));
+
+    const probe = await this.probe(parsed);
+    if (!probe.reachable) throw new ProviderError(`Cannot reach ${parsed.endpoint}: ${probe.reason}`, 'invalid-request');
+
+    const registration: Registration = {
+      instanceId: spec.instanceId,
+      providerInstanceId: externalProviderInstanceId(spec.instanceId),
+      endpoint: parsed.endpoint,
+      ...(spec.healthPath !== undefined ? { healthPath: spec.healthPath } : {}),
+      clientId: spec.clientId,
+      name: spec.name,
+      region: spec.region,
+      tags: { ...spec.tags },
+      registeredAt: probe.checkedAt,
+    };
+    // A concurrent launch of the same id may have registered first: keep the first one.
+    const registered = await this.store.update((registrations) => {
+      const first = registrations.get(spec.instanceId);
+      if (first) return { result: this.checked(first, spec), changed: false };
+      registrations.set(spec.instanceId, registration);
+      return { result: registration, changed: true };
+    });
+    return this.machineOf(registered, probe);
+  }
+
+  /** Null when not registered; otherwise checked now: reachable is running, not is error. */
+  async describe(ref: MachineRef): Promise<Machine | null> {
+    const registration = await this.find(ref);
+    if (!registration) return null;
+    const probe = await this.probe(parseEndpoint(registration.endpoint, registration.healthPath));
+    return this.machineOf(registration, probe);
+  }
+
+  /**
+   * Every registration, reported as running without checking each endpoint: the list answers
+   * "what does Hangar hold here" (reconciliation, compensation); describe() and probeEndpoint()
+   * answer "is it reachable now".
+   */
+  async listOwned(): Promise<Machine[]> {
+    return [...(await this.store.all()).values()].map((registration) => this.machineOf(registration));
+  }
+
+  async start(ref: MachineRef): Promise<void> {
+    throw await this.unmanaged('start', ref);
+  }
+
+  async stop(ref: MachineRef, _options?: { force?: boolean }): Promise<void> {
+    throw await this.unmanaged('stop', ref);
+  }
+
+  async reboot(ref: MachineRef, _options?: { hard?: boolean }): Promise<void> {
+    throw await this.unmanaged('reboot', ref);
+  }
+
+  /** Forget the registration; the endpoint itself is never contacted. Idempotent. */
+  async terminate(ref: MachineRef): Promise<void> {
+    await this.store.update((registrations) => {
+      const registration = this.findIn(registrations, ref);
+      if (!registration) return { result: undefined, changed: false };
+      registrations.delete(registration.instanceId);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  /** There is no account to prove: each endpoint is tested when it is registered. */
+  async testConnection(): Promise<void> {}
+
+  /** EXTERNAL offers nothing to choose from. */
+  async listCatalog(): Promise<CatalogItem[]> {
+    return [];
+  }
+
+  private probe(parsed: ReturnType<typeof parseEndpoint>): Promise<ProbeResult> {
+    return probeParsed(parsed, this.probeTimeoutMs, this.fetchImpl ? { fetch: this.fetchImpl } : {});
+  }
+
+  private async find(ref: MachineRef): Promise<Registration | undefined> {
+    return this.findIn(await this.store.all(), ref);
+  }
+
+  /** By the provider's id, which is what a MachineRef addresses. */
+  private findIn(registrations: Map<string, Registration>, ref: MachineRef): Registration | undefined {
+    const byInstance = registrations.get(ref.instanceId);
+    if (byInstance?.providerInstanceId === ref.providerInstanceId) return byInstance;
+    return [...registrations.values()].find((registration) => registration.providerInstanceId === ref.providerInstanceId);
+  }
+
+  /** The same instance id must mean the same endpoint; anything else is a mistake to surface. */
+  private checked(registration: Registration, spec: LaunchSpec): Registration {
+    if (registration.endpoint !== spec.endpoint || registration.healthPath !== spec.healthPath) {
+      throw new ProviderError(
+        `${spec.instanceId} is already registered for ${registration.endpoint}${registration.healthPath ? ` (health ${registration.healthPath})` : ''}; terminate it before registering another endpoint`,
+        'invalid-request',
+      );
+    }
+    return registration;
+  }
+
+  private async unmanaged(action: 'start' | 'stop' | 'reboot', ref: MachineRef): Promise<ProviderError> {
+    const registration = await this.find(ref).catch(() => undefined);
+    return new ProviderError(
+      `EXTERNAL endpoints are not managed by Hangar: cannot ${action} ${registration?.endpoint ?? ref.providerInstanceId}`,
+      'invalid-request',
+    );
+  }
+
+  private machineOf(registration: Registration, probe?: ProbeResult): Machine {
+    const parsed = parseEndpoint(registration.endpoint, registration.healthPath);
+    const details: Record<string, string | number> = {
+      endpoint: parsed.endpoint,
+      healthUrl: parsed.healthUrl,
+      check: parsed.check,
+      host: parsed.host,
+      registeredAt: registration.registeredAt,
+    };
+    if (probe) {
+      details.checkedAt = probe.checkedAt;
+      details.latencyMs = probe.latencyMs;
+      if (probe.statusCode !== undefined) details.statusCode = probe.statusCode;
+    }
+    const reachable = probe?.reachable ?? true;
+    return {
+      providerInstanceId: registration.providerInstanceId,
+      instanceId: registration.instanceId,
+      state: reachable ? 'running' : 'error',
+      ...(parsed.ip ? (isPrivateIp(parsed.ip) ? { privateIp: parsed.ip } : { publicIp: parsed.ip }) : {}),
+      port: parsed.port,
+      details,
+      ...(reachable ? {} : { reason: `Cannot reach ${parsed.endpoint}: ${probe?.reason ?? 'no answer'}` }),
+    };
+  }
+}

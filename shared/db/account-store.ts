@@ -1,0 +1,84 @@
+import type { Account } from '../domain/account.ts';
+import { ConflictError, VersionConflictError } from '../domain/errors.ts';
+import type { Db } from './db.ts';
+import { type Page, paged } from './pagination.ts';
+
+/** Provider accounts, under their client's partition (`CLIENT#<id>` / `ACCOUNT#<id>`). */
+export class AccountStore {
+  constructor(private readonly db: Db) {}
+
+  private get e() {
+    return this.db.entities.entities;
+  }
+
+  async create(account: Account): Promise<void> {
+    try {
+      await this.e.account.create(account).go();
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
+      throw error;
+    }
+  }
+
+  async get(clientId: string, accountId: string): Promise<Account | null> {
+    const { data } = await this.e.account.get({ clientId, accountId }).go({ consistent: true });
+    return (data as Account | null) ?? null;
+  }
+
+  /** By id alone (the platform admin); the index is only a pointer to the owning client. */
+  async findById(accountId: string): Promise<Account | null> {
+    const { data } = await this.e.account.query.byId({ accountId }).go({ attributes: ['clientId'] });
+    const owner = data[0]?.clientId;
+    return owner ? this.get(owner, accountId) : null;
+  }
+
+  async list(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<Account>> {
+    return paged<Account>(() => this.e.account.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null }));
+  }
+
+  /** Replace the account if still at `before.version`; a lost race is a 409. */
+  async save(before: Account, after: Account): Promise<void> {
+    try {
+      await this.e.account
+        .put(after)
+        .where(({ version }, { eq }) => eq(version, before.version))
+        .go();
+    } catch (error) {
+      if (isConditionFailure(error)) throw new VersionConflictError('Account', before.accountId);
+      throw error;
+    }
+  }
+
+  async delete(account: Account): Promise<void> {
+    try {
+      await this.e.account
+        .delete({ clientId: account.clientId, accountId: account.accountId })
+        .where(({ version }, { eq }) => eq(version, account.version))
+        .go();
+    } catch (error) {
+      if (isConditionFailure(error)) throw new VersionConflictError('Account', account.accountId);
+      throw error;
+    }
+  }
+
+  /**
+   * Ids of the client's instances that name this account and are not yet TERMINATED (an ERROR
+   * instance may still hold a machine that needs the account to be released). Reads the
+   * client's partition only, never the table; stops at `limit`.
+   */
+  async instancesUsing(clientId: string, accountId: string, limit = 5): Promise<string[]> {
+    const { data } = await this.e.instance.query
+      .byClient({ clientId })
+      .where(({ config, status }, { name, escape, ne }) => `${name(config)}.accountId = ${escape(accountId)} AND ${ne(status, 'TERMINATED')}`)
+      .go({ count: limit, pages: 'all', attributes: ['id'] });
+    return data.map((item) => item.id);
+  }
+}
+
+/** ElectroDB wraps the SDK's ConditionalCheckFailedException; look through the causes. */
+function isConditionFailure(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.name === 'ConditionalCheckFailedException') return true;
+  }
+  return false;
+}
