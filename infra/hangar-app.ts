@@ -24,12 +24,13 @@ export function defineHangarApp(app: App): HangarStacks {
   const stateful = new StatefulStack(app, `Hangar-${stage.name}-Stateful`, {
     stage,
     env,
-    description: `Hangar ${stage.name}: the table (data that outlives deployments)`,
+    description: `Hangar ${stage.name}: the table and the secrets key (data that outlives deployments)`,
   });
   const stateless = new StatelessStack(app, `Hangar-${stage.name}-Stateless`, {
     stage,
     env,
     table: stateful.table,
+    secretsKey: stateful.secretsKey,
     description: `Hangar ${stage.name}: API and functions`,
   });
 

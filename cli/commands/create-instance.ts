@@ -15,6 +15,11 @@ export interface CreateInstanceOptions {
   instanceType?: string;
   region?: string;
   image?: string;
+  account?: string;
+  network?: string[];
+  keyPair?: string;
+  securityGroup?: string[];
+  endpoint?: string;
   autoTerminate?: number;
   tag?: Record<string, string>;
   client?: string;
@@ -42,6 +47,11 @@ export function registerCreateInstance(create: Command, io: CliIO): void {
     .option('--instance-type <t>', 'flavor or instance type, e.g. t3.micro')
     .option('--region <r>', 'provider region')
     .option('--image <i>', 'image name or provider id')
+    .option('--account <accountId>', 'the provider account to use (AWS, OPENSTACK)')
+    .option('--network <name>', 'a network or subnet, by name or id (repeatable)', collectList, [])
+    .option('--key-pair <name>', 'the key pair to install')
+    .option('--security-group <name>', 'a security group (repeatable)', collectList, [])
+    .option('--endpoint <url>', 'EXTERNAL: the URL or host:port to register')
     .option('--auto-terminate <minutes>', 'terminate automatically after this many minutes', wholeNumber('--auto-terminate', 1))
     .option('--tag <key=value>', 'a tag (repeatable)', collectTag)
     .option('--client <clientId>', 'create it for this client (platform admin only)')
@@ -62,6 +72,11 @@ export function createInstanceBody(
   const config = compact({
     provider: o.provider,
     instanceType: o.instanceType,
+    accountId: o.account,
+    networks: o.network?.length ? o.network : undefined,
+    keyPair: o.keyPair,
+    securityGroups: o.securityGroup?.length ? o.securityGroup : undefined,
+    endpoint: o.endpoint,
     region: o.region,
     image: o.image,
     diskSizeGB: o.disk,
@@ -117,4 +132,8 @@ async function createInstance(
 
 function compact<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }

@@ -10,10 +10,11 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_AREAS, ROUTES, type ApiArea } from '../../shared/http/routes.ts';
-import { ProjectFunction, type TableAccess } from './project-function.ts';
+import { ProjectFunction, type SecretsAccess, type TableAccess } from './project-function.ts';
 
 /**
  * Table access per API area. A Record over ApiArea, so a new area does not compile until someone
@@ -23,6 +24,19 @@ const TABLE_ACCESS: Record<ApiArea, TableAccess | undefined> = {
   public: undefined,
   clients: 'RW',
   instances: 'RW',
+  accounts: 'RW',
+};
+
+/**
+ * Use of the secrets key per API area, a Record over ApiArea like TABLE_ACCESS. `accounts` seals
+ * the credentials of new accounts and opens them to test a connection; `instances` opens them to
+ * build a provider. `public` and `clients` never see credentials.
+ */
+const SECRETS_ACCESS: Record<ApiArea, SecretsAccess | undefined> = {
+  public: undefined,
+  clients: undefined,
+  instances: 'OPEN',
+  accounts: 'SEAL',
 };
 
 /** HTTP API access-log fields ($context variables of HTTP APIs, not REST APIs). */
@@ -44,6 +58,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 export interface InstancesApiProps {
   readonly table: ITableV2;
+  /** The key that seals provider-account credentials (see SECRETS_ACCESS). */
+  readonly secretsKey: IKey;
   /** Name of the HTTP API resource. */
   readonly apiName: string;
   /** Environment shared by every API function (stage, runtime flavour…). */
@@ -121,6 +137,8 @@ export class InstancesApi extends Construct {
       });
       const access = TABLE_ACCESS[area];
       if (access) fn.bindTable(props.table, access);
+      const secrets = SECRETS_ACCESS[area];
+      if (secrets) fn.bindSecrets(props.secretsKey, secrets);
       functions[area] = fn;
     }
     this.functions = functions as Record<ApiArea, ProjectFunction>;

@@ -1,14 +1,28 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SECRETS_KEY_VARIABLE } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { TABLE } from '../../shared/db/table-definition.ts';
 import { fromRepoRoot, REPO_ROOT } from '../paths.ts';
 
 export type TableAccess = 'RO' | 'RW';
+
+/**
+ * Use of the secrets key. `OPEN` decrypts sealed secrets (building a provider from an account);
+ * `SEAL` also issues new data keys (storing an account's credentials).
+ */
+export type SecretsAccess = 'OPEN' | 'SEAL';
+
+/** What the KMS secret box calls (shared/adapters/aws/kms-secret-box.ts), and nothing else: no Encrypt, no ReEncrypt, no key management. */
+const SECRETS_ACTIONS: Record<SecretsAccess, string[]> = {
+  OPEN: ['kms:Decrypt'],
+  SEAL: ['kms:GenerateDataKey', 'kms:Decrypt'],
+};
 
 /**
  * Item-level actions only. No Scan (the design forbids it on request paths) and no table
@@ -34,7 +48,7 @@ export interface ProjectFunctionProps {
   readonly timeout?: Duration;
   /** POWERTOOLS_SERVICE_NAME. @default 'hangar' */
   readonly serviceName?: string;
-  /** Extra environment; TABLE_NAME comes from `bindTable`. */
+  /** Extra environment; TABLE_NAME comes from `bindTable`, SECRETS_KMS_KEY_ID from `bindSecrets`. */
   readonly environment?: Record<string, string>;
   /** @default one month */
   readonly logRetention?: RetentionDays;
@@ -45,8 +59,9 @@ export interface ProjectFunctionProps {
 /**
  * Every Lambda function of the project: Node.js 22 on arm64, traced, logging to its own log group
  * with a retention, bundled by esbuild as a minified, tree-shaken ESM file that carries its own
- * AWS SDK. Its role starts empty (writes to its own log group, X-Ray) and gains table access only
- * through `bindTable`, which keeps each grant next to the variable that names the table.
+ * AWS SDK. Its role starts empty (writes to its own log group, X-Ray) and gains table and key access
+ * only through `bindTable` and `bindSecrets`, which keep each grant next to the variable that names
+ * the table or the key.
  */
 export class ProjectFunction extends Construct {
   readonly function: NodejsFunction;
@@ -135,6 +150,16 @@ export class ProjectFunction extends Construct {
       // Writes go to the base table; DynamoDB maintains the indexes.
       this.role.addToPrincipalPolicy(new PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
     }
+    return this;
+  }
+
+  /**
+   * Names the secrets key in SECRETS_KMS_KEY_ID (its ARN) and grants the KMS actions of `access`
+   * on that key alone. Same-account grants go in the role's policy; the key policy delegates to IAM.
+   */
+  bindSecrets(key: IKey, access: SecretsAccess): this {
+    this.function.addEnvironment(SECRETS_KEY_VARIABLE, key.keyArn);
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: SECRETS_ACTIONS[access], resources: [key.keyArn] }));
     return this;
   }
 }

@@ -1,6 +1,7 @@
 import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -10,9 +11,11 @@ import { ProjectFunction } from './project-function.ts';
 
 export interface ProvisioningWorkflowProps {
   readonly table: ITableV2;
+  /** Steps build providers from accounts, so they open (never seal) sealed credentials with this key. */
+  readonly secretsKey: IKey;
   /** State machines are named `<namePrefix>-<workflow>`, e.g. `hangar-dev-provision`. */
   readonly namePrefix: string;
-  /** Environment of the steps function (stage, runtime flavour…); TABLE_NAME comes from `bindTable`. */
+  /** Environment of the steps function (stage, runtime flavour…); TABLE_NAME and SECRETS_KMS_KEY_ID come from the binds. */
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -40,7 +43,9 @@ export class ProvisioningWorkflow extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-    }).bindTable(props.table, 'RW');
+    })
+      .bindTable(props.table, 'RW')
+      .bindSecrets(props.secretsKey, 'OPEN');
 
     const machines: Partial<Record<WorkflowName, StateMachine>> = {};
     for (const workflow of WORKFLOWS) {

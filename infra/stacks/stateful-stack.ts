@@ -8,6 +8,7 @@ import {
   TableV2,
   type ITableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { TABLE } from '../../shared/db/table-definition.ts';
 import type { StageConfig } from '../stage.ts';
@@ -17,11 +18,14 @@ export interface StatefulStackProps extends StackProps {
 }
 
 /**
- * What must outlive a deployment: the one DynamoDB table. Functions, APIs and workflows live in
- * the stateless stack so they can be torn down and redeployed without touching data.
+ * What must outlive a deployment: the one DynamoDB table, and the KMS key that seals the secrets
+ * stored in it. Functions, APIs and workflows live in the stateless stack so they can be torn down
+ * and redeployed without touching data.
  */
 export class StatefulStack extends Stack {
   readonly table: ITableV2;
+  /** Protects provider-account credentials (envelope encryption, shared/adapters/aws/kms-secret-box.ts). */
+  readonly secretsKey: IKey;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? !props.stage.ephemeral });
@@ -49,6 +53,17 @@ export class StatefulStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryptionV2.awsManagedKey(),
       deletionProtection: !stage.ephemeral,
+      removalPolicy: stage.removalPolicy,
+    });
+
+    // Sealed credentials in the table are only as durable as this key: it lives and is retained
+    // with the table. Rotation keeps old key material, so secrets sealed before a rotation still open.
+    // The default key policy lets the account's IAM policies grant use; the stateless stack grants
+    // each function exactly the actions it needs.
+    this.secretsKey = new Key(this, 'SecretsKey', {
+      alias: `alias/hangar-${stage.name}-secrets`,
+      description: `Hangar ${stage.name}: envelope key for provider-account credentials`,
+      enableKeyRotation: true,
       removalPolicy: stage.removalPolicy,
     });
 

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { InstancesApi } from '../constructs/instances-api.ts';
 import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
@@ -9,6 +10,8 @@ export interface StatelessStackProps extends StackProps {
   readonly stage: StageConfig;
   /** The table from the stateful stack. */
   readonly table: ITableV2;
+  /** The key that seals provider-account credentials, from the stateful stack. */
+  readonly secretsKey: IKey;
 }
 
 /** Everything that can be redeployed or replaced without losing data: functions, the API, the workflows. */
@@ -18,7 +21,7 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { stage, table } = props;
+    const { stage, table, secretsKey } = props;
 
     // Shared by every function of the stage: API areas and workflow steps.
     const environment = {
@@ -29,6 +32,7 @@ export class StatelessStack extends Stack {
 
     this.workflows = new ProvisioningWorkflow(this, 'Workflows', {
       table,
+      secretsKey,
       namePrefix: `hangar-${stage.name}`,
       environment,
       logRetention: stage.logRetention,
@@ -37,6 +41,7 @@ export class StatelessStack extends Stack {
 
     this.api = new InstancesApi(this, 'InstancesApi', {
       table,
+      secretsKey,
       apiName: `hangar-${stage.name}`,
       environment,
       logRetention: stage.logRetention,

@@ -52,6 +52,28 @@ describe('hangar create instance', () => {
     expect(result.stdout).toMatch(/^status:\s+PENDING$/m);
   });
 
+  it('sends the account, networks, key pair and security groups of a cloud instance', async () => {
+    api = await startFakeApi(() => ok({ instance: instance() }, 202));
+    const result = await runCli([
+      '--url', api.url, 'create', 'instance', 'nova-box',
+      '--provider', 'openstack', '--account', 'account-123', '--instance-type', 'm1.small', '--image', 'cirros',
+      '--network', 'private', '--network', 'shared', '--key-pair', 'hangar-key', '--security-group', 'web',
+    ]);
+    expect(result.code).toBe(0);
+    expect(api.requests[0]!.body).toEqual({
+      name: 'nova-box',
+      config: {
+        provider: 'OPENSTACK',
+        accountId: 'account-123',
+        instanceType: 'm1.small',
+        image: 'cirros',
+        networks: ['private', 'shared'],
+        keyPair: 'hangar-key',
+        securityGroups: ['web'],
+      },
+    });
+  });
+
   it('leaves out every field the user did not give', async () => {
     api = await startFakeApi(() => ok({ instance: instance() }, 202));
     const result = await runCli(['--url', api.url, 'create', 'instance', 'tiny']);
