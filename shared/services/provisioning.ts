@@ -70,7 +70,10 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     const instance = await load(ref);
     if (instance.status !== 'PROVISIONING') return { instance, done: true };
     const machine = await describe(instance);
-    if (!machine || machine.state === 'terminated') throw new ProviderError('The machine disappeared while it was being provisioned');
+    // Not found yet is normal right after a launch (EC2 is eventually consistent): the poll
+    // loop's guard bounds the wait. A machine the provider calls terminated is gone for good.
+    if (!machine) return { instance, done: false };
+    if (machine.state === 'terminated') throw new ProviderError('The machine was terminated while it was being provisioned');
     if (machine.state === 'error') throw new ProviderError(machine.reason ?? 'The provider reported an error while provisioning');
     if (machine.state !== 'running') return { instance, done: false };
     const next = await mutateInstance(deps, ref, (current, now) =>
