@@ -274,6 +274,8 @@ function priceFor(request: CreateInstanceRequest): { instanceType: string; hourl
     // Types outside the shipped table are priced from the synced catalog once it exists.
     return { instanceType, hourlyMicros: 0 };
   }
+  // An endpoint Hangar only watches has no machine size and costs nothing unless negotiated.
+  if (provider === 'EXTERNAL') return { instanceType: 'endpoint', hourlyMicros: 0 };
   const fitting = smallestFitting(provider, request.resources);
   if (fitting) return fitting;
   const largest = priceEntriesFor(provider).at(-1);

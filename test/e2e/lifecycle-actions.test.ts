@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, isAlive, portAnswers, REPO_ROOT, type RuntimeProcess, startRuntimeProcess, waitFor } from '../support/local-runtime.ts';
@@ -92,6 +94,35 @@ describe('lifecycle actions on the local runtime', () => {
       'RUNNING', 'READY', 'READY',
       'STOPPING', 'STOPPED', 'TERMINATING', 'TERMINATED',
     ]);
+  });
+
+  it('registers an EXTERNAL endpoint, watches it, refuses to manage it, and forgets it on terminate', async () => {
+    const server = createServer((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const refused = await api('POST', '/api/instances', { name: 'nowhere', type: 'endpoint', config: { provider: 'EXTERNAL' } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatch(/endpoint/);
+
+      const created = await api('POST', '/api/instances', {
+        name: 'partner-api',
+        type: 'endpoint',
+        config: { provider: 'EXTERNAL', endpoint: `http://127.0.0.1:${port}`, healthPath: '/healthz' },
+      });
+      expect(created.status).toBe(202);
+      const ready = await until(created.body.instance.id, 'READY');
+      expect(ready.port).toBe(port);
+
+      const stop = await api('POST', `/api/instances/${ready.id}/stop`);
+      expect(stop).toMatchObject({ status: 422, body: { code: 'NOT_MANAGED' } });
+
+      expect((await api('DELETE', `/api/instances/${ready.id}`)).status).toBe(202);
+      await until(ready.id, 'TERMINATED');
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
   });
 
   it('does the same through the CLI with --wait', async () => {
