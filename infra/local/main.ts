@@ -9,14 +9,28 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 
 const log = (line: string) => console.log(`[hangar] ${line}`);
 
+/** A positive number from the environment, or undefined for the default. */
+function numberFromEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`${name} must be a positive number of milliseconds, got '${raw}'`);
+    process.exit(1);
+  }
+  return value;
+}
+
 try {
   log('starting: embedded DynamoDB, LOCAL provider, workflow runner…');
   const runtime = await startLocalRuntime({
     port,
     home: process.env.HANGAR_HOME ?? '.hangar',
     adminKey: process.env.HANGAR_ADMIN_KEY || undefined,
-    sampleIntervalMs: process.env.HANGAR_SAMPLE_INTERVAL_MS ? Number(process.env.HANGAR_SAMPLE_INTERVAL_MS) : undefined,
-    workflowWaitMs: process.env.HANGAR_WORKFLOW_WAIT_MS ? Number(process.env.HANGAR_WORKFLOW_WAIT_MS) : undefined,
+    sampleIntervalMs: numberFromEnv('HANGAR_SAMPLE_INTERVAL_MS'),
+    workflowWaitMs: numberFromEnv('HANGAR_WORKFLOW_WAIT_MS'),
+    deadlineMinuteMs: numberFromEnv('HANGAR_DEADLINE_MINUTE_MS'),
+    sweepIntervalMs: numberFromEnv('HANGAR_SWEEP_INTERVAL_MS'),
     log,
   });
   console.log(`

@@ -15,6 +15,8 @@ import { machineRefOf } from '../../shared/services/provisioning.ts';
 import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type AreaHandler, lambdaContext, startGateway } from './gateway.ts';
 import { LocalStepFunctions } from './local-step-functions.ts';
+import { LocalScheduler } from './local-scheduler.ts';
+import type { DeadlinePayload } from '../../shared/services/automations.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -25,6 +27,10 @@ export interface LocalRuntimeOptions {
   sampleIntervalMs?: number;
   /** How long the workflows' Wait states pause locally (their real backoff is for clouds). */
   workflowWaitMs?: number;
+  /** Development: how long an auto-terminate "minute" lasts (default a real minute). */
+  deadlineMinuteMs?: number;
+  /** How often the sweeper looks for instances past their deadline (default 2 minutes). */
+  sweepIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -62,12 +68,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       waitMs: options.workflowWaitMs,
       onExecutionFailed: (name, error) => log(`workflow ${name} failed: ${(error as Error).message}`),
     });
+    // Deadlines live in the table, so one that came due while the runtime was down fires at start.
+    const scheduler = new LocalScheduler(db);
     const deps = buildAppDependencies({
       db,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
       providers: [provider, new ExternalProvider({ stateFile: join(home, 'external-endpoints.json') })],
       providerFactory: cloudProviderFactory,
       workflows: () => workflows,
+      scheduler,
+      deadlineMinuteMs: options.deadlineMinuteMs,
       // Provider credentials are sealed under a key made once, readable by its owner only.
       secretBox: new LocalSecretBox({ keyFile: join(home, 'secret.key') }),
     });
@@ -95,6 +105,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       log(`reconciled instances: ${tally.resumed} resumed, ${tally.restarted} restarted, ${tally.failed} found not running`);
     }
 
+    const automations = deps.services.automations!;
+    scheduler.start((payload) => automations.terminateIfDue(payload as unknown as DeadlinePayload, 'schedule').then(() => undefined));
+    const sweeper = setInterval(() => {
+      automations.sweep().then(
+        (count) => count && log(`sweeper terminated ${count} instance(s) past their deadline`),
+        (error) => log(`sweep failed: ${error}`),
+      );
+    }, options.sweepIntervalMs ?? 120_000);
+    sweeper.unref();
+
     const sampler = setInterval(() => {
       sampleRunning(deps, provider).catch((error) => log(`sampling failed: ${error}`));
     }, options.sampleIntervalMs ?? 15_000);
@@ -107,6 +127,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stop = () =>
       (stopping ??= (async () => {
         clearInterval(sampler);
+        clearInterval(sweeper);
+        await scheduler.stop();
         await gateway.close();
         // Executions stop where they are; the next start resumes their instances.
         workflows.abortAll();

@@ -9,6 +9,8 @@ import { ProviderRegistry } from '../ports/providers.ts';
 import type { ProviderName } from '../domain/catalog.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import { makeCatalogService } from '../services/catalog.ts';
+import { makeAutomations, type Automations } from '../services/automations.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
 import type { Workflows } from '../ports/workflows.ts';
 import { makeAccountService, type ProviderFactory, unavailableProviderFactory } from '../services/accounts.ts';
@@ -38,6 +40,7 @@ export interface AppDependencies extends ServiceDeps {
     provisioning: ReturnType<typeof makeProvisioningSteps>;
     accounts: ReturnType<typeof makeAccountService>;
     catalog: ReturnType<typeof makeCatalogService>;
+    automations: Automations | undefined;
   };
 }
 
@@ -53,6 +56,9 @@ export function buildAppDependencies(options: {
   providerFactory?: ProviderFactory;
   /** The cloud providers the factory builds (default: AWS and OPENSTACK when a factory is given). */
   cloudProviders?: ProviderName[];
+  /** One-time schedules for auto-terminate deadlines; without one, deadlines are only swept. */
+  scheduler?: Scheduler;
+  deadlineMinuteMs?: number;
 }): AppDependencies {
   const instances = new InstanceStore(options.db);
   const clients = new ClientStore(options.db);
@@ -66,7 +72,10 @@ export function buildAppDependencies(options: {
     clock,
     // Resolved lazily: the workflows need the steps, and the steps need the deps.
     workflows: { start: (workflow, ref, options) => workflows!.start(workflow, ref, options) },
+    deadlines: { sync: (instance) => automations?.syncDeadline(instance) ?? Promise.resolve() },
+    deadlineMinuteMs: options.deadlineMinuteMs,
   };
+  const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler }) : undefined;
   const provisioning = makeProvisioningSteps(base);
   workflows = options.workflows(provisioning);
   const secretBox = options.secretBox ?? noSecretBox;
@@ -85,6 +94,7 @@ export function buildAppDependencies(options: {
       provisioning,
       accounts,
       catalog: makeCatalogService({ providers, accounts }),
+      automations,
     },
   };
 }

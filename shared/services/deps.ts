@@ -3,6 +3,7 @@ import type { InstanceStore } from '../db/instance-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ProviderRegistry } from '../ports/providers.ts';
 import type { Workflows } from '../ports/workflows.ts';
+import type { Instance } from '../domain/instance.ts';
 
 /** What the use cases need; built once per process by the composition root and injected. */
 export interface ServiceDeps {
@@ -11,4 +12,11 @@ export interface ServiceDeps {
   providers: ProviderRegistry;
   workflows: Workflows;
   clock: Clock;
+  /** Keeps an instance's auto-terminate schedule in step with its deadline and status. */
+  deadlines: { sync(instance: Instance): Promise<void> };
+  /**
+   * How long a deadline "minute" lasts: 60,000 ms, except in development, where the local
+   * runtime may shorten it (HANGAR_DEADLINE_MINUTE_MS) to watch auto-terminate happen.
+   */
+  deadlineMinuteMs?: number;
 }

@@ -164,6 +164,7 @@ export function makeInstanceService(deps: ServiceDeps) {
       terminatedBy: actor,
     });
     await deps.instances.save(before, after, [event]);
+    await deps.deadlines.sync(after);
     await deps.workflows.start('terminate', { clientId: after.clientId, instanceId: id, version: after.version });
     return after;
   }
@@ -214,19 +215,22 @@ export function makeInstanceService(deps: ServiceDeps) {
         const client = await deps.clients.get(before.clientId);
         const max = client?.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes;
         const from = before.autoTerminateAt ? Math.max(Date.parse(before.autoTerminateAt), now.getTime()) : now.getTime();
-        const deadline = new Date(from + minutes * 60_000);
-        const remaining = Math.ceil((deadline.getTime() - now.getTime()) / 60_000);
+        const minuteMs = deps.deadlineMinuteMs ?? 60_000;
+        const deadline = new Date(from + minutes * minuteMs);
+        const remaining = Math.ceil((deadline.getTime() - now.getTime()) / minuteMs);
         if (remaining > max) {
           throw new ValidationError(`The deadline may be at most ${max} minutes away for this client; extending by ${minutes} would make it ${remaining}`, [
-            { path: 'minutes', message: `at most ${Math.max(0, max - Math.ceil((from - now.getTime()) / 60_000))} more minutes` },
+            { path: 'minutes', message: `at most ${Math.max(0, max - Math.ceil((from - now.getTime()) / minuteMs))} more minutes` },
           ]);
         }
-        return save(
+        const extended = await save(
           transition(before, 'extend', now, actor, `Auto-terminate moved to ${deadline.toISOString()}`, {
             autoTerminateAt: deadline.toISOString(),
             autoTerminateMinutes: (before.autoTerminateMinutes ?? 0) + minutes,
           }),
         );
+        await deps.deadlines.sync(extended);
+        return extended;
       }
     }
   }

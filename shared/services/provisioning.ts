@@ -107,15 +107,17 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
 
   /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
   async function activate(ref: InstanceRef): Promise<Instance> {
-    return mutateInstance(deps, ref, (current, now) => {
+    const ready = await mutateInstance(deps, ref, (current, now) => {
       if (current.status !== 'CONFIGURING') return null;
       const deadline = current.autoTerminateMinutes
-        ? new Date(now.getTime() + current.autoTerminateMinutes * 60_000).toISOString()
+        ? new Date(now.getTime() + current.autoTerminateMinutes * (deps.deadlineMinuteMs ?? 60_000)).toISOString()
         : undefined;
       return transition(current, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
         ...(deadline ? { autoTerminateAt: deadline } : {}),
       });
     });
+    await deps.deadlines.sync(ready);
+    return ready;
   }
 
   /** A machine launched for `instance` whose id never reached the record: found by ownership. */
@@ -199,6 +201,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
       change.event.data = { finalCostMicros: change.after.accruedCostMicros, terminatedBy: current.terminatedBy };
       return change;
     });
+    await deps.deadlines.sync(next);
     return { instance: next, done: true };
   }
 

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
+import { createDb } from '../../shared/db/db.ts';
+import { ManualClock } from '../../shared/ports/clock.ts';
+import { deadlineScheduleName, type Scheduler } from '../../shared/ports/scheduler.ts';
+import type { Automations } from '../../shared/services/automations.ts';
+import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
+import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
+
+/** Records schedules instead of firing them: tests fire (or lose) them by hand. */
+class RecordingScheduler implements Scheduler {
+  readonly schedules = new Map<string, { at: Date; payload: Record<string, string> }>();
+  async scheduleOnce(s: { name: string; at: Date; payload: Record<string, string> }) {
+    this.schedules.set(s.name, { at: s.at, payload: s.payload });
+  }
+  async cancel(name: string) {
+    this.schedules.delete(name);
+  }
+}
+
+describe('auto-terminate deadlines', () => {
+  let table: TestTable;
+  let deps: AppDependencies;
+  let automations: Automations;
+  const clock = new ManualClock(new Date('2026-06-01T10:00:00.000Z'));
+  const scheduler = new RecordingScheduler();
+  const workflows = new RecordingWorkflows();
+
+  beforeAll(async () => {
+    table = await createTestTable('automations');
+    deps = buildAppDependencies({
+      db: createDb({ tableName: table.tableName, client: table.client }),
+      providers: [new FakeProvider({ name: 'LOCAL' })],
+      workflows: () => workflows,
+      clock,
+      scheduler,
+    });
+    automations = deps.services.automations!;
+  });
+  afterAll(async () => deleteTestTable(table));
+
+  /** A READY instance with a 30-minute deadline, provisioned step by step. */
+  async function readyInstance(name: string) {
+    const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: `${name} Inc` });
+    const operator = principalFor(client.clientId, 'operator');
+    const created = await deps.services.instances.create(operator, { name, config: { provider: 'LOCAL', autoTerminateMinutes: 30 } });
+    const ref = { clientId: created.clientId, instanceId: created.id };
+    const steps = deps.services.provisioning;
+    await steps.reserve(ref);
+    await steps.launch(ref);
+    await steps.poll(ref);
+    await steps.configure(ref);
+    const ready = await steps.activate(ref);
+    return { ready, operator, ref };
+  }
+
+  it('schedules the deadline when the instance becomes READY and fires exactly at it, once', async () => {
+    const { ready, ref } = await readyInstance('deadline-box');
+    const schedule = scheduler.schedules.get(deadlineScheduleName(ready.id))!;
+    expect(schedule.at.toISOString()).toBe(ready.autoTerminateAt);
+
+    clock.set(new Date(Date.parse(ready.autoTerminateAt!) - 1));
+    expect((await automations.terminateIfDue(ref, 'schedule'))!.status).toBe('READY');
+
+    clock.set(ready.autoTerminateAt!);
+    const fired = await automations.terminateIfDue(ref, 'schedule');
+    expect(fired!.status).toBe('TERMINATING');
+    expect(fired!.terminatedBy).toBe('system:auto-terminate');
+    const again = await automations.terminateIfDue(ref, 'schedule');
+    expect(again!.version).toBe(fired!.version);
+    const events = (await deps.instances.events(ready.id, { limit: 100 })).items.filter((e) => e.type === 'instance.auto-terminated');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({ costMicros: fired!.accruedCostMicros, via: 'schedule' });
+    expect(workflows.calls.filter((c) => c.ref.instanceId === ready.id && c.workflow === 'terminate')).toHaveLength(1);
+  });
+
+  it('an extend that races the firing wins: the old schedule fires into a deadline not yet due', async () => {
+    const { ready, operator, ref } = await readyInstance('extended-box');
+    clock.set(ready.autoTerminateAt!);
+    const extended = await deps.services.instances.act(operator, ready.id, 'extend', { minutes: 30 });
+    expect(scheduler.schedules.get(deadlineScheduleName(ready.id))!.at.toISOString()).toBe(extended.autoTerminateAt);
+    expect((await automations.terminateIfDue(ref, 'schedule'))!.status).toBe('READY');
+  });
+
+  it('a terminate cancels the schedule, and a late firing never resurrects or terminates twice', async () => {
+    const { ready, operator, ref } = await readyInstance('terminated-box');
+    const terminating = await deps.services.instances.terminate(operator, ready.id);
+    expect(scheduler.schedules.has(deadlineScheduleName(ready.id))).toBe(false);
+    clock.set(new Date(Date.parse(ready.autoTerminateAt!) + 60_000));
+    const late = await automations.terminateIfDue(ref, 'schedule');
+    expect(late!.status).toBe('TERMINATING');
+    expect(late!.version).toBe(terminating.version);
+  });
+
+  it('the sweeper terminates an instance whose schedule was lost, and says so', async () => {
+    const { ready } = await readyInstance('lost-schedule-box');
+    scheduler.schedules.delete(deadlineScheduleName(ready.id));
+    clock.set(new Date(Date.parse(ready.autoTerminateAt!) + 5 * 60_000));
+    expect(await automations.sweep()).toBeGreaterThanOrEqual(1);
+    const swept = await deps.instances.get(ready.clientId, ready.id);
+    expect(swept!.status).toBe('TERMINATING');
+    const event = (await deps.instances.events(ready.id, { limit: 100 })).items.find((e) => e.type === 'instance.auto-terminated');
+    expect(event!.message).toMatch(/sweeper/);
+    expect(event!.data).toMatchObject({ via: 'sweeper' });
+  });
+});
