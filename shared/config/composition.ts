@@ -11,6 +11,7 @@ import { cloudProviderFactory } from './cloud-providers.ts';
 import { makeCatalogService } from '../services/catalog.ts';
 import { makeAutomations, type Automations } from '../services/automations.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
+import { EventBridgeScheduler, deadlineSchedulerFromEnvironment } from '../adapters/aws/eventbridge-scheduler.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
 import type { Workflows } from '../ports/workflows.ts';
 import { makeAccountService, type ProviderFactory, unavailableProviderFactory } from '../services/accounts.ts';
@@ -129,5 +130,6 @@ function fromLambdaEnvironment(): AppDependencies {
     // The key is checked when sealing, so functions that never seal need not be given one.
     secretBox: new KmsSecretBox({ keyId: process.env[SECRETS_KEY_VARIABLE] }),
     providerFactory: cloudProviderFactory,
+    scheduler: new EventBridgeScheduler(deadlineSchedulerFromEnvironment),
   });
 }

@@ -1,3 +1,4 @@
+import { requireEnv } from '../../config/env.ts';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -27,6 +28,24 @@ export interface EventBridgeSchedulerOptions {
   client?: SchedulerClient;
 }
 
+/** Environment variables the CDK app sets on the functions that schedule deadlines. */
+export const DEADLINE_SCHEDULER_VARIABLES = {
+  groupName: 'DEADLINE_SCHEDULE_GROUP',
+  targetArn: 'DEADLINE_TARGET_ARN',
+  roleArn: 'DEADLINE_SCHEDULER_ROLE_ARN',
+  deadLetterArn: 'DEADLINE_DEAD_LETTER_ARN',
+} as const;
+
+export function deadlineSchedulerFromEnvironment(): EventBridgeSchedulerOptions {
+  const v = DEADLINE_SCHEDULER_VARIABLES;
+  return {
+    groupName: requireEnv(v.groupName),
+    targetArn: requireEnv(v.targetArn),
+    roleArn: requireEnv(v.roleArn),
+    deadLetterArn: process.env[v.deadLetterArn] || undefined,
+  };
+}
+
 export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 3;
 export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 3600;
 
@@ -42,7 +61,15 @@ export function atExpression(at: Date): string {
  * in place, and cancelling a missing one is a success.
  */
 export class EventBridgeScheduler implements Scheduler {
-  constructor(private readonly options: EventBridgeSchedulerOptions) {}
+  private resolved: EventBridgeSchedulerOptions | undefined;
+
+  /** `options` may be a function: read from the environment on first use, not at cold start. */
+  constructor(private readonly given: EventBridgeSchedulerOptions | (() => EventBridgeSchedulerOptions)) {}
+
+  private get options(): EventBridgeSchedulerOptions {
+    this.resolved ??= typeof this.given === 'function' ? this.given() : this.given;
+    return this.resolved;
+  }
 
   private get client(): SchedulerClient {
     return this.options.client ?? scheduler;
