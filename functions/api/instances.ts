@@ -53,6 +53,16 @@ export const handler = httpApi('instances', {
   startTask: action('startTask', 200),
   finishTask: action('finishTask', 200),
 
+  checkInstanceHealth: async ({ principal, params, deps }) => {
+    const instance = await deps.services.health.checkNow(principal, params.id!);
+    return ok({ instance: presentInstance(instance, deps.clock.now()), health: instance.health });
+  },
+
+  listInstanceHealth: async ({ principal, params, query, deps }) => {
+    const page = await deps.services.health.history(principal, params.id!, query);
+    return ok({ health: page.items, count: page.items.length, nextCursor: page.cursor });
+  },
+
   listInstanceEvents: async ({ principal, params, query, deps }) => {
     const page = await deps.services.instances.events(principal, params.id!, query);
     return ok({ events: page.items, count: page.items.length, nextCursor: page.cursor });

@@ -31,6 +31,7 @@ try {
     workflowWaitMs: numberFromEnv('HANGAR_WORKFLOW_WAIT_MS'),
     deadlineMinuteMs: numberFromEnv('HANGAR_DEADLINE_MINUTE_MS'),
     sweepIntervalMs: numberFromEnv('HANGAR_SWEEP_INTERVAL_MS'),
+    healthIntervalMs: numberFromEnv('HANGAR_HEALTH_INTERVAL_MS'),
     log,
   });
   console.log(`

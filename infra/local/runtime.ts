@@ -31,6 +31,8 @@ export interface LocalRuntimeOptions {
   deadlineMinuteMs?: number;
   /** How often the sweeper looks for instances past their deadline (default 2 minutes). */
   sweepIntervalMs?: number;
+  /** How often every up instance is health-checked (default a minute). */
+  healthIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -115,6 +117,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }, options.sweepIntervalMs ?? 120_000);
     sweeper.unref();
 
+    const healthChecks = setInterval(() => {
+      deps.services.health.checkAll().catch((error) => log(`health checks failed: ${error}`));
+    }, options.healthIntervalMs ?? 60_000);
+    healthChecks.unref();
+
     const sampler = setInterval(() => {
       sampleRunning(deps, provider).catch((error) => log(`sampling failed: ${error}`));
     }, options.sampleIntervalMs ?? 15_000);
@@ -128,6 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       (stopping ??= (async () => {
         clearInterval(sampler);
         clearInterval(sweeper);
+        clearInterval(healthChecks);
         await scheduler.stop();
         await gateway.close();
         // Executions stop where they are; the next start resumes their instances.

@@ -10,6 +10,7 @@ import type { ProviderName } from '../domain/catalog.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import { makeCatalogService } from '../services/catalog.ts';
 import { makeAutomations, type Automations } from '../services/automations.ts';
+import { makeHealthService } from '../services/health.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { EventBridgeScheduler, deadlineSchedulerFromEnvironment } from '../adapters/aws/eventbridge-scheduler.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
@@ -37,6 +38,7 @@ export interface AppDependencies extends ServiceDeps {
   providerFactory: ProviderFactory;
   services: {
     instances: ReturnType<typeof makeInstanceService>;
+    health: ReturnType<typeof makeHealthService>;
     clients: ReturnType<typeof makeClientService>;
     provisioning: ReturnType<typeof makeProvisioningSteps>;
     accounts: ReturnType<typeof makeAccountService>;
@@ -76,6 +78,7 @@ export function buildAppDependencies(options: {
     deadlines: { sync: (instance) => automations?.syncDeadline(instance) ?? Promise.resolve() },
     deadlineMinuteMs: options.deadlineMinuteMs,
   };
+  const instanceService = makeInstanceService(base);
   const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler }) : undefined;
   const provisioning = makeProvisioningSteps(base);
   workflows = options.workflows(provisioning);
@@ -90,7 +93,8 @@ export function buildAppDependencies(options: {
     secretBox,
     providerFactory,
     services: {
-      instances: makeInstanceService(base),
+      instances: instanceService,
+      health: makeHealthService(base, instanceService),
       clients: makeClientService(base),
       provisioning,
       accounts,

@@ -200,6 +200,29 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
+  /** One health probe's verdict, kept a week: the history behind GET /instances/{id}/health. */
+  const healthCheckEntity = new Entity(
+    {
+      model: { entity: 'healthCheck', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('healthCheck'),
+        instanceId: { type: 'string', required: true, readOnly: true },
+        checkedAt: { type: 'string', required: true, readOnly: true },
+        status: { type: ['HEALTHY', 'UNHEALTHY', 'ERROR'] as const, required: true },
+        error: { type: 'string' },
+        ttl: { type: 'number', required: true },
+        version,
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
+          sk: { field: 'sk', composite: ['checkedAt'], template: 'HEALTH#${checkedAt}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
   const metricEntity = new Entity(
     {
       model: { entity: 'metricSample', version: '1', service: SERVICE },
@@ -265,6 +288,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       instance: instanceEntity,
       event: eventEntity,
       metric: metricEntity,
+      healthCheck: healthCheckEntity,
       account: accountEntity,
     },
     config,

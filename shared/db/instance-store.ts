@@ -13,6 +13,12 @@ import { TransactionConditionFailed, TransactionContention, type TransactWriteIt
 
 export type { Page } from './pagination.ts';
 
+export interface HealthCheckRecord {
+  checkedAt: string;
+  status: 'HEALTHY' | 'UNHEALTHY' | 'ERROR';
+  error?: string;
+}
+
 export interface InstanceFilters {
   status?: InstanceStatus;
   provider?: ProviderName;
@@ -131,6 +137,20 @@ export class InstanceStore {
         .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['sampledAt', 'cpuPercent', 'memoryBytes'] }),
     );
     return result;
+  }
+
+  async recordHealthCheck(instanceId: string, check: HealthCheckRecord, retentionSeconds = 7 * 24 * 3600): Promise<void> {
+    const ttl = Math.floor(Date.parse(check.checkedAt) / 1000) + retentionSeconds;
+    await this.db.entities.entities.healthCheck.put({ instanceId, ...check, ttl, version: 1 }).go();
+  }
+
+  /** Newest first. */
+  async healthChecks(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<HealthCheckRecord>> {
+    return paged<HealthCheckRecord>(() =>
+      this.db.entities.entities.healthCheck.query
+        .byInstance({ instanceId })
+        .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['checkedAt', 'status', 'error'] }),
+    );
   }
 
   counters(scope: { clientId: string; userId?: string }): Promise<Counters> {

@@ -26,6 +26,7 @@ const REQUESTS: Record<string, { body?: z.ZodType; query?: z.ZodObject }> = {
   updateInstance: { body: updateInstanceSchema },
   listInstanceEvents: { query: pageQuerySchema },
   listInstanceMetrics: { query: pageQuerySchema },
+  listInstanceHealth: { query: pageQuerySchema },
   createClient: { body: createClientSchema },
   listClients: { query: pageQuerySchema },
   updateClient: { body: updateClientSchema },

@@ -56,6 +56,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('POST', '/api/instances/{id}/extend', 'instances', 'extendInstance', 'Move the auto-terminate deadline later', { idempotent: true }),
   route('POST', '/api/instances/{id}/task', 'instances', 'startTask', 'Start a task: READY → RUNNING', { idempotent: true }),
   route('DELETE', '/api/instances/{id}/task', 'instances', 'finishTask', 'Finish the task: RUNNING → READY', { idempotent: true }),
+  route('POST', '/api/instances/{id}/health-check', 'instances', 'checkInstanceHealth', 'Probe the instance now and record the result', { idempotent: true }),
+  route('GET', '/api/instances/{id}/health', 'instances', 'listInstanceHealth', "The instance's health checks, newest first"),
   route('GET', '/api/instances/{id}/events', 'instances', 'listInstanceEvents', "An instance's event log"),
   route('GET', '/api/instances/{id}/metrics', 'instances', 'listInstanceMetrics', 'Recent cpu and memory samples'),
 

@@ -106,6 +106,12 @@ describe('the local runtime over HTTP', () => {
     const stats = await viewer('GET', '/api/instances/stats');
     expect(stats.body.statistics).toMatchObject({ totalProvisioned: 1, currentlyRunning: 1, providerBreakdown: { LOCAL: 1 } });
 
+    // health: probed now over HTTP, kept in a history
+    const checked = await operator('POST', `/api/instances/${id}/health-check`);
+    expect(checked.body.health).toMatchObject({ status: 'HEALTHY' });
+    const history = await viewer('GET', `/api/instances/${id}/health`);
+    expect(history.body.health[0]).toMatchObject({ status: 'HEALTHY' });
+
     // 5. delete: the process is gone, the port closed, the record final
     const deleted = await operator('DELETE', `/api/instances/${id}`);
     expect(deleted).toMatchObject({ status: 202, body: { instance: { status: 'TERMINATING' } } });

@@ -1,0 +1,82 @@
+import { SYSTEM_ACTOR } from '../domain/events.ts';
+import type { HealthState, Instance } from '../domain/instance.ts';
+import { type Principal, requireRole } from '../domain/roles.ts';
+import { pageQuerySchema } from '../domain/schemas.ts';
+import { parseInput } from '../domain/validate.ts';
+import type { HealthCheckRecord, Page } from '../db/instance-store.ts';
+import type { ServiceDeps } from './deps.ts';
+import type { InstanceService } from './instances.ts';
+import { mutateInstance } from './instance-changes.ts';
+import { describeFailure, machineRefOf } from './provisioning.ts';
+
+const ACTOR = SYSTEM_ACTOR('health');
+/** Statuses in which a machine should answer; the periodic check looks only at these. */
+const CHECKED_STATUSES = ['READY', 'RUNNING'] as const;
+
+/**
+ * Health: what the provider says of the machine (LOCAL and EXTERNAL probe it over HTTP or TCP
+ * as part of describing it). Every check is kept in the history; the instance itself is written
+ * only when its health changes, with an event, so checks never race a person's changes.
+ */
+export function makeHealthService(deps: ServiceDeps, instances: InstanceService) {
+  async function verdictOf(instance: Instance): Promise<Omit<HealthCheckRecord, 'checkedAt'>> {
+    try {
+      if (!instance.providerInstanceId) return { status: 'ERROR', error: 'No machine was ever launched for this instance' };
+      const provider = await deps.providers.forInstance(instance);
+      const machine = await provider.describe(machineRefOf(instance));
+      if (!machine) return { status: 'ERROR', error: 'The provider no longer has this machine' };
+      if (machine.state === 'error') return { status: 'ERROR', error: machine.reason ?? 'The provider reports the machine in error' };
+      if (machine.state === 'running' && !machine.reason) return { status: 'HEALTHY' };
+      return { status: 'UNHEALTHY', error: machine.reason ?? `The machine is ${machine.state}` };
+    } catch (error) {
+      return { status: 'UNHEALTHY', error: `The health check could not complete: ${describeFailure(error)}` };
+    }
+  }
+
+  async function check(instance: Instance): Promise<Instance> {
+    const verdict = await verdictOf(instance);
+    const checkedAt = deps.clock.now().toISOString();
+    await deps.instances.recordHealthCheck(instance.id, { checkedAt, ...verdict });
+    return mutateInstance(deps, { clientId: instance.clientId, instanceId: instance.id }, (current, now) => {
+      const before = current.health?.status ?? 'UNKNOWN';
+      if (before === verdict.status && current.health?.error === verdict.error) return null;
+      const health: HealthState = { status: verdict.status, checkedAt, ...(verdict.error ? { error: verdict.error } : {}) };
+      return {
+        after: { ...current, health, updatedAt: now.toISOString(), version: current.version + 1 },
+        event: {
+          type: 'instance.health-changed',
+          actor: ACTOR,
+          message: `Health ${before} → ${verdict.status}${verdict.error ? `: ${verdict.error}` : ''}`,
+          data: { from: before, to: verdict.status },
+        },
+      };
+    });
+  }
+
+  async function checkNow(principal: Principal, id: string): Promise<Instance> {
+    requireRole(principal, 'operator', 'check instance health');
+    return check(await instances.get(principal, id));
+  }
+
+  async function history(principal: Principal, id: string, query: unknown): Promise<Page<HealthCheckRecord>> {
+    const page = parseInput(pageQuerySchema, query, 'query');
+    const instance = await instances.get(principal, id);
+    return deps.instances.healthChecks(instance.id, page);
+  }
+
+  /** Check every up instance, at most `concurrency` at a time; returns how many were checked. */
+  async function checkAll(concurrency = 8): Promise<number> {
+    const queue: Instance[] = [];
+    for (const status of CHECKED_STATUSES) queue.push(...(await deps.instances.listByStatus(status)));
+    const total = queue.length;
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await check(next).catch(() => undefined);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+    return total;
+  }
+
+  return { check, checkNow, history, checkAll };
+}
+
+export type HealthService = ReturnType<typeof makeHealthService>;
