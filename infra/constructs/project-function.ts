@@ -39,6 +39,11 @@ const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const requir
 export interface ProjectFunctionProps {
   /** The handler file, relative to the repository root, e.g. `functions/api/instances.ts`. */
   readonly entry: string;
+  /**
+   * A fixed physical name, for a function whose ARN must be known before it exists (e.g. a
+   * schedule target named in the environment of functions it depends on). @default generated
+   */
+  readonly functionName?: string;
   /** The exported handler name. @default 'handler' */
   readonly handler?: string;
   readonly description?: string;
@@ -86,6 +91,7 @@ export class ProjectFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: fromRepoRoot(props.entry),
+      functionName: props.functionName,
       handler: props.handler ?? 'handler',
       description: props.description,
       projectRoot: REPO_ROOT,

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { Automations } from '../constructs/automations.ts';
 import { InstancesApi } from '../constructs/instances-api.ts';
 import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
 import type { StageConfig } from '../stage.ts';
@@ -14,10 +15,11 @@ export interface StatelessStackProps extends StackProps {
   readonly secretsKey: IKey;
 }
 
-/** Everything that can be redeployed or replaced without losing data: functions, the API, the workflows. */
+/** Everything that can be redeployed or replaced without losing data: functions, the API, the workflows, the automations. */
 export class StatelessStack extends Stack {
   readonly api: InstancesApi;
   readonly workflows: ProvisioningWorkflow;
+  readonly automations: Automations;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -49,6 +51,20 @@ export class StatelessStack extends Stack {
     });
     // Every lifecycle action the API accepts runs as an execution of one of the workflows.
     this.workflows.grantStart(this.api.functions.instances);
+
+    this.automations = new Automations(this, 'Automations', {
+      table,
+      secretsKey,
+      workflows: this.workflows,
+      namePrefix: `hangar-${stage.name}`,
+      environment,
+      logRetention: stage.logRetention,
+      logRemovalPolicy: stage.removalPolicy,
+    });
+    // Activate and extend set an instance's deadline schedule (instances API, provisioning steps);
+    // terminate cancels it. The auto-terminate function is the schedules' target.
+    this.automations.grantScheduling(this.api.functions.instances);
+    this.automations.grantScheduling(this.workflows.stepsFunction);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

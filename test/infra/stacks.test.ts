@@ -192,9 +192,9 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area, plus the workflow steps, on Node.js 22, arm64, traced, with source maps', () => {
+  it('runs one function per API area, plus the workflow steps, auto-terminate and the sweeper, on Node.js 22, arm64, traced, with source maps', () => {
     expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts']);
-    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1);
+    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 2);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -294,12 +294,21 @@ describe('cdk-nag AwsSolutions', () => {
 
     const api = 'Hangar-test-Stateless/InstancesApi';
     const workflows = 'Hangar-test-Stateless/Workflows';
+    const automations = 'Hangar-test-Stateless/Automations';
     const projectFunction = (path: string) => [`AwsSolutions-L1 at ${path}`, `AwsSolutions-IAM5[Resource::*] at ${path}/Role`];
+    const deadlineSchedules = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-test-deadlines/*]';
+    const sweepFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.sweepFunction.function)}.Arn>`;
     expect(acknowledged.map(({ rule, path }) => `${rule} at ${path}`).sort()).toEqual(
       [
         `AwsSolutions-APIG4 at ${api}/HttpApi`,
         ...API_AREAS.flatMap((area) => projectFunction(`${api}/${area.charAt(0).toUpperCase()}${area.slice(1)}Function`)),
         ...projectFunction(`${workflows}/StepsFunction`),
+        ...projectFunction(`${automations}/AutoTerminateFunction`),
+        ...projectFunction(`${automations}/SweepFunction`),
+        `${deadlineSchedules} at ${api}/InstancesFunction/Role`,
+        `${deadlineSchedules} at ${workflows}/StepsFunction/Role`,
+        `AwsSolutions-SQS3 at ${automations}/DeadLetterQueue`,
+        `AwsSolutions-IAM5[Resource::${sweepFunctionArn}:*] at ${automations}/SweepSchedulerRole`,
         ...WORKFLOWS.map(
           (w) => `AwsSolutions-IAM5[Resource::*] at ${workflows}/${w.charAt(0).toUpperCase()}${w.slice(1)}StateMachine/Role`,
         ),

@@ -343,12 +343,14 @@ describe('workflows: cdk-nag AwsSolutions', () => {
     expect(nagErrorsIn(stacks.stateless.workflows)).toEqual([]);
   });
 
-  it('acknowledges only the wildcard actions of log delivery and X-Ray on each machine role, and the project-function rules', () => {
+  it('acknowledges only the wildcard actions of log delivery and X-Ray on each machine role, the project-function rules and the deadline schedules', () => {
     const acknowledged = acknowledgedRules(stacks.stateless.workflows);
     expect(acknowledged.map(({ rule, path }) => `${rule} at ${path}`).sort()).toEqual(
       [
         `AwsSolutions-L1 at ${workflowsPath}/StepsFunction`,
         `AwsSolutions-IAM5[Resource::*] at ${workflowsPath}/StepsFunction/Role`,
+        // From grantScheduling (infra/constructs/automations.ts): the steps set and cancel deadlines.
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-${STAGE}-deadlines/*] at ${workflowsPath}/StepsFunction/Role`,
         ...WORKFLOWS.map(
           (w) => `AwsSolutions-IAM5[Resource::*] at ${workflowsPath}/${w.charAt(0).toUpperCase()}${w.slice(1)}StateMachine/Role`,
         ),

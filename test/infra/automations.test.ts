@@ -1,0 +1,320 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ProjectFunction } from '../../infra/constructs/project-function.ts';
+import type { HangarStacks } from '../../infra/hangar-app.ts';
+import { DEADLINE_SCHEDULER_VARIABLES } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { stateMachineArnVariable } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
+import {
+  acknowledgedRules,
+  actionsOf,
+  kmsActionsOf,
+  logicalIdIn,
+  nagErrorsIn,
+  nagErrorsInReport,
+  producerValue,
+  resourcesOf,
+  roleStatements,
+  synthesize,
+  tableLogicalId,
+  type PolicyStatementJson,
+  type Synthesized,
+  type ValidationReport,
+} from './synth.ts';
+
+const STAGE = 'test';
+const GROUP = `hangar-${STAGE}-deadlines`;
+const SCHEDULING_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'];
+const DEADLINE_VARIABLES = Object.values(DEADLINE_SCHEDULER_VARIABLES);
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties: Json;
+  DeletionPolicy?: string;
+}
+
+let synthesized: Synthesized;
+let stacks: HangarStacks;
+let stateless: Template;
+let report: ValidationReport;
+
+beforeAll(() => {
+  synthesized = synthesize(STAGE);
+  ({ stacks, stateless, report } = synthesized);
+});
+
+const resources = () => stateless.toJSON().Resources as Record<string, Resource>;
+const automations = () => stacks.stateless.automations;
+const idOf = (construct: Parameters<typeof logicalIdIn>[1]) => logicalIdIn(stacks.stateless, construct);
+const onlyResourceOf = (type: string) => {
+  const ids = Object.keys(stateless.findResources(type));
+  expect(ids, type).toHaveLength(1);
+  return ids[0]!;
+};
+const groupId = () => onlyResourceOf('AWS::Scheduler::ScheduleGroup');
+const queueId = () => onlyResourceOf('AWS::SQS::Queue');
+const queueArn = () => ({ 'Fn::GetAtt': [queueId(), 'Arn'] });
+const schedulerRoleId = () => idOf(automations().schedulerRole);
+const schedulerRoleArn = () => ({ 'Fn::GetAtt': [schedulerRoleId(), 'Arn'] });
+const variablesOf = (fn: ProjectFunction) =>
+  (resources()[idOf(fn.function)]!.Properties.Environment as { Variables: Json }).Variables;
+const statementsOf = (fn: ProjectFunction) => roleStatements(stateless, idOf(fn.role));
+
+/** `arn:${Partition}:<service>:${Region}:${AccountId}:<rest>`, as formatArn renders it in this account-agnostic stack. */
+const arnIn = (service: string, rest: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${rest}`]],
+});
+const targetArn = () => arnIn('lambda', `function:hangar-${STAGE}-auto-terminate`);
+
+/** The scheduling functions: they set a deadline on activate and extend, and cancel it on terminate. */
+const SCHEDULING_FUNCTIONS: Record<string, () => ProjectFunction> = {
+  'instances API': () => stacks.stateless.api.functions.instances,
+  'workflow steps': () => stacks.stateless.workflows.stepsFunction,
+};
+const schedulingFunctions = (): [string, ProjectFunction][] =>
+  Object.entries(SCHEDULING_FUNCTIONS).map(([name, fn]) => [name, fn()]);
+const otherFunctions = (): [string, ProjectFunction][] => [
+  ['public API', stacks.stateless.api.functions.public],
+  ['clients API', stacks.stateless.api.functions.clients],
+  ['accounts API', stacks.stateless.api.functions.accounts],
+  ['auto-terminate', automations().autoTerminateFunction],
+  ['sweeper', automations().sweepFunction],
+];
+const automationFunctions = (): [string, ProjectFunction][] => [
+  ['auto-terminate', automations().autoTerminateFunction],
+  ['sweeper', automations().sweepFunction],
+];
+
+/** The only trust statement of a role: sts:AssumeRole by `service` from this account, plus any extra conditions. */
+function expectTrust(roleId: string, service: string, sourceArn: unknown) {
+  expect(resources()[roleId]!.Properties.AssumeRolePolicyDocument).toMatchObject({
+    Statement: [
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': sourceArn } },
+      },
+    ],
+  });
+  expect((resources()[roleId]!.Properties.AssumeRolePolicyDocument as { Statement: unknown[] }).Statement).toHaveLength(1);
+  expect(resources()[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+}
+
+/** Every statement as `<actions> on <resources>`, sorted, so a role's whole policy compares in one line. */
+const permissions = (statements: PolicyStatementJson[]) =>
+  statements
+    .map((s) => `${s.Effect} ${[...actionsOf(s)].sort().join(',')} on ${JSON.stringify(resourcesOf(s))}`)
+    .sort();
+
+describe('automations: the deadline schedule group', () => {
+  it('is one group per stage, named hangar-<stage>-deadlines, deleted with the stack', () => {
+    expect(resources()[groupId()]).toMatchObject({
+      Properties: { Name: GROUP },
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
+
+describe('automations: the sweeper', () => {
+  it('runs every 5 minutes from a schedule in the default group, targeting the sweep function with a bounded retry policy', () => {
+    const ids = Object.keys(stateless.findResources('AWS::Scheduler::Schedule'));
+    expect(ids).toHaveLength(1);
+    const properties = resources()[ids[0]!]!.Properties;
+    expect(properties).toMatchObject({
+      Name: `hangar-${STAGE}-sweep-deadlines`,
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [idOf(automations().sweepFunction.function), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) },
+      },
+    });
+    // Out of the deadline group, so the run-time `schedule/<group>/*` rights cannot touch it.
+    expect(properties.GroupName).toBeUndefined();
+    const retry = (properties.Target as { RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number } }).RetryPolicy;
+    expect(retry.MaximumRetryAttempts).toBeGreaterThan(0);
+    // A retried sweep never outlives the next run.
+    expect(retry.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(retry.MaximumEventAgeInSeconds).toBeLessThan(5 * 60);
+  });
+
+  it('runs as a role of its own that may invoke the sweep function and nothing else', () => {
+    const schedule = Object.values(stateless.findResources('AWS::Scheduler::Schedule'))[0]!;
+    const roleId = (schedule.Properties.Target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(roleId).not.toBe(schedulerRoleId());
+    expectTrust(roleId, 'scheduler.amazonaws.com', arnIn('scheduler', 'schedule-group/default'));
+
+    const sweepArn = { 'Fn::GetAtt': [idOf(automations().sweepFunction.function), 'Arn'] };
+    const statements = roleStatements(stateless, roleId);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    // The unqualified ARN, and `:*` from LambdaInvoke's grantInvoke (versions and aliases of the same function).
+    expect(resourcesOf(statements[0]!)).toEqual([sweepArn, { 'Fn::Join': ['', [sweepArn, ':*']] }]);
+  });
+});
+
+describe('automations: the dead-letter queue', () => {
+  it('is one SQS queue, encrypted, keeping messages 14 days', () => {
+    expect(resources()[queueId()]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  });
+
+  it('refuses requests without TLS', () => {
+    const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.Queues).includes(queueId()),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]!.Properties.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Resource: queueArn(),
+        }),
+      ]),
+    );
+  });
+});
+
+describe('automations: the role EventBridge Scheduler assumes for deadlines', () => {
+  it('trusts only Scheduler, from this account and for schedules of the deadline group', () => {
+    expectTrust(schedulerRoleId(), 'scheduler.amazonaws.com', { 'Fn::GetAtt': [groupId(), 'Arn'] });
+  });
+
+  it('may invoke the auto-terminate function, by its unqualified ARN, and send to the dead-letter queue: nothing else', () => {
+    expect(permissions(roleStatements(stateless, schedulerRoleId()))).toEqual(
+      permissions([
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: targetArn() },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() },
+      ]),
+    );
+  });
+
+  // The steps function names the target to schedule, and the target starts the machines that invoke
+  // the steps function: a Ref along that loop is a cycle (Template.fromJSON in synthesize() rejects one).
+  it('names the auto-terminate function: its fixed name is the one in the target ARN, so no Ref is needed', () => {
+    expect(resources()[idOf(automations().autoTerminateFunction.function)]!.Properties.FunctionName).toBe(`hangar-${STAGE}-auto-terminate`);
+  });
+});
+
+describe('automations: scheduling deadlines (grantScheduling)', () => {
+  it.each(Object.keys(SCHEDULING_FUNCTIONS))('sets the four variables of the scheduler adapter on the %s function', (name) => {
+    const fn = SCHEDULING_FUNCTIONS[name]!();
+    const variables = variablesOf(fn);
+    expect(
+      {
+        group: variables[DEADLINE_SCHEDULER_VARIABLES.groupName],
+        target: variables[DEADLINE_SCHEDULER_VARIABLES.targetArn],
+        role: variables[DEADLINE_SCHEDULER_VARIABLES.roleArn],
+        deadLetter: variables[DEADLINE_SCHEDULER_VARIABLES.deadLetterArn],
+      },
+      name,
+    ).toEqual({ group: { Ref: groupId() }, target: targetArn(), role: schedulerRoleArn(), deadLetter: queueArn() });
+  });
+
+  it.each(Object.keys(SCHEDULING_FUNCTIONS))('lets the %s function manage schedules of the deadline group and pass the scheduler role, exactly', (name) => {
+    const fn = SCHEDULING_FUNCTIONS[name]!();
+    const statements = statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:') || a.startsWith('iam:')));
+    expect(statements, name).toHaveLength(2);
+    const schedule = statements.find((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')))!;
+    expect([...actionsOf(schedule)].sort(), name).toEqual(SCHEDULING_ACTIONS);
+    expect(resourcesOf(schedule), name).toEqual([arnIn('scheduler', `schedule/${GROUP}/*`)]);
+    expect(schedule.Effect).toBe('Allow');
+
+    const passRole = statements.find((s) => actionsOf(s).some((a) => a.startsWith('iam:')))!;
+    expect(passRole, name).toMatchObject({
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: schedulerRoleArn(),
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+  });
+
+  it('gives no other function the variables, the schedule rights or PassRole', () => {
+    for (const [name, fn] of otherFunctions()) {
+      expect(Object.keys(variablesOf(fn)).filter((v) => DEADLINE_VARIABLES.includes(v as never)), name).toEqual([]);
+      const actions = statementsOf(fn).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:')), name).toEqual([]);
+    }
+  });
+});
+
+describe('automations: the auto-terminate and sweep functions', () => {
+  it('run on Node.js 22, arm64, traced, with the stage environment', () => {
+    for (const [name, fn] of automationFunctions()) {
+      expect(resources()[idOf(fn.function)]!.Properties, name).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        Environment: { Variables: expect.objectContaining({ HANGAR_RUNTIME: 'aws', HANGAR_STAGE: STAGE }) },
+      });
+    }
+  });
+
+  it('are bound read/write to the table and open sealed credentials with kms:Decrypt only', () => {
+    for (const [name, fn] of automationFunctions()) {
+      expect(producerValue(synthesized, variablesOf(fn).TABLE_NAME), name).toEqual({ Ref: tableLogicalId(synthesized.stateful) });
+      const actions = statementsOf(fn).flatMap(actionsOf);
+      expect(actions, name).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+      expect(actions, name).not.toContain('dynamodb:Scan');
+      expect(kmsActionsOf(synthesized, stateless, idOf(fn.role)), name).toEqual(['kms:Decrypt']);
+    }
+  });
+
+  it('may start the terminate machine (grantStart: the five machine ARNs and StartExecution on them)', () => {
+    const machines = WORKFLOWS.map((w) => ({ Ref: idOf(stacks.stateless.workflows.stateMachines[w]) }));
+    const sortById = (refs: unknown[]) => [...refs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    for (const [name, fn] of automationFunctions()) {
+      const variables = variablesOf(fn);
+      for (const w of WORKFLOWS) expect(variables[stateMachineArnVariable(w)], `${name} ${w}`).toEqual({ Ref: idOf(stacks.stateless.workflows.stateMachines[w]) });
+      const start = statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      expect(start, name).toHaveLength(1);
+      expect(actionsOf(start[0]!), name).toEqual(['states:StartExecution']);
+      expect(sortById(resourcesOf(start[0]!)), name).toEqual(sortById(machines));
+    }
+  });
+});
+
+describe('automations: cdk-nag AwsSolutions', () => {
+  const automationsPath = `Hangar-${STAGE}-Stateless/Automations`;
+
+  it('leaves no unacknowledged error on the automations, in the report or walking the construct', () => {
+    expect(nagErrorsInReport(report).filter((e) => e.includes(automationsPath))).toEqual([]);
+    expect(nagErrorsIn(automations())).toEqual([]);
+  });
+
+  it('acknowledges the SQS3 of the dead-letter queue, the LambdaInvoke :* of the sweeper role and the project-function rules', () => {
+    const sweepArn = `<${idOf(automations().sweepFunction.function)}.Arn>`;
+    expect(
+      acknowledgedRules(automations())
+        .map(({ rule, path }) => `${rule} at ${path}`)
+        .sort(),
+    ).toEqual(
+      [
+        ...['AutoTerminateFunction', 'SweepFunction'].flatMap((fn) => [
+          `AwsSolutions-L1 at ${automationsPath}/${fn}`,
+          `AwsSolutions-IAM5[Resource::*] at ${automationsPath}/${fn}/Role`,
+        ]),
+        `AwsSolutions-SQS3 at ${automationsPath}/DeadLetterQueue`,
+        `AwsSolutions-IAM5[Resource::${sweepArn}:*] at ${automationsPath}/SweepSchedulerRole`,
+      ].sort(),
+    );
+  });
+
+  it('acknowledges the schedule/<group>/* wildcard on each scheduling role, for the deadline group only', () => {
+    const rule = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${GROUP}/*]`;
+    for (const [name, fn] of schedulingFunctions()) {
+      const acknowledged = acknowledgedRules(fn.role).filter((a) => a.rule.includes('scheduler'));
+      expect(acknowledged.map((a) => a.rule), name).toEqual([rule]);
+      expect(acknowledged[0]!.path, name).toBe(fn.role.node.path);
+      expect(acknowledged[0]!.reason, name).toMatch(/run time/);
+    }
+  });
+});
