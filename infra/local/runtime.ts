@@ -108,7 +108,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     const automations = deps.services.automations!;
-    scheduler.start((payload) => automations.terminateIfDue(payload as unknown as DeadlinePayload, 'schedule').then(() => undefined));
+    scheduler.start((payload) => automations.onSchedule(payload as unknown as DeadlinePayload));
     const sweeper = setInterval(() => {
       automations.sweep().then(
         (count) => count && log(`sweeper terminated ${count} instance(s) past their deadline`),

@@ -12,25 +12,62 @@ const ACTOR = SYSTEM_ACTOR('auto-terminate');
 export interface DeadlinePayload {
   clientId: string;
   instanceId: string;
+  /** `warn` fires ahead of the deadline; absent means terminate. */
+  kind?: 'warn' | 'terminate';
+  /** The deadline a warning was scheduled for: a moved deadline makes it stale. */
+  deadline?: string;
 }
+
+/** Minutes before the deadline that the warning event is written. */
+export const DEFAULT_WARNING_MINUTES = 5;
+
+export const warningScheduleName = (instanceId: string) => deadlineScheduleName(instanceId).replace(/^terminate-/, 'warn-');
 
 /**
  * Auto-terminate: each deadline is a one-time schedule (EventBridge Scheduler on AWS, the
  * table locally); a sweeper is the backstop for a schedule that was ever lost.
  */
-export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler }) {
-  /** Keep the instance's schedule in step with its deadline (set, moved, or gone). */
+export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warningMinutes?: number }) {
+  const minuteMs = deps.deadlineMinuteMs ?? 60_000;
+  const warningMinutes = deps.warningMinutes ?? DEFAULT_WARNING_MINUTES;
+
+  /** Keep the instance's schedules in step with its deadline (set, moved, or gone). */
   async function syncDeadline(instance: Instance): Promise<void> {
     const name = deadlineScheduleName(instance.id);
-    if (instance.autoTerminateAt && canApply(instance.status, 'terminate')) {
-      await deps.scheduler.scheduleOnce({
-        name,
-        at: new Date(instance.autoTerminateAt),
-        payload: { clientId: instance.clientId, instanceId: instance.id },
-      });
-    } else {
-      await deps.scheduler.cancel(name);
+    const warning = warningScheduleName(instance.id);
+    if (!instance.autoTerminateAt || !canApply(instance.status, 'terminate')) {
+      await Promise.all([deps.scheduler.cancel(name), deps.scheduler.cancel(warning)]);
+      return;
     }
+    const deadline = new Date(instance.autoTerminateAt);
+    const payload = { clientId: instance.clientId, instanceId: instance.id };
+    await deps.scheduler.scheduleOnce({ name, at: deadline, payload: { ...payload, kind: 'terminate' } });
+    const warnAt = new Date(deadline.getTime() - warningMinutes * minuteMs);
+    if (warnAt > deps.clock.now()) {
+      await deps.scheduler.scheduleOnce({ name: warning, at: warnAt, payload: { ...payload, kind: 'warn', deadline: instance.autoTerminateAt } });
+    } else {
+      await deps.scheduler.cancel(warning);
+    }
+  }
+
+  /** A schedule fired: warn ahead of the deadline, or terminate at it. */
+  async function onSchedule(payload: DeadlinePayload): Promise<void> {
+    if (payload.kind === 'warn') await warn(payload);
+    else await terminateIfDue(payload, 'schedule');
+  }
+
+  /** Only for the deadline it was scheduled for: after an extend the warning is stale. */
+  async function warn(payload: DeadlinePayload): Promise<void> {
+    const instance = await deps.instances.get(payload.clientId, payload.instanceId);
+    if (!instance?.autoTerminateAt || instance.autoTerminateAt !== payload.deadline || !canApply(instance.status, 'terminate')) return;
+    const minutesLeft = Math.max(0, Math.round((Date.parse(instance.autoTerminateAt) - deps.clock.now().getTime()) / minuteMs));
+    await deps.instances.appendEvent(instance, {
+      type: 'instance.auto-terminate-warning',
+      actor: ACTOR,
+      message: `Will be auto-terminated at ${instance.autoTerminateAt} (in ${minutesLeft} minutes); extend it to keep it`,
+      data: { autoTerminateAt: instance.autoTerminateAt },
+      at: deps.clock.now().toISOString(),
+    });
   }
 
   /**
@@ -74,7 +111,7 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler }) {
     return terminated;
   }
 
-  return { syncDeadline, terminateIfDue, sweep };
+  return { syncDeadline, onSchedule, terminateIfDue, sweep };
 }
 
 export type Automations = ReturnType<typeof makeAutomations>;

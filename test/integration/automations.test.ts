@@ -3,7 +3,7 @@ import { buildAppDependencies, type AppDependencies } from '../../shared/config/
 import { createDb } from '../../shared/db/db.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
 import { deadlineScheduleName, type Scheduler } from '../../shared/ports/scheduler.ts';
-import type { Automations } from '../../shared/services/automations.ts';
+import { type Automations, DEFAULT_WARNING_MINUTES, warningScheduleName } from '../../shared/services/automations.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 
@@ -90,6 +90,22 @@ describe('auto-terminate deadlines', () => {
     const late = await automations.terminateIfDue(ref, 'schedule');
     expect(late!.status).toBe('TERMINATING');
     expect(late!.version).toBe(terminating.version);
+  });
+
+  it('warns ahead of the deadline, and a warning made stale by an extend says nothing', async () => {
+    const { ready, operator, ref } = await readyInstance('warned-box');
+    const warning = scheduler.schedules.get(warningScheduleName(ready.id))!;
+    expect(warning.at.getTime()).toBe(Date.parse(ready.autoTerminateAt!) - DEFAULT_WARNING_MINUTES * 60_000);
+    clock.set(warning.at);
+    await automations.onSchedule(warning.payload as never);
+    const warned = (await deps.instances.events(ready.id, { limit: 100 })).items.filter((e) => e.type === 'instance.auto-terminate-warning');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.message).toContain(`in ${DEFAULT_WARNING_MINUTES} minutes`);
+
+    await deps.services.instances.act(operator, ref.instanceId, 'extend', { minutes: 20 });
+    await automations.onSchedule(warning.payload as never);
+    const after = (await deps.instances.events(ready.id, { limit: 100 })).items.filter((e) => e.type === 'instance.auto-terminate-warning');
+    expect(after).toHaveLength(1);
   });
 
   it('the sweeper terminates an instance whose schedule was lost, and says so', async () => {
