@@ -15,7 +15,7 @@ function numberFromEnv(name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) {
-    console.error(`${name} must be a positive number of milliseconds, got '${raw}'`);
+    console.error(`${name} must be a positive number, got '${raw}'`);
     process.exit(1);
   }
   return value;
@@ -30,6 +30,7 @@ try {
     sampleIntervalMs: numberFromEnv('HANGAR_SAMPLE_INTERVAL_MS'),
     workflowWaitMs: numberFromEnv('HANGAR_WORKFLOW_WAIT_MS'),
     deadlineMinuteMs: numberFromEnv('HANGAR_DEADLINE_MINUTE_MS'),
+    deadlineWarningMinutes: numberFromEnv('HANGAR_DEADLINE_WARNING_MINUTES'),
     sweepIntervalMs: numberFromEnv('HANGAR_SWEEP_INTERVAL_MS'),
     healthIntervalMs: numberFromEnv('HANGAR_HEALTH_INTERVAL_MS'),
     log,

@@ -27,6 +27,8 @@ export interface LocalRuntimeOptions {
   sampleIntervalMs?: number;
   /** How long the workflows' Wait states pause locally (their real backoff is for clouds). */
   workflowWaitMs?: number;
+  /** Minutes before a deadline that the warning event is written (default 5). */
+  deadlineWarningMinutes?: number;
   /** Development: how long an auto-terminate "minute" lasts (default a real minute). */
   deadlineMinuteMs?: number;
   /** How often the sweeper looks for instances past their deadline (default 2 minutes). */
@@ -80,6 +82,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       workflows: () => workflows,
       scheduler,
       deadlineMinuteMs: options.deadlineMinuteMs,
+      deadlineWarningMinutes: options.deadlineWarningMinutes,
       // Provider credentials are sealed under a key made once, readable by its owner only.
       secretBox: new LocalSecretBox({ keyFile: join(home, 'secret.key') }),
     });

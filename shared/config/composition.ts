@@ -62,6 +62,8 @@ export function buildAppDependencies(options: {
   /** One-time schedules for auto-terminate deadlines; without one, deadlines are only swept. */
   scheduler?: Scheduler;
   deadlineMinuteMs?: number;
+  /** Minutes before a deadline that the warning event is written (default 5). */
+  deadlineWarningMinutes?: number;
 }): AppDependencies {
   const instances = new InstanceStore(options.db);
   const clients = new ClientStore(options.db);
@@ -79,7 +81,7 @@ export function buildAppDependencies(options: {
     deadlineMinuteMs: options.deadlineMinuteMs,
   };
   const instanceService = makeInstanceService(base);
-  const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler }) : undefined;
+  const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler, warningMinutes: options.deadlineWarningMinutes }) : undefined;
   const provisioning = makeProvisioningSteps(base);
   workflows = options.workflows(provisioning);
   const secretBox = options.secretBox ?? noSecretBox;
@@ -135,5 +137,6 @@ function fromLambdaEnvironment(): AppDependencies {
     secretBox: new KmsSecretBox({ keyId: process.env[SECRETS_KEY_VARIABLE] }),
     providerFactory: cloudProviderFactory,
     scheduler: new EventBridgeScheduler(deadlineSchedulerFromEnvironment),
+    deadlineWarningMinutes: process.env.DEADLINE_WARNING_MINUTES ? Number(process.env.DEADLINE_WARNING_MINUTES) : undefined,
   });
 }
