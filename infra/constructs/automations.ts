@@ -16,36 +16,44 @@ const SCHEDULING_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedul
 
 export interface AutomationsProps {
   readonly table: ITableV2;
-  /** Terminating builds a provider from the instance's account, so both functions open sealed credentials with this key. */
+  /**
+   * Terminating and describing machines build a provider from the instance's account, so all three
+   * functions open sealed credentials with this key.
+   */
   readonly secretsKey: IKey;
-  /** The lifecycle workflows: both functions start the terminate machine through `grantStart`. */
+  /** The lifecycle workflows: auto-terminate and the sweeper start the terminate machine through `grantStart`. */
   readonly workflows: ProvisioningWorkflow;
   /**
    * Names: the group `<namePrefix>-deadlines`, the target function `<namePrefix>-auto-terminate`,
-   * the sweeper schedule `<namePrefix>-sweep-deadlines`, e.g. `hangar-dev-deadlines`.
+   * the sweeper schedule `<namePrefix>-sweep-deadlines`, the health check schedule
+   * `<namePrefix>-check-health`, e.g. `hangar-dev-deadlines`.
    */
   readonly namePrefix: string;
-  /** Environment of both functions (stage, runtime flavour…); TABLE_NAME and SECRETS_KMS_KEY_ID come from the binds. */
+  /** Environment of the functions (stage, runtime flavour…); TABLE_NAME and SECRETS_KMS_KEY_ID come from the binds. */
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
- * Auto-terminate. Each instance deadline is a one-time EventBridge Scheduler schedule that the
- * functions given `grantScheduling` create, move and delete at run time in the stage's schedule
- * group; it invokes the auto-terminate function, as a role that may invoke that function and send
- * to the dead-letter queue, and nothing else. A sweeper runs every five minutes as the backstop
- * for a schedule that was lost.
+ * Auto-terminate and health checks. Each instance deadline is a one-time EventBridge Scheduler
+ * schedule that the functions given `grantScheduling` create, move and delete at run time in the
+ * stage's schedule group; it invokes the auto-terminate function, as a role that may invoke that
+ * function and send to the dead-letter queue, and nothing else. A sweeper runs every five minutes
+ * as the backstop for a schedule that was lost. The health checker runs every minute and asks the
+ * provider about every up instance.
  */
 export class Automations extends Construct {
-  /** Holds the run-time deadline schedules only (the sweeper's schedule lives in the default group). */
+  /** Holds the run-time deadline schedules only (the sweeper's and health checker's schedules live in the default group). */
   readonly scheduleGroup: ScheduleGroup;
   /** The target of every deadline schedule (`functions/automation/auto-terminate.ts`). */
   readonly autoTerminateFunction: ProjectFunction;
   /** `functions/automation/sweep-deadlines.ts`, every five minutes. */
   readonly sweepFunction: ProjectFunction;
   readonly sweepSchedule: Schedule;
+  /** `functions/automation/check-health.ts`, every minute. */
+  readonly healthCheckFunction: ProjectFunction;
+  readonly healthCheckSchedule: Schedule;
   /** Deadline deliveries that exhausted their retries. */
   readonly deadLetterQueue: Queue;
   /** The role EventBridge Scheduler assumes to deliver deadline schedules. */
@@ -105,6 +113,18 @@ export class Automations extends Construct {
       .bindSecrets(props.secretsKey, 'OPEN');
     props.workflows.grantStart(this.sweepFunction);
 
+    this.healthCheckFunction = new ProjectFunction(this, 'HealthCheckFunction', {
+      ...functionProps,
+      entry: 'functions/automation/check-health.ts',
+      description: 'Hangar automations: asks the provider about every up instance and records its health',
+      // Describes every up instance through its provider account, eight at a time; it has to end
+      // before the next run, a minute later.
+      timeout: Duration.seconds(50),
+    })
+      .bindTable(props.table, 'RW')
+      .bindSecrets(props.secretsKey, 'OPEN');
+    // No grantStart: a health check records what it sees and never starts a workflow.
+
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       // SQS-managed keys: a customer key would also need kms grants to the scheduler role.
       encryption: QueueEncryption.SQS_MANAGED,
@@ -137,11 +157,56 @@ export class Automations extends Construct {
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
 
-    // The sweeper's schedule is made at deploy time and lives in the default group, out of reach of
-    // the `schedule/<group>/*` rights `grantScheduling` hands out. It has a role of its own, so the
-    // deadline role can invoke the auto-terminate function and nothing else. Failed sweeps are not
-    // dead-lettered: the next run, five minutes later, covers the same instances.
-    const sweepRole = new Role(this, 'SweepSchedulerRole', {
+    // The recurring schedules are made at deploy time and live in the default group, out of reach of
+    // the `schedule/<group>/*` rights `grantScheduling` hands out. Each has a role of its own, so the
+    // deadline role can invoke the auto-terminate function and nothing else. Failed runs are not
+    // dead-lettered: the next run covers the same instances.
+    this.sweepSchedule = this.recurringSchedule('Sweep', {
+      function: this.sweepFunction,
+      scheduleName: `${props.namePrefix}-sweep-deadlines`,
+      description: 'Hangar automations: terminate instances past a deadline whose schedule never fired',
+      roleDescription: `Assumed by EventBridge Scheduler to run the deadline sweeper of ${props.namePrefix}`,
+      what: 'sweeper',
+      every: Duration.minutes(5),
+      // A delivery later than the next run is pointless: give up before it.
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(4),
+    });
+    this.healthCheckSchedule = this.recurringSchedule('HealthCheck', {
+      function: this.healthCheckFunction,
+      scheduleName: `${props.namePrefix}-check-health`,
+      description: 'Hangar automations: check the health of every up instance',
+      roleDescription: `Assumed by EventBridge Scheduler to run the health checker of ${props.namePrefix}`,
+      what: 'health check',
+      every: Duration.minutes(1),
+      // One retry, given up after 60 s (the least EventBridge Scheduler accepts): the next run is
+      // a minute later and checks the same instances anyway.
+      retryAttempts: 1,
+      maxEventAge: Duration.seconds(60),
+    });
+  }
+
+  /**
+   * A schedule in the default group that invokes `options.function` every `options.every`, as a
+   * role (`<id>SchedulerRole`) that only Scheduler, from this account and for schedules of the
+   * default group, may assume, and that may invoke that function and nothing else.
+   */
+  private recurringSchedule(
+    id: string,
+    options: {
+      function: ProjectFunction;
+      scheduleName: string;
+      description: string;
+      roleDescription: string;
+      /** How the acknowledgement names the function: `sweeper`, `health check`. */
+      what: string;
+      every: Duration;
+      retryAttempts: number;
+      maxEventAge: Duration;
+    },
+  ): Schedule {
+    const stack = Stack.of(this);
+    const role = new Role(this, `${id}SchedulerRole`, {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: {
@@ -155,26 +220,26 @@ export class Automations extends Construct {
           },
         },
       }),
-      description: `Assumed by EventBridge Scheduler to run the deadline sweeper of ${props.namePrefix}`,
+      description: options.roleDescription,
     });
-    this.sweepSchedule = new Schedule(this, 'SweepSchedule', {
-      scheduleName: `${props.namePrefix}-sweep-deadlines`,
-      description: 'Hangar automations: terminate instances past a deadline whose schedule never fired',
-      schedule: ScheduleExpression.rate(Duration.minutes(5)),
-      target: new LambdaInvoke(this.sweepFunction.function, {
-        role: sweepRole,
-        // A delivery later than the next run is pointless: give up before it.
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(4),
+    const schedule = new Schedule(this, `${id}Schedule`, {
+      scheduleName: options.scheduleName,
+      description: options.description,
+      schedule: ScheduleExpression.rate(options.every),
+      target: new LambdaInvoke(options.function.function, {
+        role,
+        retryAttempts: options.retryAttempts,
+        maxEventAge: options.maxEventAge,
       }),
     });
-    Validations.of(sweepRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(this, `${this.sweepFunction.function.functionArn}:*`)}]`,
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(this, `${options.function.function.functionArn}:*`)}]`,
       reason:
         'Added by the LambdaInvoke target, which grants through grantInvoke: beside the unqualified ARN the schedule ' +
-        'invokes, it allows <sweeper ARN>:* (versions and aliases of the same function). The role can invoke the ' +
-        'sweeper function and nothing else.',
+        `invokes, it allows <${options.what} ARN>:* (versions and aliases of the same function). The role can invoke the ` +
+        `${options.what} function and nothing else.`,
     });
+    return schedule;
   }
 
   /**

@@ -80,11 +80,43 @@ const otherFunctions = (): [string, ProjectFunction][] => [
   ['accounts API', stacks.stateless.api.functions.accounts],
   ['auto-terminate', automations().autoTerminateFunction],
   ['sweeper', automations().sweepFunction],
+  ['health check', automations().healthCheckFunction],
 ];
-const automationFunctions = (): [string, ProjectFunction][] => [
+/** The automations that terminate, and so start the terminate machine. */
+const terminatingFunctions = (): [string, ProjectFunction][] => [
   ['auto-terminate', automations().autoTerminateFunction],
   ['sweeper', automations().sweepFunction],
 ];
+const automationFunctions = (): [string, ProjectFunction][] => [
+  ...terminatingFunctions(),
+  ['health check', automations().healthCheckFunction],
+];
+
+interface RetryPolicy {
+  MaximumRetryAttempts: number;
+  MaximumEventAgeInSeconds: number;
+}
+/** The schedule of that name (the deadline schedules exist only at run time, so these are the recurring ones). */
+function scheduleNamed(name: string): Resource {
+  const matches = Object.values(resources()).filter((r) => r.Type === 'AWS::Scheduler::Schedule' && r.Properties.Name === name);
+  expect(matches, name).toHaveLength(1);
+  return matches[0]!;
+}
+const roleIdOf = (schedule: Resource) => ((schedule.Properties.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn)['Fn::GetAtt'][0];
+const retryOf = (schedule: Resource) => (schedule.Properties.Target as { RetryPolicy: RetryPolicy }).RetryPolicy;
+
+/** A role that only Scheduler, for default-group schedules, may assume, allowed to invoke `fn` and nothing else. */
+function expectInvokeOnlyRole(roleId: string, fn: ProjectFunction) {
+  expect(roleId).not.toBe(schedulerRoleId());
+  expectTrust(roleId, 'scheduler.amazonaws.com', arnIn('scheduler', 'schedule-group/default'));
+
+  const fnArn = { 'Fn::GetAtt': [idOf(fn.function), 'Arn'] };
+  const statements = roleStatements(stateless, roleId);
+  expect(statements).toHaveLength(1);
+  expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+  // The unqualified ARN, and `:*` from LambdaInvoke's grantInvoke (versions and aliases of the same function).
+  expect(resourcesOf(statements[0]!)).toEqual([fnArn, { 'Fn::Join': ['', [fnArn, ':*']] }]);
+}
 
 /** The only trust statement of a role: sts:AssumeRole by `service` from this account, plus any extra conditions. */
 function expectTrust(roleId: string, service: string, sourceArn: unknown) {
@@ -117,11 +149,24 @@ describe('automations: the deadline schedule group', () => {
   });
 });
 
+describe('automations: the recurring schedules', () => {
+  it('are the sweeper and the health check, and nothing else', () => {
+    const names = Object.values(stateless.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties.Name);
+    expect(names.sort()).toEqual([`hangar-${STAGE}-check-health`, `hangar-${STAGE}-sweep-deadlines`]);
+  });
+
+  it('each run as a role of their own', () => {
+    const sweepRole = roleIdOf(scheduleNamed(`hangar-${STAGE}-sweep-deadlines`));
+    const healthRole = roleIdOf(scheduleNamed(`hangar-${STAGE}-check-health`));
+    expect(sweepRole).not.toBe(healthRole);
+    expect(sweepRole).toBe(idOf(automations().node.findChild('SweepSchedulerRole')));
+    expect(healthRole).toBe(idOf(automations().node.findChild('HealthCheckSchedulerRole')));
+  });
+});
+
 describe('automations: the sweeper', () => {
   it('runs every 5 minutes from a schedule in the default group, targeting the sweep function with a bounded retry policy', () => {
-    const ids = Object.keys(stateless.findResources('AWS::Scheduler::Schedule'));
-    expect(ids).toHaveLength(1);
-    const properties = resources()[ids[0]!]!.Properties;
+    const properties = scheduleNamed(`hangar-${STAGE}-sweep-deadlines`).Properties;
     expect(properties).toMatchObject({
       Name: `hangar-${STAGE}-sweep-deadlines`,
       ScheduleExpression: 'rate(5 minutes)',
@@ -135,7 +180,7 @@ describe('automations: the sweeper', () => {
     });
     // Out of the deadline group, so the run-time `schedule/<group>/*` rights cannot touch it.
     expect(properties.GroupName).toBeUndefined();
-    const retry = (properties.Target as { RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number } }).RetryPolicy;
+    const retry = retryOf(scheduleNamed(`hangar-${STAGE}-sweep-deadlines`));
     expect(retry.MaximumRetryAttempts).toBeGreaterThan(0);
     // A retried sweep never outlives the next run.
     expect(retry.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
@@ -143,17 +188,46 @@ describe('automations: the sweeper', () => {
   });
 
   it('runs as a role of its own that may invoke the sweep function and nothing else', () => {
-    const schedule = Object.values(stateless.findResources('AWS::Scheduler::Schedule'))[0]!;
-    const roleId = (schedule.Properties.Target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    expect(roleId).not.toBe(schedulerRoleId());
-    expectTrust(roleId, 'scheduler.amazonaws.com', arnIn('scheduler', 'schedule-group/default'));
+    expectInvokeOnlyRole(roleIdOf(scheduleNamed(`hangar-${STAGE}-sweep-deadlines`)), automations().sweepFunction);
+  });
+});
 
-    const sweepArn = { 'Fn::GetAtt': [idOf(automations().sweepFunction.function), 'Arn'] };
-    const statements = roleStatements(stateless, roleId);
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
-    // The unqualified ARN, and `:*` from LambdaInvoke's grantInvoke (versions and aliases of the same function).
-    expect(resourcesOf(statements[0]!)).toEqual([sweepArn, { 'Fn::Join': ['', [sweepArn, ':*']] }]);
+describe('automations: the health check', () => {
+  it('runs every minute from a schedule in the default group, targeting the check-health function', () => {
+    const properties = scheduleNamed(`hangar-${STAGE}-check-health`).Properties;
+    expect(properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [idOf(automations().healthCheckFunction.function), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+      },
+    });
+    expect(properties.GroupName).toBeUndefined();
+  });
+
+  it('retries once and gives up after 60 s, the least Scheduler accepts, so a retry never meets the next run', () => {
+    expect(retryOf(scheduleNamed(`hangar-${STAGE}-check-health`))).toEqual({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 });
+  });
+
+  it('has a timeout under a minute, so a run ends before the next starts', () => {
+    const timeout = resources()[idOf(automations().healthCheckFunction.function)]!.Properties.Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(30);
+    expect(timeout).toBeLessThan(60);
+  });
+
+  it('runs as a role of its own that may invoke the check-health function and nothing else', () => {
+    const roleId = roleIdOf(scheduleNamed(`hangar-${STAGE}-check-health`));
+    expect(roleId).not.toBe(roleIdOf(scheduleNamed(`hangar-${STAGE}-sweep-deadlines`)));
+    expectInvokeOnlyRole(roleId, automations().healthCheckFunction);
+  });
+
+  it('may not start workflows: no state machine variables and no states: action', () => {
+    const fn = automations().healthCheckFunction;
+    const variables = variablesOf(fn);
+    for (const w of WORKFLOWS) expect(variables[stateMachineArnVariable(w)], w).toBeUndefined();
+    expect(statementsOf(fn).flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual([]);
   });
 });
 
@@ -244,7 +318,7 @@ describe('automations: scheduling deadlines (grantScheduling)', () => {
   });
 });
 
-describe('automations: the auto-terminate and sweep functions', () => {
+describe('automations: the auto-terminate, sweep and health check functions', () => {
   it('run on Node.js 22, arm64, traced, with the stage environment', () => {
     for (const [name, fn] of automationFunctions()) {
       expect(resources()[idOf(fn.function)]!.Properties, name).toMatchObject({
@@ -268,10 +342,10 @@ describe('automations: the auto-terminate and sweep functions', () => {
     }
   });
 
-  it('may start the terminate machine (grantStart: the five machine ARNs and StartExecution on them)', () => {
+  it('auto-terminate and the sweeper may start the terminate machine (grantStart: the five machine ARNs and StartExecution on them)', () => {
     const machines = WORKFLOWS.map((w) => ({ Ref: idOf(stacks.stateless.workflows.stateMachines[w]) }));
     const sortById = (refs: unknown[]) => [...refs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    for (const [name, fn] of automationFunctions()) {
+    for (const [name, fn] of terminatingFunctions()) {
       const variables = variablesOf(fn);
       for (const w of WORKFLOWS) expect(variables[stateMachineArnVariable(w)], `${name} ${w}`).toEqual({ Ref: idOf(stacks.stateless.workflows.stateMachines[w]) });
       const start = statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
@@ -290,20 +364,22 @@ describe('automations: cdk-nag AwsSolutions', () => {
     expect(nagErrorsIn(automations())).toEqual([]);
   });
 
-  it('acknowledges the SQS3 of the dead-letter queue, the LambdaInvoke :* of the sweeper role and the project-function rules', () => {
+  it('acknowledges the SQS3 of the dead-letter queue, the LambdaInvoke :* of the sweeper and health check roles and the project-function rules', () => {
     const sweepArn = `<${idOf(automations().sweepFunction.function)}.Arn>`;
+    const healthCheckArn = `<${idOf(automations().healthCheckFunction.function)}.Arn>`;
     expect(
       acknowledgedRules(automations())
         .map(({ rule, path }) => `${rule} at ${path}`)
         .sort(),
     ).toEqual(
       [
-        ...['AutoTerminateFunction', 'SweepFunction'].flatMap((fn) => [
+        ...['AutoTerminateFunction', 'SweepFunction', 'HealthCheckFunction'].flatMap((fn) => [
           `AwsSolutions-L1 at ${automationsPath}/${fn}`,
           `AwsSolutions-IAM5[Resource::*] at ${automationsPath}/${fn}/Role`,
         ]),
         `AwsSolutions-SQS3 at ${automationsPath}/DeadLetterQueue`,
         `AwsSolutions-IAM5[Resource::${sweepArn}:*] at ${automationsPath}/SweepSchedulerRole`,
+        `AwsSolutions-IAM5[Resource::${healthCheckArn}:*] at ${automationsPath}/HealthCheckSchedulerRole`,
       ].sort(),
     );
   });

@@ -192,9 +192,9 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area, plus the workflow steps, auto-terminate and the sweeper, on Node.js 22, arm64, traced, with source maps', () => {
+  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper and the health check, on Node.js 22, arm64, traced, with source maps', () => {
     expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts']);
-    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 2);
+    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 3);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -298,6 +298,7 @@ describe('cdk-nag AwsSolutions', () => {
     const projectFunction = (path: string) => [`AwsSolutions-L1 at ${path}`, `AwsSolutions-IAM5[Resource::*] at ${path}/Role`];
     const deadlineSchedules = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-test-deadlines/*]';
     const sweepFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.sweepFunction.function)}.Arn>`;
+    const healthCheckFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.healthCheckFunction.function)}.Arn>`;
     expect(acknowledged.map(({ rule, path }) => `${rule} at ${path}`).sort()).toEqual(
       [
         `AwsSolutions-APIG4 at ${api}/HttpApi`,
@@ -305,10 +306,12 @@ describe('cdk-nag AwsSolutions', () => {
         ...projectFunction(`${workflows}/StepsFunction`),
         ...projectFunction(`${automations}/AutoTerminateFunction`),
         ...projectFunction(`${automations}/SweepFunction`),
+        ...projectFunction(`${automations}/HealthCheckFunction`),
         `${deadlineSchedules} at ${api}/InstancesFunction/Role`,
         `${deadlineSchedules} at ${workflows}/StepsFunction/Role`,
         `AwsSolutions-SQS3 at ${automations}/DeadLetterQueue`,
         `AwsSolutions-IAM5[Resource::${sweepFunctionArn}:*] at ${automations}/SweepSchedulerRole`,
+        `AwsSolutions-IAM5[Resource::${healthCheckFunctionArn}:*] at ${automations}/HealthCheckSchedulerRole`,
         ...WORKFLOWS.map(
           (w) => `AwsSolutions-IAM5[Resource::*] at ${workflows}/${w.charAt(0).toUpperCase()}${w.slice(1)}StateMachine/Role`,
         ),
