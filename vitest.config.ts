@@ -6,8 +6,10 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: e2e suites start JVMs and child processes, so keep parallelism modest.
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous bounds, not speed targets: JVM and runtime starts slow down a lot on a loaded
+    // two-core machine, and a timeout there is a false failure.
+    testTimeout: 60_000,
+    hookTimeout: 150_000,
     // One in-memory DynamoDB Local for the whole run; tests reach it via inject('dynamoEndpoint').
     globalSetup: ['test/support/global-setup.ts'],
   },

@@ -191,5 +191,5 @@ describe('the local runtime over HTTP', () => {
       const { body } = await adminAgain('GET', `/api/instances/${before.id}`);
       return body.instance?.status === 'TERMINATED' ? true : undefined;
     });
-  });
+  }, 180_000);
 });

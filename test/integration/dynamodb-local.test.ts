@@ -161,7 +161,8 @@ describe('startDynamoDbLocal', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two JVM starts: generous on a loaded two-core machine.
+  }, 120_000);
 
   it('refuses a port that is already taken instead of reusing whoever listens there', async () => {
     const port = Number(new URL(inject('dynamoEndpoint')).port);
