@@ -117,6 +117,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         (count) => count && log(`sweeper terminated ${count} instance(s) past their deadline`),
         (error) => log(`sweep failed: ${error}`),
       );
+      automations.stopIdle().then(
+        (count) => count && log(`stopped ${count} idle instance(s)`),
+        (error) => log(`idle stop failed: ${error}`),
+      );
     }, options.sweepIntervalMs ?? 120_000);
     sweeper.unref();
 

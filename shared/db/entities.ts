@@ -140,6 +140,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
         terminatedAt: { type: 'string' },
         terminatedBy: { type: 'string' },
         stopReason: { type: ['runtime-shutdown'] as const },
+        idleSince: { type: 'string' },
         version,
       },
       indexes: {

@@ -68,6 +68,8 @@ export interface Instance {
   terminatedBy?: string;
   /** Why a STOPPED instance was stopped when Hangar, not a person, stopped it. */
   stopReason?: 'runtime-shutdown';
+  /** When the instance last became READY (idle): what idle stop measures from. */
+  idleSince?: string;
   version: number;
 }
 
@@ -109,5 +111,7 @@ export function applyAction(
   if (status === 'TERMINATED') next.terminatedAt = now;
   if (instance.status === 'RUNNING' && status !== 'RUNNING') delete next.taskId;
   if (status !== 'STOPPED') delete next.stopReason;
+  if (status !== 'READY') delete next.idleSince;
+  else if (instance.status !== 'READY') next.idleSince = now;
   return next;
 }

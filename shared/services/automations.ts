@@ -111,7 +111,30 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
     return terminated;
   }
 
-  return { syncDeadline, onSchedule, terminateIfDue, sweep };
+  /**
+   * Idle stop: an instance with `config.idleStopMinutes` that has stayed READY (no task) that
+   * long is stopped, and its events say why. Runs with the sweeper.
+   */
+  async function stopIdle(): Promise<number> {
+    const now = deps.clock.now().getTime();
+    let stopped = 0;
+    for (const instance of await deps.instances.listByStatus('READY')) {
+      const idleFor = instance.config.idleStopMinutes;
+      if (!idleFor || !instance.idleSince || Date.parse(instance.idleSince) + idleFor * minuteMs > now) continue;
+      let fired = false;
+      const after = await mutateInstance(deps, { clientId: instance.clientId, instanceId: instance.id }, (current, at) => {
+        if (current.status !== 'READY' || !current.idleSince || Date.parse(current.idleSince) + idleFor * minuteMs > at.getTime()) return null;
+        fired = true;
+        return transition(current, 'stop', at, SYSTEM_ACTOR('idle-stop'), `Stopped after ${idleFor} minutes idle (READY with no task since ${current.idleSince})`);
+      });
+      if (!fired) continue;
+      await deps.workflows.start('stop', { clientId: after.clientId, instanceId: after.id, version: after.version });
+      stopped++;
+    }
+    return stopped;
+  }
+
+  return { syncDeadline, onSchedule, terminateIfDue, sweep, stopIdle };
 }
 
 export type Automations = ReturnType<typeof makeAutomations>;

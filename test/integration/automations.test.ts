@@ -108,6 +108,36 @@ describe('auto-terminate deadlines', () => {
     expect(after).toHaveLength(1);
   });
 
+  it('stops an instance that stayed READY with no task for its idleStopMinutes, and says why', async () => {
+    const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Idle Inc' });
+    const operator = principalFor(client.clientId, 'operator');
+    const created = await deps.services.instances.create(operator, { name: 'idle-box', config: { provider: 'LOCAL', idleStopMinutes: 10 } });
+    const ref = { clientId: created.clientId, instanceId: created.id };
+    const steps = deps.services.provisioning;
+    await steps.reserve(ref);
+    await steps.launch(ref);
+    await steps.poll(ref);
+    await steps.configure(ref);
+    const ready = await steps.activate(ref);
+    expect(ready.idleSince).toBe(clock.now().toISOString());
+
+    // A task resets the idle clock: RUNNING is not idle, and READY again starts a new period.
+    clock.advance(8 * 60_000);
+    await deps.services.instances.act(operator, ready.id, 'startTask', { taskId: 'job-1' });
+    clock.advance(5 * 60_000);
+    const idleAgain = await deps.services.instances.act(operator, ready.id, 'finishTask', {});
+    clock.advance(9 * 60_000);
+    expect(await automations.stopIdle()).toBe(0);
+    clock.set(new Date(Date.parse(idleAgain.idleSince!) + 10 * 60_000));
+    expect(await automations.stopIdle()).toBe(1);
+    const stopped = await deps.instances.get(ready.clientId, ready.id);
+    expect(stopped!.status).toBe('STOPPING');
+    const event = (await deps.instances.events(ready.id, { limit: 100 })).items.at(-1)!;
+    expect(event).toMatchObject({ toStatus: 'STOPPING', actor: 'system:idle-stop' });
+    expect(event.message).toMatch(/10 minutes idle/);
+    expect(workflows.calls.filter((c) => c.ref.instanceId === ready.id && c.workflow === 'stop')).toHaveLength(1);
+  });
+
   it('the sweeper terminates an instance whose schedule was lost, and says so', async () => {
     const { ready } = await readyInstance('lost-schedule-box');
     scheduler.schedules.delete(deadlineScheduleName(ready.id));
