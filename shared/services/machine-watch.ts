@@ -6,10 +6,22 @@ import type { InstanceRef } from '../ports/workflows.ts';
 import type { ServiceDeps } from './deps.ts';
 import { mutateInstance, transition } from './instance-changes.ts';
 import type { ProvisioningSteps } from './provisioning.ts';
+import type { WorkflowName } from '../workflows/definitions.ts';
 
 const ACTOR = SYSTEM_ACTOR('machine-watch');
 /** A machine dying on its own matters in these statuses; in the others Hangar asked for it. */
 const EXPECTED_UP: readonly InstanceStatus[] = ['CONFIGURING', 'READY', 'RUNNING', 'STARTING', 'REBOOTING'];
+
+/** The workflow that carries each transitional status on; every step is safe to run again. */
+const RESUMED_BY: readonly (readonly [InstanceStatus, WorkflowName])[] = [
+  ['PENDING', 'provision'],
+  ['PROVISIONING', 'provision'],
+  ['CONFIGURING', 'provision'],
+  ['TERMINATING', 'terminate'],
+  ['STOPPING', 'stop'],
+  ['STARTING', 'start'],
+  ['REBOOTING', 'reboot'],
+];
 
 const refOf = (i: Instance): InstanceRef => ({ clientId: i.clientId, instanceId: i.id, version: i.version });
 
@@ -59,27 +71,11 @@ export function makeMachineWatch(deps: ServiceDeps, steps: ProvisioningSteps) {
     const tally = { resumed: 0, restarted: 0, failed: 0 };
     const list = (status: InstanceStatus) => deps.instances.listByStatus(status, provider);
 
-    for (const status of ['PENDING', 'PROVISIONING', 'CONFIGURING'] as const) {
+    for (const [status, workflow] of RESUMED_BY) {
       for (const instance of await list(status)) {
-        await deps.workflows.start('provision', refOf(instance));
+        await deps.workflows.start(workflow, refOf(instance));
         tally.resumed++;
       }
-    }
-    for (const instance of await list('TERMINATING')) {
-      await deps.workflows.start('terminate', refOf(instance));
-      tally.resumed++;
-    }
-    for (const instance of await list('STOPPING')) {
-      await deps.workflows.start('stop', refOf(instance));
-      tally.resumed++;
-    }
-    for (const instance of await list('STARTING')) {
-      await deps.workflows.start('start', refOf(instance));
-      tally.resumed++;
-    }
-    for (const instance of await list('REBOOTING')) {
-      await deps.workflows.start('reboot', refOf(instance));
-      tally.resumed++;
     }
     for (const instance of await list('STOPPED')) {
       if (instance.stopReason !== 'runtime-shutdown') continue;

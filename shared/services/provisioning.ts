@@ -235,16 +235,24 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     return instance;
   }
 
-  /** STARTING → READY once the provider reports it running; addresses may have changed. */
-  async function confirmStarted(ref: InstanceRef): Promise<StepResult> {
+  /**
+   * STARTING or REBOOTING → READY once the provider reports the machine running; its addresses
+   * may have changed on the way.
+   */
+  async function confirmUp(
+    ref: InstanceRef,
+    from: 'STARTING' | 'REBOOTING',
+    failure: string,
+    message: (machine: Machine) => string,
+  ): Promise<StepResult> {
     const instance = await load(ref);
-    if (instance.status !== 'STARTING') return { instance, done: true };
+    if (instance.status !== from) return { instance, done: true };
     const machine = await describe(instance);
-    if (machine?.state === 'error') throw new ProviderError(machine.reason ?? 'The machine failed to start');
+    if (machine?.state === 'error') throw new ProviderError(machine.reason ?? failure);
     if (!machine || machine.state !== 'running') return { instance, done: false };
     const next = await mutateInstance(deps, ref, (current, now) =>
-      current.status === 'STARTING'
-        ? transition(current, 'started', now, ACTOR, `Started${machine.port ? ` on port ${machine.port}` : ''}`, {
+      current.status === from
+        ? transition(current, from === 'STARTING' ? 'started' : 'rebooted', now, ACTOR, message(machine), {
             ...addressesOf(machine),
             health: { status: 'HEALTHY', checkedAt: now.toISOString() },
           })
@@ -252,6 +260,9 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     );
     return { instance: next, done: true };
   }
+
+  const confirmStarted = (ref: InstanceRef) =>
+    confirmUp(ref, 'STARTING', 'The machine failed to start', (m) => `Started${m.port ? ` on port ${m.port}` : ''}`);
 
   /** Reboot the machine (REBOOTING); hard cuts the power instead of asking the OS. */
   async function rebootMachine(ref: InstanceRef, options: { hard?: boolean } = {}): Promise<Instance> {
@@ -261,23 +272,8 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
     return instance;
   }
 
-  /** REBOOTING → READY once the provider reports the machine running again. */
-  async function confirmRebooted(ref: InstanceRef): Promise<StepResult> {
-    const instance = await load(ref);
-    if (instance.status !== 'REBOOTING') return { instance, done: true };
-    const machine = await describe(instance);
-    if (machine?.state === 'error') throw new ProviderError(machine.reason ?? 'The machine failed to come back after the reboot');
-    if (!machine || machine.state !== 'running') return { instance, done: false };
-    const next = await mutateInstance(deps, ref, (current, now) =>
-      current.status === 'REBOOTING'
-        ? transition(current, 'rebooted', now, ACTOR, 'Back up after the reboot', {
-            ...addressesOf(machine),
-            health: { status: 'HEALTHY', checkedAt: now.toISOString() },
-          })
-        : null,
-    );
-    return { instance: next, done: true };
-  }
+  const confirmRebooted = (ref: InstanceRef) =>
+    confirmUp(ref, 'REBOOTING', 'The machine failed to come back after the reboot', () => 'Back up after the reboot');
 
   async function describe(instance: Instance): Promise<Machine | null> {
     if (!instance.providerInstanceId) return null;
