@@ -1,6 +1,7 @@
 import { presentAccount } from '../../shared/domain/account.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
-import { created, ok } from '../../shared/http/responses.ts';
+import { accepted, created, ok } from '../../shared/http/responses.ts';
+import { presentCatalogItem, presentSyncJob } from '../../shared/http/present.ts';
 
 /** Provider accounts: credentials go in once, tested and sealed; they never come back out. */
 export const handler = httpApi('accounts', {
@@ -22,8 +23,28 @@ export const handler = httpApi('accounts', {
   },
 
   listCatalog: async ({ principal, params, query, deps }) => {
-    const { kind, items } = await deps.services.catalog.listLive(principal, params.kind!, query);
-    return ok({ [kind]: items, count: items.length });
+    const page = await deps.services.catalog.list(principal, params.kind!, query);
+    return ok({
+      [page.kind]: page.items.map(presentCatalogItem),
+      count: page.items.length,
+      nextCursor: page.cursor,
+      source: page.source,
+      syncedAt: page.syncedAt ?? null,
+    });
+  },
+
+  requestSync: async ({ principal, body, deps }) => {
+    const jobs = await deps.services.sync.request(principal, body);
+    return accepted({ jobs: jobs.map(presentSyncJob), count: jobs.length });
+  },
+
+  listSyncJobs: async ({ principal, query, deps }) => {
+    const page = await deps.services.sync.listJobs(principal, query);
+    return ok({ jobs: page.items.map(presentSyncJob), count: page.items.length, nextCursor: page.cursor });
+  },
+
+  getSyncJob: async ({ principal, params, deps }) => {
+    return ok({ job: presentSyncJob(await deps.services.sync.getJob(principal, params.id!)) });
   },
 
   testAccount: async ({ principal, params, query, deps }) => {

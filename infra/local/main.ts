@@ -33,6 +33,7 @@ try {
     deadlineWarningMinutes: numberFromEnv('HANGAR_DEADLINE_WARNING_MINUTES'),
     sweepIntervalMs: numberFromEnv('HANGAR_SWEEP_INTERVAL_MS'),
     healthIntervalMs: numberFromEnv('HANGAR_HEALTH_INTERVAL_MS'),
+    syncIntervalMs: numberFromEnv('HANGAR_SYNC_INTERVAL_MS'),
     log,
   });
   console.log(`

@@ -17,6 +17,7 @@ import { type AreaHandler, lambdaContext, startGateway } from './gateway.ts';
 import { LocalStepFunctions } from './local-step-functions.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
+import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-sync.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -35,6 +36,8 @@ export interface LocalRuntimeOptions {
   sweepIntervalMs?: number;
   /** How often every up instance is health-checked (default a minute). */
   healthIntervalMs?: number;
+  /** How often catalogs sync and statuses reconcile (default 5 minutes, as on AWS). */
+  syncIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -74,6 +77,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     // Deadlines live in the table, so one that came due while the runtime was down fires at start.
     const scheduler = new LocalScheduler(db);
+    let syncRunner: ReturnType<typeof inProcessSyncDispatcher> | undefined;
     const deps = buildAppDependencies({
       db,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
@@ -85,6 +89,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       deadlineWarningMinutes: options.deadlineWarningMinutes,
       // Provider credentials are sealed under a key made once, readable by its owner only.
       secretBox: new LocalSecretBox({ keyFile: join(home, 'secret.key') }),
+      // Like an asynchronous Lambda invocation: POST /api/sync answers while the jobs run here.
+      syncDispatcher: (sync) =>
+        (syncRunner = inProcessSyncDispatcher((run) => sync.run(run.target, run.jobIds), { onError: (error) => log(`sync failed: ${error}`) })),
     });
     useAppDependencies(deps);
 
@@ -129,6 +136,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }, options.healthIntervalMs ?? 60_000);
     healthChecks.unref();
 
+    // A first sync at start, so the catalog is there before the first create; then on the cadence.
+    const runSync = () => deps.services.sync.runScheduled().catch((error) => log(`sync failed: ${error}`));
+    let queuing = runSync();
+    const syncs = setInterval(() => (queuing = runSync()), options.syncIntervalMs ?? 5 * 60_000);
+    syncs.unref();
+
     const sampler = setInterval(() => {
       sampleRunning(deps, provider).catch((error) => log(`sampling failed: ${error}`));
     }, options.sampleIntervalMs ?? 15_000);
@@ -143,8 +156,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         clearInterval(sampler);
         clearInterval(sweeper);
         clearInterval(healthChecks);
+        clearInterval(syncs);
         await scheduler.stop();
         await gateway.close();
+        await queuing;
+        await syncRunner?.settle();
         // Executions stop where they are; the next start resumes their instances.
         workflows.abortAll();
         await workflows.drain();

@@ -9,6 +9,11 @@ import { ProviderRegistry } from '../ports/providers.ts';
 import type { ProviderName } from '../domain/catalog.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import { makeCatalogService } from '../services/catalog.ts';
+import { makeSyncService, type SyncService } from '../services/sync.ts';
+import { CatalogStore } from '../db/catalog-store.ts';
+import { SyncStore } from '../db/sync-store.ts';
+import type { SyncDispatcher } from '../ports/sync-dispatcher.ts';
+import { LambdaSyncDispatcher } from '../adapters/aws/lambda-sync-dispatcher.ts';
 import { makeAutomations, type Automations } from '../services/automations.ts';
 import { makeHealthService } from '../services/health.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
@@ -43,6 +48,7 @@ export interface AppDependencies extends ServiceDeps {
     provisioning: ReturnType<typeof makeProvisioningSteps>;
     accounts: ReturnType<typeof makeAccountService>;
     catalog: ReturnType<typeof makeCatalogService>;
+    sync: SyncService;
     automations: Automations | undefined;
   };
 }
@@ -64,11 +70,17 @@ export function buildAppDependencies(options: {
   deadlineMinuteMs?: number;
   /** Minutes before a deadline that the warning event is written (default 5). */
   deadlineWarningMinutes?: number;
+  /** Where queued sync jobs run; given the sync service, because the local runner calls it in-process. */
+  syncDispatcher?: (sync: SyncService) => SyncDispatcher;
 }): AppDependencies {
   const instances = new InstanceStore(options.db);
   const clients = new ClientStore(options.db);
   const clock = options.clock ?? systemClock;
   const providers = new ProviderRegistry(options.providers);
+  const accountStore = new AccountStore(options.db);
+  const catalogStore = new CatalogStore(options.db);
+  const syncs = new SyncStore(options.db);
+  const catalog = makeCatalogService({ providers, accounts: accountStore, catalog: catalogStore, syncs });
   let workflows: Workflows | undefined;
   const base: ServiceDeps = {
     instances,
@@ -79,6 +91,7 @@ export function buildAppDependencies(options: {
     workflows: { start: (workflow, ref, options) => workflows!.start(workflow, ref, options) },
     deadlines: { sync: (instance) => automations?.syncDeadline(instance) ?? Promise.resolve() },
     deadlineMinuteMs: options.deadlineMinuteMs,
+    launchCatalog: catalog,
   };
   const instanceService = makeInstanceService(base);
   const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler, warningMinutes: options.deadlineWarningMinutes }) : undefined;
@@ -86,8 +99,17 @@ export function buildAppDependencies(options: {
   workflows = options.workflows(provisioning);
   const secretBox = options.secretBox ?? noSecretBox;
   const providerFactory = options.providerFactory ?? unavailableProviderFactory;
-  const accounts = makeAccountService({ accounts: new AccountStore(options.db), clients, secretBox, providerFactory, clock });
+  const accounts = makeAccountService({ accounts: accountStore, clients, secretBox, providerFactory, clock });
   if (options.providerFactory) providers.useAccounts(accounts, providerFactory, options.cloudProviders ?? ['AWS', 'OPENSTACK']);
+  let dispatcher: SyncDispatcher | undefined;
+  const sync = makeSyncService({
+    ...base,
+    catalog: catalogStore,
+    syncs,
+    accounts: accountStore,
+    dispatcher: { dispatch: (run) => (dispatcher ?? refuseSync).dispatch(run) },
+  });
+  dispatcher = options.syncDispatcher?.(sync);
   return {
     ...base,
     db: options.db,
@@ -100,7 +122,8 @@ export function buildAppDependencies(options: {
       clients: makeClientService(base),
       provisioning,
       accounts,
-      catalog: makeCatalogService({ providers, accounts }),
+      catalog,
+      sync,
       automations,
     },
   };
@@ -112,6 +135,12 @@ const noSecretBox: SecretBox = {
   },
   open: async () => {
     throw new Error('No secret box is configured in this deployment');
+  },
+};
+
+const refuseSync: SyncDispatcher = {
+  dispatch: async () => {
+    throw new Error('No sync runner is configured in this deployment');
   },
 };
 
@@ -138,5 +167,6 @@ function fromLambdaEnvironment(): AppDependencies {
     providerFactory: cloudProviderFactory,
     scheduler: new EventBridgeScheduler(deadlineSchedulerFromEnvironment),
     deadlineWarningMinutes: process.env.DEADLINE_WARNING_MINUTES ? Number(process.env.DEADLINE_WARNING_MINUTES) : undefined,
+    syncDispatcher: () => new LambdaSyncDispatcher(),
   });
 }

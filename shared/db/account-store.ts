@@ -1,6 +1,7 @@
 import type { Account } from '../domain/account.ts';
 import { ConflictError, VersionConflictError } from '../domain/errors.ts';
 import type { Db } from './db.ts';
+import { isConditionFailure } from './transactions.ts';
 import { type Page, paged } from './pagination.ts';
 
 /** Provider accounts, under their client's partition (`CLIENT#<id>` / `ACCOUNT#<id>`). */
@@ -34,6 +35,12 @@ export class AccountStore {
 
   async list(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<Account>> {
     return paged<Account>(() => this.e.account.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null }));
+  }
+
+  /** Every account of every client (the periodic sync); credentials stay sealed. */
+  async listAll(): Promise<Account[]> {
+    const { data } = await this.e.account.query.all({}).go({ pages: 'all' });
+    return data as Account[];
   }
 
   /** Replace the account if still at `before.version`; a lost race is a 409. */
@@ -73,12 +80,4 @@ export class AccountStore {
       .go({ count: limit, pages: 'all', attributes: ['id'] });
     return data.map((item) => item.id);
   }
-}
-
-/** ElectroDB wraps the SDK's ConditionalCheckFailedException; look through the causes. */
-function isConditionFailure(error: unknown): boolean {
-  for (let e = error as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    if (e.name === 'ConditionalCheckFailedException') return true;
-  }
-  return false;
 }

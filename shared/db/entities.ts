@@ -3,6 +3,7 @@ import { Entity, Service } from 'electrodb';
 import { INSTANCE_KINDS, PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
+import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
 
 /**
  * Single-table entities. Keys follow DESIGN.md's sketch through templates, with casing kept as
@@ -31,6 +32,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
         maxInstances: { type: 'number', required: true },
         maxAutoTerminateMinutes: { type: 'number', required: true },
         priceOverrides: { type: 'any' },
+        reconcilePolicy: { type: 'any' },
         createdAt: { type: 'string', required: true, readOnly: true },
         updatedAt: { type: 'string', required: true },
         version,
@@ -276,6 +278,119 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
           pk: { field: 'gsi1pk', composite: ['accountId'], template: 'ACCOUNT#${accountId}', casing: none },
           sk: { field: 'gsi1sk', composite: [], template: 'ACCOUNT', casing: none },
         },
+        /** Every account of every client: what the periodic sync walks. */
+        all: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: [], template: 'ACCOUNTS', casing: none },
+          sk: { field: 'gsi2sk', composite: ['provider', 'accountId'], template: '${provider}#${accountId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /**
+   * One synced catalog entry. `scope` is the account (or `shared` for LOCAL): what one account
+   * sees differs from another's. Entries gone at the provider keep their item with `deletedAt`.
+   */
+  const catalogItemEntity = new Entity(
+    {
+      model: { entity: 'catalogItem', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('catalogItem'),
+        provider: { type: PROVIDERS, required: true, readOnly: true },
+        scope: { type: 'string', required: true, readOnly: true },
+        region: { type: 'string', required: true, readOnly: true },
+        kind: { type: 'string', required: true, readOnly: true },
+        itemId: { type: 'string', required: true, readOnly: true },
+        name: { type: 'string', required: true },
+        hourlyMicros: { type: 'number' },
+        attributes: { type: 'any', required: true },
+        /** Hash of name, price and attributes: an unchanged item is never written again. */
+        fingerprint: { type: 'string', required: true },
+        /** The account's owner, or `shared`. */
+        clientId: { type: 'string', required: true },
+        firstSeenAt: { type: 'string', required: true },
+        updatedAt: { type: 'string', required: true },
+        deletedAt: { type: 'string' },
+        syncJobId: { type: 'string', required: true },
+      },
+      indexes: {
+        byTarget: {
+          pk: { field: 'pk', composite: ['provider', 'scope', 'region'], template: 'CATALOG#${provider}#${scope}#${region}', casing: none },
+          sk: { field: 'sk', composite: ['kind', 'itemId'], template: '${kind}#${itemId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /** One sync run; kept 30 days (ttl). */
+  const syncJobEntity = new Entity(
+    {
+      model: { entity: 'syncJob', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('syncJob'),
+        jobId: { type: 'string', required: true, readOnly: true },
+        resourceType: { type: SYNC_RESOURCE_TYPES, required: true, readOnly: true },
+        provider: { type: PROVIDERS, required: true, readOnly: true },
+        region: { type: 'string', required: true, readOnly: true },
+        accountId: { type: 'string' },
+        clientId: { type: 'string', required: true, readOnly: true },
+        trigger: { type: ['schedule', 'request'] as const, required: true },
+        requestedBy: { type: 'string' },
+        status: { type: SYNC_JOB_STATUSES, required: true },
+        queuedAt: { type: 'string', required: true },
+        startedAt: { type: 'string' },
+        completedAt: { type: 'string' },
+        created: { type: 'number', required: true },
+        updated: { type: 'number', required: true },
+        deleted: { type: 'number', required: true },
+        unchanged: { type: 'number', required: true },
+        incremental: { type: 'boolean' },
+        findings: { type: 'any' },
+        errors: { type: 'list', items: { type: 'string' }, required: true },
+        ttl: { type: 'number', required: true },
+      },
+      indexes: {
+        byId: {
+          pk: { field: 'pk', composite: [], template: 'SYNCJOB', casing: none },
+          sk: { field: 'sk', composite: ['jobId'], template: '${jobId}', casing: none },
+        },
+        byType: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['resourceType'], template: 'SYNCJOB#${resourceType}', casing: none },
+          sk: { field: 'gsi1sk', composite: ['jobId'], template: '${jobId}', casing: none },
+        },
+        byClient: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: ['clientId'], template: 'CLIENT#${clientId}#SYNCJOBS', casing: none },
+          sk: { field: 'gsi2sk', composite: ['jobId'], template: '${jobId}', casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /** Per target and resource type: watermarks and suspects carried from one run to the next. */
+  const syncStateEntity = new Entity(
+    {
+      model: { entity: 'syncState', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('syncState'),
+        targetKey: { type: 'string', required: true, readOnly: true },
+        resourceType: { type: SYNC_RESOURCE_TYPES, required: true, readOnly: true },
+        lastSucceededAt: { type: 'string' },
+        lastFullAt: { type: 'string' },
+        watermark: { type: 'string' },
+        suspects: { type: 'any' },
+        version,
+      },
+      indexes: {
+        byTarget: {
+          pk: { field: 'pk', composite: ['targetKey'], template: 'SYNCSTATE#${targetKey}', casing: none },
+          sk: { field: 'sk', composite: ['resourceType'], template: '${resourceType}', casing: none },
+        },
       },
     },
     config,
@@ -291,6 +406,9 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       metric: metricEntity,
       healthCheck: healthCheckEntity,
       account: accountEntity,
+      catalogItem: catalogItemEntity,
+      syncJob: syncJobEntity,
+      syncState: syncStateEntity,
     },
     config,
   );

@@ -20,13 +20,13 @@ export const TABLE = {
       name: 'gsi1',
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
-      serves: ['instance by id', 'client by name', 'api keys by client', 'events by client in time order'],
+      serves: ['instance by id', 'client by name', 'api keys by client', 'events by client in time order', 'sync jobs by resource type'],
     },
     {
       name: 'gsi2',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
-      serves: ['instances by client and status', 'all clients by name'],
+      serves: ['instances by client and status', 'all clients by name', 'all accounts (periodic sync)', 'sync jobs by client'],
     },
     {
       name: 'gsi3',

@@ -41,3 +41,11 @@ export async function writeTransaction(db: Db, items: TransactWriteItem[]): Prom
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** ElectroDB wraps the SDK's ConditionalCheckFailedException; look through the causes. */
+export function isConditionFailure(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.name === 'ConditionalCheckFailedException') return true;
+  }
+  return false;
+}

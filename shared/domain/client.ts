@@ -1,4 +1,5 @@
 import type { ClientRole, Role } from './roles.ts';
+import { DEFAULT_RECONCILE_POLICY, type ReconcilePolicy } from './sync.ts';
 
 /** A tenant: a business that Hangar provisions instances for. */
 export interface Client {
@@ -11,6 +12,8 @@ export interface Client {
   maxAutoTerminateMinutes: number;
   /** Negotiated hourly prices in micro-units, keyed `<PROVIDER>:<instanceType>`; win over the price table. */
   priceOverrides?: Record<string, number>;
+  /** What reconciliation may do about this client's orphans and ghosts; defaults fill the gaps. */
+  reconcilePolicy?: Partial<ReconcilePolicy>;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -32,3 +35,8 @@ export interface ApiKeyRecord {
 export type ClientApiKeyRole = ClientRole;
 
 export const priceOverrideKey = (provider: string, instanceType: string) => `${provider}:${instanceType}`;
+
+export const reconcilePolicyOf = (client: Pick<Client, 'reconcilePolicy'> | null | undefined): ReconcilePolicy => ({
+  ...DEFAULT_RECONCILE_POLICY,
+  ...client?.reconcilePolicy,
+});

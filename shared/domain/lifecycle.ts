@@ -40,6 +40,10 @@ export const INSTANCE_ACTIONS = [
   'rebooted',
   'terminated',
   'fail',
+  // what status reconciliation finds at the provider
+  'observedStopped',
+  'observedRunning',
+  'vanished',
 ] as const;
 export type InstanceAction = (typeof INSTANCE_ACTIONS)[number];
 
@@ -90,6 +94,11 @@ export const TRANSITIONS: Readonly<Record<InstanceAction, Transition>> = {
   terminated: { from: ['TERMINATING'], to: 'TERMINATED' },
   fail: { from: except('TERMINATED', 'ERROR'), to: 'ERROR' },
   extend: { from: except('TERMINATING', 'TERMINATED', 'ERROR'), to: null },
+  // Drift: the provider's word wins over a settled status; a workflow in flight is left alone.
+  observedStopped: { from: ['READY', 'RUNNING'], to: 'STOPPED' },
+  observedRunning: { from: ['STOPPED'], to: 'READY' },
+  // A ghost: the provider confirmed the machine gone, so the record closes without a workflow.
+  vanished: { from: ['READY', 'RUNNING', 'STOPPED', 'ERROR'], to: 'TERMINATED' },
 };
 
 export function canApply(status: InstanceStatus, action: InstanceAction): boolean {

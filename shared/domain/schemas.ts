@@ -140,6 +140,15 @@ export const createClientSchema = z
       )
       .refine((m) => Object.keys(m).length <= 200, 'at most 200 price overrides')
       .optional(),
+    /** What reconciliation may do about orphans and ghosts once they outlast the grace period. */
+    reconcilePolicy: z
+      .object({
+        graceMinutes: z.number().int().min(0).max(7 * 24 * 60).optional(),
+        orphans: z.enum(['report', 'terminate'], { error: "orphans must be 'report' or 'terminate'" }).optional(),
+        ghosts: z.enum(['report', 'mark-terminated'], { error: "ghosts must be 'report' or 'mark-terminated'" }).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CreateClientRequest = z.infer<typeof createClientSchema>;

@@ -1,7 +1,10 @@
-import type { ApiKeyRecord, Client } from '../domain/client.ts';
+import { reconcilePolicyOf, type ApiKeyRecord, type Client } from '../domain/client.ts';
 import { accruedCost, type Instance } from '../domain/instance.ts';
 import { microsToDisplay } from '../domain/money.ts';
 import type { Statistics } from '../domain/statistics.ts';
+import { SHARED_SCOPE, type SyncJob } from '../domain/sync.ts';
+import type { StoredCatalogItem } from '../db/catalog-store.ts';
+import type { CatalogItem } from '../ports/compute-provider.ts';
 
 /** The instance as clients read it; money as display decimals plus the exact micros. */
 export function presentInstance(instance: Instance, now: Date) {
@@ -64,6 +67,7 @@ export function presentClient(client: Client) {
     ...rest,
     // Exact decimals as sent (micros / 10^6 has at most six places), not rounded to cents.
     priceOverrides: Object.fromEntries(Object.entries(priceOverrides ?? {}).map(([key, micros]) => [key, String(micros / 1_000_000)])),
+    reconcilePolicy: reconcilePolicyOf(client),
   };
 }
 
@@ -77,5 +81,35 @@ export function presentApiKey(record: ApiKeyRecord, secret?: string) {
     prefix: record.prefix,
     createdAt: record.createdAt,
     ...(secret ? { key: secret } : {}),
+  };
+}
+
+/** A catalog entry: the provider's id, its price as a decimal string, and when it last changed. */
+export function presentCatalogItem(item: CatalogItem | StoredCatalogItem) {
+  const stored = 'fingerprint' in item ? item : undefined;
+  return {
+    id: item.id,
+    name: item.name,
+    kind: item.kind,
+    region: item.region,
+    ...(item.hourlyMicros !== undefined ? { pricePerHour: microsToDisplay(item.hourlyMicros) } : {}),
+    attributes: item.attributes,
+    ...(stored
+      ? {
+          firstSeenAt: stored.firstSeenAt,
+          updatedAt: stored.updatedAt,
+          ...(stored.deletedAt ? { deletedAt: stored.deletedAt } : {}),
+        }
+      : {}),
+  };
+}
+
+export function presentSyncJob(job: SyncJob) {
+  const { jobId, clientId, ...rest } = job;
+  return {
+    id: jobId,
+    ...rest,
+    clientId: clientId === SHARED_SCOPE ? null : clientId,
+    findings: job.findings ?? [],
   };
 }

@@ -65,7 +65,10 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/accounts', 'accounts', 'listAccounts', "List a client's provider accounts (never their credentials)"),
   route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)'),
   route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses'),
-  route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'What a provider account offers, read live: flavors, images, networks, subnets, security-groups, key-pairs'),
+  route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'The synced catalog (or ?source=live): flavors, images, networks, subnets, security-groups, key-pairs'),
+  route('POST', '/api/sync', 'accounts', 'requestSync', 'Sync catalogs and reconcile statuses now; answers 202 with the queued jobs', { idempotent: true }),
+  route('GET', '/api/sync-jobs', 'accounts', 'listSyncJobs', 'Sync jobs, newest first'),
+  route('GET', '/api/sync-jobs/{id}', 'accounts', 'getSyncJob', 'One sync job with its counts, findings and errors'),
   route('POST', '/api/accounts/{id}/test', 'accounts', 'testAccount', "Test an account's connection now and record the result", { idempotent: true }),
 ];
 

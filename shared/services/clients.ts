@@ -33,6 +33,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       maxInstances: request.maxInstances ?? LIMITS.defaultMaxInstances,
       maxAutoTerminateMinutes: request.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes,
       ...(request.priceOverrides ? { priceOverrides: toMicros(request.priceOverrides) } : {}),
+      ...(request.reconcilePolicy ? { reconcilePolicy: request.reconcilePolicy } : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -50,12 +51,13 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
     requireRole(principal, 'platform-admin', 'change clients');
     const request = parseInput(updateClientSchema, body, 'update');
     const before = await load(principal, clientId);
-    const { priceOverrides, ...changes } = request;
+    const { priceOverrides, reconcilePolicy, ...changes } = request;
     const after: Client = {
       ...before,
       ...changes,
       ...(request.name ? { name: request.name, nameKey: clientNameKey(request.name) } : {}),
       ...(priceOverrides ? { priceOverrides: toMicros(priceOverrides) } : {}),
+      ...(reconcilePolicy ? { reconcilePolicy: { ...before.reconcilePolicy, ...reconcilePolicy } } : {}),
       updatedAt: deps.clock.now().toISOString(),
       version: before.version + 1,
     };

@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ProviderRegistry } from '../ports/providers.ts';
 import type { Workflows } from '../ports/workflows.ts';
 import type { Instance } from '../domain/instance.ts';
+import type { SyncTarget } from '../domain/sync.ts';
 
 /** What the use cases need; built once per process by the composition root and injected. */
 export interface ServiceDeps {
@@ -19,4 +20,9 @@ export interface ServiceDeps {
    * runtime may shorten it (HANGAR_DEADLINE_MINUTE_MS) to watch auto-terminate happen.
    */
   deadlineMinuteMs?: number;
+  /**
+   * Refuses a flavor or image the synced catalog does not hold, and returns the synced flavor
+   * (for its price). Absent where no catalog is kept (unit tests of other services).
+   */
+  launchCatalog?: { checkLaunch(target: SyncTarget, choice: { instanceType: string; image?: string }): Promise<{ hourlyMicros?: number } | undefined> };
 }

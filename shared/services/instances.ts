@@ -56,7 +56,16 @@ export function makeInstanceService(deps: ServiceDeps) {
         { path: 'config.autoTerminateMinutes', message: `at most ${maxMinutes}` },
       ]);
     }
-    const listed = priceFor(request);
+    const table = priceFor(request);
+    const flavor =
+      config.provider === 'EXTERNAL'
+        ? undefined
+        : await deps.launchCatalog?.checkLaunch(
+            { provider: config.provider, region, ...(config.accountId ? { accountId: config.accountId, clientId: client.clientId } : {}) },
+            { instanceType: table.instanceType, image: config.image },
+          );
+    // The versioned price table first; a type it does not list takes the synced catalog's price.
+    const listed = table.hourlyMicros === 0 && flavor?.hourlyMicros ? { ...table, hourlyMicros: flavor.hourlyMicros } : table;
     const override = client.priceOverrides?.[priceOverrideKey(config.provider, listed.instanceType)];
     const price = override === undefined ? listed : { instanceType: listed.instanceType, hourlyMicros: override };
     const now = deps.clock.now();

@@ -53,6 +53,11 @@ export interface OpenStackProviderOptions {
   requestTimeoutMs?: number;
   /** Renew a cached token this long before it expires (default 2 minutes). */
   tokenRenewBeforeMs?: number;
+  /**
+   * How long terminate() waits for Nova to finish a delete (default 20 s, within a workflow
+   * step's time); a server still deleting after that is left to the caller's confirmation poll.
+   */
+  deleteWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -66,6 +71,10 @@ const METADATA_MAX_ITEMS = 128;
 const USER_DATA_MAX_LENGTH = 65_535;
 /** Flavors whose extra specs are fetched at once while listing the catalog. */
 const EXTRA_SPECS_CONCURRENCY = 4;
+const DEFAULT_DELETE_WAIT_MS = 20_000;
+/** terminate() looks again after 100 ms, then twice as long each time, at most every second. */
+const DELETE_POLL_FIRST_MS = 100;
+const DELETE_POLL_MAX_MS = 1000;
 
 /**
  * The OPENSTACK provider: Keystone v3 for tokens and endpoints, Nova for servers, flavors and
@@ -85,10 +94,14 @@ export class OpenStackProvider implements ComputeProvider {
   private readonly credentials: OpenStackCredentials;
   /** Concurrent launches of one instance in this process share one attempt. */
   private readonly launching = new Map<string, Promise<Machine>>();
+  private readonly deleteWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: OpenStackProviderOptions) {
     this.region = options.region;
     this.credentials = options.credentials;
+    this.deleteWaitMs = options.deleteWaitMs ?? DEFAULT_DELETE_WAIT_MS;
+    this.sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const clock = options.clock ?? (() => new Date());
     const transport = new HttpTransport({
       fetch: options.fetch ?? globalThis.fetch,
@@ -182,28 +195,55 @@ export class OpenStackProvider implements ComputeProvider {
   }
 
   /**
-   * DELETE the server; gone already (404) or already being deleted is success. The server is
-   * read first and must carry this instance's ownership mark: a wrong providerInstanceId must
-   * never delete somebody else's server.
+   * DELETE the server, then wait (at most deleteWaitMs) until Nova answers 404: a server in
+   * task_state deleting still holds its port and quota, and Nova may yet fail the delete and
+   * put it in ERROR. Gone already, or being deleted, is success. The server is read first and
+   * must carry this instance's ownership mark: a wrong providerInstanceId must never delete
+   * somebody else's server.
    */
   async terminate(ref: MachineRef): Promise<void> {
     this.checkRegion(ref.region);
     const server = await getServer(this.session, ref.providerInstanceId);
-    const state = server ? machineStateOf(statusOf(server)) : null;
-    if (!server || state === null || state.state === 'terminated') return; // gone, or being deleted
-    const owner = server.metadata?.[OWNER_METADATA_KEY];
-    if (owner !== ref.instanceId) {
-      throw new ProviderError(
-        `OpenStack server ${server.id} is marked ${owner ? `for Hangar instance ${owner}` : 'as not launched by Hangar'}, ` +
-          `not for ${ref.instanceId}; refusing to delete it`,
-        'fatal',
-      );
+    if (!server || machineStateOf(statusOf(server)) === null) return; // gone
+    if (taskStateOf(server) !== 'deleting') {
+      const owner = server.metadata?.[OWNER_METADATA_KEY];
+      if (owner !== ref.instanceId) {
+        throw new ProviderError(
+          `OpenStack server ${server.id} is marked ${owner ? `for Hangar instance ${owner}` : 'as not launched by Hangar'}, ` +
+            `not for ${ref.instanceId}; refusing to delete it`,
+          'fatal',
+        );
+      }
+      try {
+        await deleteServer(this.session, ref.providerInstanceId);
+      } catch (error) {
+        if (!(isConflict(error) && (await this.serverIs(ref.providerInstanceId, (s) => taskStateOf(s) === 'deleting')))) throw error;
+      }
     }
-    try {
-      await deleteServer(this.session, ref.providerInstanceId);
-    } catch (error) {
-      if (isConflict(error) && (await this.serverIs(ref.providerInstanceId, (s) => taskStateOf(s) === 'deleting'))) return;
-      throw error;
+    await this.waitUntilDeleted(ref);
+  }
+
+  /**
+   * Poll until Nova no longer has the server. A delete Nova gave up on (ERROR, no task) is a
+   * 'transient' error, so the workflow sends DELETE again; still deleting when the wait is over
+   * returns quietly: describe() says 'stopping' until the server is gone.
+   */
+  private async waitUntilDeleted(ref: MachineRef): Promise<void> {
+    let waited = 0;
+    let pause = DELETE_POLL_FIRST_MS;
+    for (;;) {
+      const server = await getServer(this.session, ref.providerInstanceId);
+      if (!server || machineStateOf(statusOf(server)) === null) return;
+      if (server.status.toUpperCase() === 'ERROR' && taskStateOf(server) !== 'deleting') {
+        throw new ProviderError(
+          `OpenStack could not delete server ${server.id}: ${server.fault?.message?.trim() || 'Nova put it in ERROR'}`,
+          'transient',
+        );
+      }
+      if (waited >= this.deleteWaitMs) return;
+      await this.sleep(pause);
+      waited += pause;
+      pause = Math.min(pause * 2, DELETE_POLL_MAX_MS);
     }
   }
 
@@ -278,12 +318,12 @@ export class OpenStackProvider implements ComputeProvider {
     return (await this.findAllLaunched(spec))[0];
   }
 
-  /** Live servers launched for this instance, oldest first. */
+  /** Live servers launched for this instance, oldest first; one being deleted is not reused. */
   private async findAllLaunched(spec: LaunchSpec): Promise<NovaServer[]> {
     const named = await listServers(this.session, { name: exactNameFilter(spec.name) });
     return named
       .filter((server) => server.metadata?.[OWNER_METADATA_KEY] === spec.instanceId)
-      .filter((server) => machineStateOf(statusOf(server)) !== null)
+      .filter((server) => machineStateOf(statusOf(server)) !== null && taskStateOf(server) !== 'deleting')
       .sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.id.localeCompare(b.id));
   }
 

@@ -11,7 +11,7 @@ import type { MachineState } from '../../ports/compute-provider.ts';
  * | ACTIVE                      | none / other          | running      | up (snapshots, live migration keep it up) |
  * | ACTIVE                      | powering-off          | stopping     | os-stop accepted, guest shutting down |
  * | ACTIVE                      | rebooting*, reboot_*  | pending      | coming back; Hangar waits for running |
- * | ACTIVE / SHUTOFF / any      | deleting              | terminated   | DELETE accepted; it disappears shortly |
+ * | ACTIVE / SHUTOFF / any      | deleting              | stopping     | DELETE accepted, not done: Nova may still fail it (ERROR), and the server keeps its port and quota until it is gone |
  * | REBOOT, HARD_REBOOT         | any                   | pending      | rebooting |
  * | REBUILD, RESIZE, REVERT_RESIZE | any                | pending      | the guest is down while Nova works |
  * | VERIFY_RESIZE, MIGRATING, PASSWORD | any            | running      | the guest is up |
@@ -47,7 +47,9 @@ const REBOOT_TASK_STATES = new Set([
 export function machineStateOf({ status, taskState, faultMessage }: NovaStatus): MappedState | null {
   const upper = status.toUpperCase();
   if (upper === 'DELETED' || upper === 'SOFT_DELETED') return null;
-  if (taskState === 'deleting' || taskState === 'soft-deleting') return { state: 'terminated' };
+  // Not 'terminated': only Nova's 404 (or DELETED) says the server is gone, and a record must not
+  // say TERMINATED while Nova still holds a server that may yet fail to delete.
+  if (taskState === 'deleting' || taskState === 'soft-deleting') return { state: 'stopping' };
   switch (upper) {
     case 'BUILD':
       return { state: 'pending' };

@@ -25,6 +25,8 @@ import {
  *   extend: no status change; not in TERMINATING, TERMINATED, ERROR
  *   terminate: from everything but TERMINATING and TERMINATED (ERROR included)
  *   fail: from everything but TERMINATED and ERROR
+ *   reconciliation: provider says stopped (READY|RUNNING → STOPPED), says running
+ *   (STOPPED → READY), or confirms the machine gone (READY|RUNNING|STOPPED|ERROR → TERMINATED)
  */
 const S = {
   PENDING: 'PENDING',
@@ -68,6 +70,9 @@ const EXPECTED: Record<InstanceAction, Partial<Record<InstanceStatus, InstanceSt
   terminated: { TERMINATING: S.TERMINATED },
   fail: Object.fromEntries(allBut(S.TERMINATED, S.ERROR).map((s) => [s, S.ERROR])),
   extend: Object.fromEntries(allBut(S.TERMINATING, S.TERMINATED, S.ERROR).map((s) => [s, 'same'])),
+  observedStopped: { READY: S.STOPPED, RUNNING: S.STOPPED },
+  observedRunning: { STOPPED: S.READY },
+  vanished: { READY: S.TERMINATED, RUNNING: S.TERMINATED, STOPPED: S.TERMINATED, ERROR: S.TERMINATED },
 };
 
 const expectedNext = (status: InstanceStatus, action: InstanceAction): InstanceStatus | undefined => {
@@ -91,7 +96,7 @@ describe('lifecycle vocabulary', () => {
   });
 
   it('checks every (status, action) pair', () => {
-    expect(PAIRS).toHaveLength(12 * 16);
+    expect(PAIRS).toHaveLength(12 * 19);
     expect(LEGAL.length + ILLEGAL.length).toBe(PAIRS.length);
   });
 });
@@ -131,9 +136,9 @@ describe('shape of the graph', () => {
     }
   });
 
-  it('ERROR can only be left by terminating', () => {
+  it('ERROR can only be left by terminating, or by the provider confirming the machine gone', () => {
     const allowed = INSTANCE_ACTIONS.filter((a) => canApply(S.ERROR, a));
-    expect(allowed).toEqual(['terminate']);
+    expect(allowed).toEqual(['terminate', 'vanished']);
     expect(nextStatus(S.ERROR, 'terminate')).toBe(S.TERMINATING);
   });
 

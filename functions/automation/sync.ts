@@ -1,0 +1,23 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { appDependencies } from '../../shared/config/composition.ts';
+import { logger } from '../../shared/http/http-api.ts';
+import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
+
+/**
+ * Two callers. The 5-minute schedule sends `{}`: queue a job per target and resource type and
+ * hand each target to its own asynchronous invocation. Those invocations (and POST /api/sync)
+ * send `{ run }`: run that target's queued jobs.
+ */
+export const handler = middy<{ run?: SyncRun }, { queued?: number; ran?: number; failed?: number }, Error, Context>().handler(async (event) => {
+  const deps = await appDependencies();
+  if (event?.run) {
+    const jobs = await deps.services.sync.run(event.run.target, event.run.jobIds);
+    const failed = jobs.filter((j) => j.status === 'FAILED');
+    for (const job of failed) logger.warn('Sync job failed', { jobId: job.jobId, resourceType: job.resourceType, errors: job.errors });
+    return { ran: jobs.length, failed: failed.length };
+  }
+  const queued = await deps.services.sync.runScheduled();
+  logger.info('Queued the periodic sync', { queued: queued.length });
+  return { queued: queued.length };
+});

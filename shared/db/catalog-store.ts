@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { CatalogItem, CatalogKind } from '../ports/compute-provider.ts';
+import { type SyncTarget, scopeOfTarget, SHARED_SCOPE } from '../domain/sync.ts';
+import type { Db } from './db.ts';
+import { type Page, paged } from './pagination.ts';
+
+/** A catalog entry as kept in the table. */
+export interface StoredCatalogItem extends CatalogItem {
+  provider: SyncTarget['provider'];
+  accountId?: string;
+  fingerprint: string;
+  firstSeenAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+  syncJobId: string;
+}
+
+/** Stable across runs for the same content, whatever order the provider lists attributes in. */
+export function fingerprintOf(item: Pick<CatalogItem, 'name' | 'hourlyMicros' | 'attributes'>): string {
+  const canonical = JSON.stringify({ n: item.name, p: item.hourlyMicros ?? null, a: sortKeys(item.attributes) });
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
+  }
+  return value;
+}
+
+const BATCH_RETRIES = 5;
+
+/** The synced catalog: `CATALOG#<provider>#<account|shared>#<region>` / `<kind>#<id>`. */
+export class CatalogStore {
+  constructor(private readonly db: Db) {}
+
+  private get entity() {
+    return this.db.entities.entities.catalogItem;
+  }
+
+  private keyOf(target: SyncTarget) {
+    return { provider: target.provider, scope: scopeOfTarget(target), region: target.region };
+  }
+
+  /** Every stored item of one kind, deleted ones included: what a sync compares against. */
+  async all(target: SyncTarget, kind: CatalogKind): Promise<StoredCatalogItem[]> {
+    const { data } = await this.entity.query.byTarget({ ...this.keyOf(target), kind }).go({ pages: 'all' });
+    return data.map(fromRecord);
+  }
+
+  /** One page for the API; deleted items only when asked. */
+  async page(
+    target: SyncTarget,
+    kind: CatalogKind,
+    options: { limit: number; cursor?: string; includeDeleted?: boolean },
+  ): Promise<Page<StoredCatalogItem>> {
+    const query = this.entity.query.byTarget({ ...this.keyOf(target), kind });
+    const filtered = options.includeDeleted ? query : query.where(({ deletedAt }, { notExists }) => notExists(deletedAt));
+    const page = await paged<Record<string, unknown>>(() => filtered.go({ count: options.limit, cursor: options.cursor ?? null }));
+    return { items: page.items.map((record) => fromRecord(record as never)), cursor: page.cursor };
+  }
+
+  /** An item by the provider's id, or else by its name (first live match). */
+  async find(target: SyncTarget, kind: CatalogKind, idOrName: string): Promise<StoredCatalogItem | null> {
+    const { data } = await this.entity.get({ ...this.keyOf(target), kind, itemId: idOrName }).go();
+    if (data) return fromRecord(data);
+    const byName = (await this.all(target, kind)).filter((item) => item.name === idOrName);
+    return byName.find((item) => !item.deletedAt) ?? byName[0] ?? null;
+  }
+
+  /**
+   * Write items in batches of 25, retrying what DynamoDB leaves unprocessed. Returns the number
+   * of items written; each is a whole item, so a retried batch is harmless.
+   */
+  async write(target: SyncTarget, items: StoredCatalogItem[]): Promise<number> {
+    const scope = scopeOfTarget(target);
+    let pending = items.map((item) => ({
+      provider: target.provider,
+      scope,
+      region: target.region,
+      kind: item.kind,
+      itemId: item.id,
+      name: item.name,
+      ...(item.hourlyMicros !== undefined ? { hourlyMicros: item.hourlyMicros } : {}),
+      attributes: item.attributes,
+      fingerprint: item.fingerprint,
+      clientId: target.clientId ?? SHARED_SCOPE,
+      firstSeenAt: item.firstSeenAt,
+      updatedAt: item.updatedAt,
+      ...(item.deletedAt ? { deletedAt: item.deletedAt } : {}),
+      syncJobId: item.syncJobId,
+    }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= BATCH_RETRIES) throw new Error(`DynamoDB left ${pending.length} catalog item(s) unwritten after ${BATCH_RETRIES} attempts`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const { unprocessed } = await this.entity.put(pending).go();
+      const left = new Set(unprocessed.map((key) => `${key.kind}#${key.itemId}`));
+      pending = pending.filter((item) => left.has(`${item.kind}#${item.itemId}`));
+    }
+    return items.length;
+  }
+}
+
+function fromRecord(record: {
+  provider: StoredCatalogItem['provider'];
+  scope: string;
+  region: string;
+  kind: string;
+  itemId: string;
+  name: string;
+  hourlyMicros?: number;
+  attributes: unknown;
+  fingerprint: string;
+  firstSeenAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+  syncJobId: string;
+}): StoredCatalogItem {
+  return {
+    kind: record.kind as CatalogKind,
+    id: record.itemId,
+    name: record.name,
+    region: record.region,
+    ...(record.hourlyMicros !== undefined ? { hourlyMicros: record.hourlyMicros } : {}),
+    attributes: (record.attributes ?? {}) as Record<string, unknown>,
+    provider: record.provider,
+    ...(record.scope !== SHARED_SCOPE ? { accountId: record.scope } : {}),
+    fingerprint: record.fingerprint,
+    firstSeenAt: record.firstSeenAt,
+    updatedAt: record.updatedAt,
+    ...(record.deletedAt ? { deletedAt: record.deletedAt } : {}),
+    syncJobId: record.syncJobId,
+  };
+}
