@@ -6,7 +6,10 @@ import { presentCatalogItem, presentSyncJob } from '../../shared/http/present.ts
 /** Provider accounts: credentials go in once, tested and sealed; they never come back out. */
 export const handler = httpApi('accounts', {
   createAccount: async ({ principal, body, deps }) => {
-    return created({ account: presentAccount(await deps.services.accounts.create(principal, body)) });
+    const account = await deps.services.accounts.create(principal, body);
+    // Its catalog syncs now rather than at the next 5-minute run; the jobs say how that went.
+    const syncJobs = await deps.services.sync.syncNewAccount(account, principal.keyId);
+    return created({ account: presentAccount(account), syncJobs: syncJobs.map(presentSyncJob) });
   },
 
   listAccounts: async ({ principal, query, deps }) => {

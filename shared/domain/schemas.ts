@@ -3,6 +3,7 @@ import { INSTANCE_KINDS, PROVIDERS } from './catalog.ts';
 import { toKebab } from './ids.ts';
 import { INSTANCE_STATUSES } from './lifecycle.ts';
 import { CLIENT_ROLES } from './roles.ts';
+import { SYNC_RESOURCE_TYPES } from './sync.ts';
 
 /** Bounds a person will see in error messages; the tenant may raise the auto-terminate maximum. */
 export const LIMITS = {
@@ -267,3 +268,31 @@ export const createAccountSchema = z
 export type CreateAccountRequest = z.infer<typeof createAccountSchema>;
 
 export const listAccountsQuerySchema = pageQuerySchema.extend({ clientId: label.optional() });
+
+const syncResourceTypeSchema = z.enum(SYNC_RESOURCE_TYPES, { error: `types are ${SYNC_RESOURCE_TYPES.join(', ')}` });
+
+export const syncRequestSchema = z
+  .object({
+    accountId: z.string().min(1).max(128).optional(),
+    provider: z.enum(['LOCAL'], { error: "provider may only be 'LOCAL'; cloud catalogs sync by accountId" }).optional(),
+    region: z.string().min(1).max(64).optional(),
+    types: z.array(syncResourceTypeSchema).min(1).max(SYNC_RESOURCE_TYPES.length).optional(),
+  })
+  .strict();
+
+export const listSyncJobsQuerySchema = pageQuerySchema.extend({
+  type: syncResourceTypeSchema.optional(),
+  clientId: label.optional(),
+});
+
+export const catalogQuerySchema = z.object({
+  accountId: label.optional(),
+  provider: z.enum(['LOCAL'], { error: "provider may only be 'LOCAL'; cloud catalogs are read by accountId" }).optional(),
+  region: z.string().min(1).max(64).optional(),
+  clientId: label.optional(),
+  /** `live` reads the provider now instead of the synced copy. */
+  source: z.enum(['synced', 'live']).default('synced'),
+  includeDeleted: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).optional(),
+});

@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  catalogQuerySchema,
   clientScopeQuerySchema,
   createAccountSchema,
   createApiKeySchema,
@@ -8,6 +9,8 @@ import {
   createInstanceSchema,
   extendSchema,
   listAccountsQuerySchema,
+  listSyncJobsQuerySchema,
+  syncRequestSchema,
   rebootSchema,
   startTaskSchema,
   listInstancesQuerySchema,
@@ -40,6 +43,9 @@ const REQUESTS: Record<string, { body?: z.ZodType; query?: z.ZodObject }> = {
   getAccount: { query: clientScopeQuerySchema },
   deleteAccount: { query: clientScopeQuerySchema },
   testAccount: { query: clientScopeQuerySchema },
+  listCatalog: { query: catalogQuerySchema },
+  requestSync: { body: syncRequestSchema },
+  listSyncJobs: { query: listSyncJobsQuerySchema },
 };
 
 const errorSchema = z.object({

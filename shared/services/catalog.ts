@@ -2,7 +2,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
 import { describeTarget, type SyncTarget, targetKey } from '../domain/sync.ts';
 import { parseInput } from '../domain/validate.ts';
-import { z } from 'zod';
+import { catalogQuerySchema } from '../domain/schemas.ts';
 import type { AccountStore } from '../db/account-store.ts';
 import type { CatalogStore, StoredCatalogItem } from '../db/catalog-store.ts';
 import type { SyncStore } from '../db/sync-store.ts';
@@ -19,18 +19,6 @@ const KIND_BY_SEGMENT: Record<string, CatalogKind> = {
   'security-groups': 'securityGroups',
   'key-pairs': 'keyPairs',
 };
-
-const catalogQuerySchema = z.object({
-  accountId: z.string().min(1).optional(),
-  provider: z.enum(['LOCAL']).optional(),
-  region: z.string().min(1).max(64).optional(),
-  clientId: z.string().min(1).optional(),
-  /** `live` reads the provider now instead of the synced copy. */
-  source: z.enum(['synced', 'live']).default('synced'),
-  includeDeleted: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).optional(),
-});
 
 export interface CatalogPage {
   kind: CatalogKind;
@@ -83,7 +71,7 @@ export function makeCatalogService(deps: { providers: ProviderRegistry; accounts
       return { kind, source: 'live', items: await provider.listCatalog(kind), cursor: null };
     }
     const [page, state] = await Promise.all([
-      deps.catalog.page(target, kind, { limit: q.limit, cursor: q.cursor, includeDeleted: q.includeDeleted }),
+      deps.catalog.page(target, kind, { limit: q.limit, cursor: q.cursor, includeDeleted: q.includeDeleted === 'true' }),
       deps.syncs.getState(targetKey(target), kind),
     ]);
     return { kind, source: 'synced', items: page.items, cursor: page.cursor, ...(state.lastSucceededAt ? { syncedAt: state.lastSucceededAt } : {}) };

@@ -17,7 +17,8 @@ import {
   targetKey,
 } from '../domain/sync.ts';
 import { parseInput } from '../domain/validate.ts';
-import { z } from 'zod';
+import { listSyncJobsQuerySchema, syncRequestSchema } from '../domain/schemas.ts';
+import type { Account } from '../domain/account.ts';
 import type { AccountStore } from '../db/account-store.ts';
 import { type CatalogStore, fingerprintOf, type StoredCatalogItem } from '../db/catalog-store.ts';
 import type { Page } from '../db/pagination.ts';
@@ -48,25 +49,6 @@ export interface SyncDeps extends ServiceDeps {
   accounts: AccountStore;
   dispatcher: SyncDispatcher;
 }
-
-const resourceTypeSchema = z.enum(SYNC_RESOURCE_TYPES, { error: `types are ${SYNC_RESOURCE_TYPES.join(', ')}` });
-
-const syncRequestSchema = z
-  .object({
-    accountId: z.string().min(1).max(128).optional(),
-    provider: z.enum(['LOCAL'], { error: "provider may only be 'LOCAL'; cloud catalogs sync by accountId" }).optional(),
-    region: z.string().min(1).max(64).optional(),
-    types: z.array(resourceTypeSchema).min(1).max(SYNC_RESOURCE_TYPES.length).optional(),
-    clientId: z.string().min(1).max(128).optional(),
-  })
-  .strict();
-
-const listJobsQuerySchema = z.object({
-  type: resourceTypeSchema.optional(),
-  clientId: z.string().min(1).max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).optional(),
-});
 
 /**
  * Catalog sync and status reconciliation. One job per target (an account in a region, or
@@ -107,25 +89,42 @@ export function makeSyncService(deps: SyncDeps) {
     };
   }
 
-  /** Record the jobs as QUEUED, then hand them to the dispatcher; a job is never run unrecorded. */
-  async function queue(target: SyncTarget, types: readonly SyncResourceType[], trigger: SyncJob['trigger'], requestedBy?: string) {
+  /**
+   * Record the jobs as QUEUED, then hand them to the dispatcher; a job is never run unrecorded.
+   * If nothing will run them, the records say so (FAILED) instead of staying QUEUED forever.
+   */
+  async function enqueue(target: SyncTarget, types: readonly SyncResourceType[], trigger: SyncJob['trigger'], requestedBy?: string) {
     const jobs = types.map((type) => newJob(target, type, trigger, requestedBy));
     for (const job of jobs) await deps.syncs.putJob(job);
     try {
       await deps.dispatcher.dispatch({ target, jobIds: jobs.map((j) => j.jobId) });
+      return { jobs };
     } catch (error) {
-      // Nothing will run them: say so on the records rather than leave them QUEUED forever.
       const message = `Could not start the sync: ${errorText(error)}`;
-      for (const job of jobs) await deps.syncs.putJob({ ...job, status: 'FAILED', completedAt: now().toISOString(), errors: [message] });
-      throw error;
+      const failed = jobs.map((job): SyncJob => ({ ...job, status: 'FAILED', completedAt: now().toISOString(), errors: [message] }));
+      for (const job of failed) await deps.syncs.putJob(job);
+      return { jobs: failed, error };
     }
+  }
+
+  async function queue(target: SyncTarget, types: readonly SyncResourceType[], trigger: SyncJob['trigger'], requestedBy?: string) {
+    const { jobs, error } = await enqueue(target, types, trigger, requestedBy);
+    if (error) throw error;
     return jobs;
+  }
+
+  /** A newly registered account syncs at once, so its catalog is there for the first create. */
+  async function syncNewAccount(account: Account, requestedBy: string): Promise<SyncJob[]> {
+    const target = { provider: account.provider, region: account.region, accountId: account.accountId, clientId: account.clientId };
+    // The account is stored either way; a sync that could not start is on its jobs, not thrown.
+    return (await enqueue(target, SYNC_RESOURCE_TYPES, 'request', requestedBy)).jobs;
   }
 
   /** The periodic run: every target, every resource type. */
   async function runScheduled(): Promise<SyncJob[]> {
     const queued: SyncJob[] = [];
-    for (const target of await allTargets()) queued.push(...(await queue(target, SYNC_RESOURCE_TYPES, 'schedule')));
+    // One target that cannot be dispatched must not hold up the others; its jobs say why.
+    for (const target of await allTargets()) queued.push(...(await enqueue(target, SYNC_RESOURCE_TYPES, 'schedule')).jobs);
     return queued;
   }
 
@@ -451,23 +450,30 @@ export function makeSyncService(deps: SyncDeps) {
 
   async function listJobs(principal: Principal, query: unknown): Promise<Page<SyncJob>> {
     requireRole(principal, 'viewer', 'read sync jobs');
-    const q = parseInput(listJobsQuerySchema, query ?? {}, 'query');
+    const q = parseInput(listSyncJobsQuerySchema, query ?? {}, 'query');
     const clientId = isPlatformAdmin(principal) ? q.clientId : principal.clientId!;
     if (!isPlatformAdmin(principal) && q.clientId && q.clientId !== principal.clientId) throw new NotFoundError('Client', q.clientId);
-    return deps.syncs.listJobs({ resourceType: q.type, clientId }, { limit: q.limit, cursor: q.cursor });
+    const page = await deps.syncs.listJobs({ resourceType: q.type, clientId }, { limit: q.limit, cursor: q.cursor });
+    return { ...page, items: page.items.map((job) => visibleTo(principal, job)) };
   }
 
-  /** A client sees the jobs of its own accounts and of the shared LOCAL provider. */
+  /** A client reads the jobs of its own accounts, and a LOCAL job by id (it may have asked for it). */
   async function getJob(principal: Principal, jobId: string): Promise<SyncJob> {
     requireRole(principal, 'viewer', 'read sync jobs');
     const job = await deps.syncs.getJob(jobId);
     if (!job || !(isPlatformAdmin(principal) || job.clientId === principal.clientId || job.clientId === SHARED_SCOPE)) {
       throw new NotFoundError('Sync job', jobId);
     }
-    return job;
+    return visibleTo(principal, job);
   }
 
-  return { allTargets, queue, runScheduled, request, run, listJobs, getJob, syncCatalog, reconcile };
+  /** LOCAL's reconciliation spans every client: a client sees only findings about its own instances. */
+  function visibleTo(principal: Principal, job: SyncJob): SyncJob {
+    if (isPlatformAdmin(principal) || !job.findings) return job;
+    return { ...job, findings: job.findings.filter((f) => f.clientId === principal.clientId) };
+  }
+
+  return { allTargets, queue, runScheduled, syncNewAccount, request, run, listJobs, getJob, syncCatalog, reconcile };
 }
 
 export type SyncService = ReturnType<typeof makeSyncService>;

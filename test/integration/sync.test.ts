@@ -210,6 +210,18 @@ describe('sync service', () => {
       expect(quiet.findings?.filter((f) => f.instanceId === ready.id)).toEqual([]);
     });
 
+    it("shows a client only the findings about its own instances in LOCAL's shared job", async () => {
+      const { ready, operator } = await readyInstance('Private Ghost Inc', { ghosts: 'report' });
+      await provider.terminate({ instanceId: ready.id, providerInstanceId: ready.providerInstanceId!, region: 'local' });
+      const job = await reconcile();
+      const other = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Nosy Neighbour Inc' });
+      const nosy = await deps.services.sync.getJob(principalFor(other.clientId, 'viewer'), job.jobId);
+      expect(nosy.findings?.some((f) => f.instanceId === ready.id)).toBe(false);
+      const own = await deps.services.sync.getJob(operator, job.jobId);
+      expect(own.findings).toContainEqual(expect.objectContaining({ kind: 'ghost', instanceId: ready.id }));
+      expect(own.findings?.every((f) => f.clientId === ready.clientId)).toBe(true);
+    });
+
     it("keeps reporting a ghost under a 'report' policy and never closes the record", async () => {
       const { ready } = await readyInstance('Ghost Reporter Inc', { graceMinutes: 0, ghosts: 'report' });
       await provider.terminate({ instanceId: ready.id, providerInstanceId: ready.providerInstanceId!, region: 'local' });

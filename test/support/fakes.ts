@@ -17,6 +17,7 @@ import type { Instance } from '../../shared/domain/instance.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
 import type {
   CatalogItem,
+  CatalogKind,
   ComputeProvider,
   LaunchSpec,
   Machine,
@@ -77,7 +78,7 @@ export class FakeProvider implements ComputeProvider {
 
   async testConnection(): Promise<void> {}
 
-  async listCatalog(): Promise<CatalogItem[]> {
+  async listCatalog(_kind?: CatalogKind): Promise<CatalogItem[]> {
     return [];
   }
 
