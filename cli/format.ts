@@ -71,6 +71,19 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/** 1536 → `1.5 KiB`; 13_287_936 → `12.7 MiB`; `-` when not a number. */
+export function bytes(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = value;
+  let unit = 0;
+  while (n >= 1024 && unit < units.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${n.toFixed(1).replace(/\.0$/, '')} ${units[unit]}`;
+}
+
 export function text(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
   return String(value);

@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerCatalog } from './commands/catalog.ts';
 import { registerCreateApiKey, registerCreateClient, registerListClients } from './commands/clients.ts';
 import { registerCreateInstance } from './commands/create-instance.ts';
 import { registerDeleteInstance } from './commands/delete-instance.ts';
@@ -15,6 +16,7 @@ import {
 import { registerInstanceCommands } from './commands/instance-status.ts';
 import { registerListInstances } from './commands/list-instances.ts';
 import { registerStats } from './commands/stats.ts';
+import { registerSync, registerSyncJobs } from './commands/sync.ts';
 import { registerWatch } from './commands/watch.ts';
 import { DEFAULT_URL } from './context.ts';
 import { ApiError, CliError } from './errors.ts';
@@ -67,6 +69,9 @@ export function buildProgram(io: CliIO): Command {
 
   registerStats(program, io);
   registerWatch(program, io);
+  registerSync(program, io);
+  registerSyncJobs(program, io);
+  registerCatalog(program, io);
 
   program.addHelpText('after', () => `\nAll commands:\n${commandSummary(program)}\n\n${EXAMPLES}`);
   return program;
@@ -83,7 +88,10 @@ const EXAMPLES = `Examples:
   hangar task start vps-web-server-abc123 task-456
   hangar task finish vps-web-server-abc123
   hangar delete instance vps-web-server-abc123 --wait
-  hangar --json stats`;
+  hangar --json stats
+  hangar sync --account acc-123 --types flavors,images --wait
+  hangar sync-jobs --type instances
+  hangar catalog flavors --local`;
 
 /** Every leaf command with its arguments, e.g. `create instance <name> [type]`, aligned. */
 export function commandSummary(program: Command): string {

@@ -121,3 +121,78 @@ export interface ApiKeyResponse {
   success: true;
   apiKey: ApiKeyView;
 }
+
+/** What status reconciliation found about one machine or record. */
+export interface ReconcileFindingView {
+  kind: string;
+  outcome: string;
+  instanceId?: string | null;
+  providerInstanceId: string;
+  clientId?: string | null;
+  message: string;
+}
+
+/** One sync job: a catalog kind or `instances` (reconciliation) against one account or LOCAL. */
+export interface SyncJobView {
+  id: string;
+  resourceType: string;
+  provider?: string | null;
+  region?: string | null;
+  accountId?: string | null;
+  clientId?: string | null;
+  trigger?: string | null;
+  requestedBy?: string | null;
+  status: string;
+  queuedAt?: string | null;
+  startedAt?: string | null;
+  completedAt?: string | null;
+  created?: number;
+  updated?: number;
+  deleted?: number;
+  unchanged?: number;
+  incremental?: boolean | null;
+  findings?: ReconcileFindingView[];
+  errors?: string[];
+}
+
+export interface SyncResponse {
+  success: true;
+  jobs: SyncJobView[];
+  count: number;
+}
+
+export interface SyncJobsPage {
+  success: true;
+  jobs: SyncJobView[];
+  count: number;
+  nextCursor?: string | null;
+}
+
+export interface SyncJobResponse {
+  success: true;
+  job: SyncJobView;
+}
+
+export interface CatalogItemView {
+  id: string;
+  name: string;
+  kind?: string;
+  region?: string | null;
+  /** Currency units per hour; flavors only, when the price is known. */
+  pricePerHour?: number | string | null;
+  pricePerHourMicros?: number | null;
+  attributes?: Record<string, unknown> | null;
+  firstSeenAt?: string | null;
+  updatedAt?: string | null;
+  deletedAt?: string | null;
+}
+
+/** GET /api/catalog/{kind}: the items sit under the camelCase kind (flavors, securityGroups…). */
+export interface CatalogPage {
+  success: true;
+  count: number;
+  nextCursor?: string | null;
+  source?: 'synced' | 'live' | string;
+  syncedAt?: string | null;
+  [kind: string]: unknown;
+}

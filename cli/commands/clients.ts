@@ -9,6 +9,9 @@ interface CreateClientOptions {
   contactEmail?: string;
   maxInstances?: number;
   maxAutoTerminate?: number;
+  graceMinutes?: number;
+  orphans?: string;
+  ghosts?: string;
 }
 
 interface CreateKeyOptions {
@@ -25,6 +28,9 @@ export function registerCreateClient(create: Command, io: CliIO): void {
     .option('--contact-email <email>', 'who to contact')
     .option('--max-instances <n>', 'quota of live instances', wholeNumber('--max-instances', 0))
     .option('--max-auto-terminate <minutes>', 'highest auto-terminate this client may ask for', wholeNumber('--max-auto-terminate', 1))
+    .option('--grace-minutes <n>', 'reconciliation: how long an orphan or ghost must last before it is acted on (server default 30)', wholeNumber('--grace-minutes', 0))
+    .addOption(new Option('--orphans <policy>', 'reconciliation: machines at the provider with no live record (server default report)').choices(['report', 'terminate']))
+    .addOption(new Option('--ghosts <policy>', 'reconciliation: records whose machine is gone (server default mark-terminated)').choices(['report', 'mark-terminated']))
     .action(withContext(io, createClient));
 }
 
@@ -53,6 +59,8 @@ async function createClient(ctx: Context, o: CreateClientOptions, name: string):
   if (o.contactEmail !== undefined) body.contactEmail = o.contactEmail;
   if (o.maxInstances !== undefined) body.maxInstances = o.maxInstances;
   if (o.maxAutoTerminate !== undefined) body.maxAutoTerminateMinutes = o.maxAutoTerminate;
+  const policy = reconcilePolicyBody(o);
+  if (policy) body.reconcilePolicy = policy;
   const payload = await ctx.client.post<ClientResponse>('/api/clients', body);
   if (ctx.json) return printJson(ctx.stdout, payload);
   const c = payload.client;
@@ -61,8 +69,25 @@ async function createClient(ctx: Context, o: CreateClientOptions, name: string):
     ['name', c.name],
     ['status', present(c.status)],
     ['contactEmail', present(c.contactEmail)],
+    ['reconcilePolicy', describePolicy(c.reconcilePolicy)],
   ]);
   writeLine(ctx.stdout, `Issue it a key with: hangar create api-key ${c.id} --name <name> --role admin`);
+}
+
+/** Only the fields given: the server keeps its defaults for the others. */
+function reconcilePolicyBody(o: Pick<CreateClientOptions, 'graceMinutes' | 'orphans' | 'ghosts'>) {
+  const policy: Record<string, unknown> = {};
+  if (o.graceMinutes !== undefined) policy.graceMinutes = o.graceMinutes;
+  if (o.orphans !== undefined) policy.orphans = o.orphans;
+  if (o.ghosts !== undefined) policy.ghosts = o.ghosts;
+  return Object.keys(policy).length > 0 ? policy : undefined;
+}
+
+/** `grace 30m, orphans report, ghosts mark-terminated`; undefined from a server that sends none. */
+function describePolicy(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const p = value as { graceMinutes?: unknown; orphans?: unknown; ghosts?: unknown };
+  return `grace ${text(p.graceMinutes)}m, orphans ${text(p.orphans)}, ghosts ${text(p.ghosts)}`;
 }
 
 const CLIENT_COLUMNS: readonly Column<ClientView>[] = [

@@ -92,7 +92,8 @@ export function presentCatalogItem(item: CatalogItem | StoredCatalogItem) {
     name: item.name,
     kind: item.kind,
     region: item.region,
-    ...(item.hourlyMicros !== undefined ? { pricePerHour: microsToDisplay(item.hourlyMicros) } : {}),
+    // Exact: catalog prices often have sub-cent digits (0.0104), which a rounded figure would lose.
+    ...(item.hourlyMicros !== undefined ? { pricePerHour: item.hourlyMicros / 1_000_000, pricePerHourMicros: item.hourlyMicros } : {}),
     attributes: item.attributes,
     ...(stored
       ? {

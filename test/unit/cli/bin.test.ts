@@ -51,6 +51,9 @@ describe('cli/bin.js as a real process', () => {
       'create client <name>',
       'list clients',
       'create api-key <clientId>',
+      'sync ',
+      'sync-jobs [id]',
+      'catalog <kind>',
     ]) {
       expect(result.stdout).toContain(command);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statisticsPairs } from '../../../cli/commands/stats.ts';
-import { duration, money, renderKeyValues, renderTable, timestamp } from '../../../cli/format.ts';
+import { bytes, duration, money, renderKeyValues, renderTable, timestamp } from '../../../cli/format.ts';
 
 describe('format', () => {
   it('shows money decimals as dollars, keeping sub-cent prices', () => {
@@ -13,6 +13,15 @@ describe('format', () => {
     expect(money('0.45')).toBe('$0.45');
     expect(money(null)).toBe('-');
     expect(money(undefined)).toBe('-');
+  });
+
+  it('shows byte counts in binary units', () => {
+    expect(bytes(512)).toBe('512 B');
+    expect(bytes(1536)).toBe('1.5 KiB');
+    expect(bytes(13_287_936)).toBe('12.7 MiB');
+    expect(bytes(2 * 1024 ** 3)).toBe('2 GiB');
+    expect(bytes(-1)).toBe('-');
+    expect(bytes('12')).toBe('-');
   });
 
   it('aligns table columns, right-aligning where asked', () => {

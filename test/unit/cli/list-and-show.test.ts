@@ -252,6 +252,27 @@ describe('clients and API keys', () => {
     expect(result.stdout).toMatch(/^id:\s+acme$/m);
   });
 
+  it('create client sends only the reconcile policy fields given, and prints the policy in force', async () => {
+    api = await startFakeApi(() =>
+      ok({ client: { id: 'acme', name: 'Acme Corp', status: 'active', reconcilePolicy: { graceMinutes: 10, orphans: 'terminate', ghosts: 'mark-terminated' } } }, 201),
+    );
+    const result = await runCli(['--url', api.url, 'create', 'client', 'Acme Corp', '--grace-minutes', '10', '--orphans', 'terminate']);
+    expect(result.code).toBe(0);
+    expect(api.requests[0]!.body).toEqual({ name: 'Acme Corp', reconcilePolicy: { graceMinutes: 10, orphans: 'terminate' } });
+    expect(result.stdout).toMatch(/^reconcilePolicy:\s+grace 10m, orphans terminate, ghosts mark-terminated$/m);
+  });
+
+  it('create client refuses an unknown reconcile policy before any request', async () => {
+    api = await startFakeApi(() => ok({}));
+    const ghosts = await runCli(['--url', api.url, 'create', 'client', 'Acme', '--ghosts', 'terminate']);
+    expect(ghosts.code).toBe(1);
+    expect(ghosts.stderr).toContain('Allowed choices are report, mark-terminated');
+    const grace = await runCli(['--url', api.url, 'create', 'client', 'Acme', '--grace-minutes', '-5']);
+    expect(grace.code).toBe(1);
+    expect(grace.stderr).toContain('--grace-minutes must be at least 0');
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('list clients prints a table', async () => {
     api = await startFakeApi(() =>
       ok({ clients: [{ id: 'acme', name: 'Acme Corp', status: 'active', createdAt: '2025-01-01T00:00:00Z' }] }),
