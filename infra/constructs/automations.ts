@@ -3,11 +3,13 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnScheduleGroup, Schedule, ScheduleExpression, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { CfnScheduleGroup, Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEADLINE_SCHEDULER_VARIABLES } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { SYNC_FUNCTION_VARIABLE } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { ProjectFunction } from './project-function.ts';
 import type { ProvisioningWorkflow } from './provisioning-workflow.ts';
 
@@ -17,8 +19,8 @@ const SCHEDULING_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedul
 export interface AutomationsProps {
   readonly table: ITableV2;
   /**
-   * Terminating and describing machines build a provider from the instance's account, so all three
-   * functions open sealed credentials with this key.
+   * Terminating, describing and listing machines build a provider from an account, so every
+   * function here opens sealed credentials with this key.
    */
   readonly secretsKey: IKey;
   /** The lifecycle workflows: auto-terminate and the sweeper start the terminate machine through `grantStart`. */
@@ -26,7 +28,8 @@ export interface AutomationsProps {
   /**
    * Names: the group `<namePrefix>-deadlines`, the target function `<namePrefix>-auto-terminate`,
    * the sweeper schedule `<namePrefix>-sweep-deadlines`, the health check schedule
-   * `<namePrefix>-check-health`, e.g. `hangar-dev-deadlines`.
+   * `<namePrefix>-check-health`, the sync function and its schedule `<namePrefix>-sync`, e.g.
+   * `hangar-dev-deadlines`.
    */
   readonly namePrefix: string;
   /** Environment of the functions (stage, runtime flavour…); TABLE_NAME and SECRETS_KMS_KEY_ID come from the binds. */
@@ -36,15 +39,16 @@ export interface AutomationsProps {
 }
 
 /**
- * Auto-terminate and health checks. Each instance deadline is a one-time EventBridge Scheduler
+ * Auto-terminate, health checks and sync. Each instance deadline is a one-time EventBridge Scheduler
  * schedule that the functions given `grantScheduling` create, move and delete at run time in the
  * stage's schedule group; it invokes the auto-terminate function, as a role that may invoke that
  * function and send to the dead-letter queue, and nothing else. A sweeper runs every five minutes
  * as the backstop for a schedule that was lost. The health checker runs every minute and asks the
- * provider about every up instance.
+ * provider about every up instance. The sync runs every five minutes: it queues jobs per target
+ * (an account in a region) and runs each target's jobs in an asynchronous invocation of itself.
  */
 export class Automations extends Construct {
-  /** Holds the run-time deadline schedules only (the sweeper's and health checker's schedules live in the default group). */
+  /** Holds the run-time deadline schedules only (the sweeper's, health checker's and sync's schedules live in the default group). */
   readonly scheduleGroup: ScheduleGroup;
   /** The target of every deadline schedule (`functions/automation/auto-terminate.ts`). */
   readonly autoTerminateFunction: ProjectFunction;
@@ -54,6 +58,14 @@ export class Automations extends Construct {
   /** `functions/automation/check-health.ts`, every minute. */
   readonly healthCheckFunction: ProjectFunction;
   readonly healthCheckSchedule: Schedule;
+  /**
+   * `functions/automation/sync.ts`, named `<namePrefix>-sync`: every five minutes it queues the jobs
+   * of every target, then runs each target's in an asynchronous invocation of itself.
+   */
+  readonly syncFunction: ProjectFunction;
+  readonly syncSchedule: Schedule;
+  /** Asynchronous sync invocations that still failed after Lambda's retries, with their payload and error. */
+  readonly syncFailureQueue: Queue;
   /** Deadline deliveries that exhausted their retries. */
   readonly deadLetterQueue: Queue;
   /** The role EventBridge Scheduler assumes to deliver deadline schedules. */
@@ -66,6 +78,7 @@ export class Automations extends Construct {
   readonly targetArn: string;
 
   private readonly groupName: string;
+  private readonly syncFunctionName: string;
 
   constructor(scope: Construct, id: string, props: AutomationsProps) {
     super(scope, id);
@@ -125,6 +138,44 @@ export class Automations extends Construct {
       .bindSecrets(props.secretsKey, 'OPEN');
     // No grantStart: a health check records what it sees and never starts a workflow.
 
+    this.syncFunctionName = `${props.namePrefix}-sync`;
+    this.syncFunction = new ProjectFunction(this, 'SyncFunction', {
+      ...functionProps,
+      entry: 'functions/automation/sync.ts',
+      // Fixed, so the function can name itself: see grantSyncDispatch.
+      functionName: this.syncFunctionName,
+      description: 'Hangar automations: syncs provider catalogs and reconciles instance statuses, one target per invocation',
+      // One invocation runs every job of a target in turn: a full catalog listing per kind, then
+      // the target's machines, each through the provider's API.
+      timeout: Duration.minutes(5),
+    })
+      .bindTable(props.table, 'RW')
+      .bindSecrets(props.secretsKey, 'OPEN');
+    // No grantStart: reconciliation corrects records itself (and terminates orphans at the
+    // provider), never through a workflow. It may schedule deadlines too (grantScheduling, below).
+    this.grantSyncDispatch(this.syncFunction);
+
+    this.syncFailureQueue = new Queue(this, 'SyncFailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.syncFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself where failed asynchronous invocations of the sync function go (its on-failure ' +
+        'destination). A dead-letter queue behind it would only move the same failed runs once more.',
+    });
+    // The schedule and the dispatcher both invoke asynchronously, so after Lambda's retries a failed
+    // run would be dropped; its record (the target, the job ids, the error) goes to the queue instead.
+    // A retried `{ run }` runs only the jobs still QUEUED. After an hour, twelve newer runs have queued
+    // the same work.
+    this.syncFunction.function.configureAsyncInvoke({
+      onFailure: new SqsDestination(this.syncFailureQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       // SQS-managed keys: a customer key would also need kms grants to the scheduler role.
       encryption: QueueEncryption.SQS_MANAGED,
@@ -156,11 +207,13 @@ export class Automations extends Construct {
     this.schedulerRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
+    // A drift or a ghost the sync corrects moves or cancels that instance's deadline schedules.
+    this.grantScheduling(this.syncFunction);
 
     // The recurring schedules are made at deploy time and live in the default group, out of reach of
     // the `schedule/<group>/*` rights `grantScheduling` hands out. Each has a role of its own, so the
-    // deadline role can invoke the auto-terminate function and nothing else. Failed runs are not
-    // dead-lettered: the next run covers the same instances.
+    // deadline role can invoke the auto-terminate function and nothing else. Failed deliveries are not
+    // dead-lettered: the next run covers the same work.
     this.sweepSchedule = this.recurringSchedule('Sweep', {
       function: this.sweepFunction,
       scheduleName: `${props.namePrefix}-sweep-deadlines`,
@@ -184,6 +237,19 @@ export class Automations extends Construct {
       retryAttempts: 1,
       maxEventAge: Duration.seconds(60),
     });
+    this.syncSchedule = this.recurringSchedule('Sync', {
+      function: this.syncFunction,
+      scheduleName: `${props.namePrefix}-sync`,
+      description: 'Hangar automations: sync the catalogs and reconcile the instances of every provider account',
+      roleDescription: `Assumed by EventBridge Scheduler to run the sync of ${props.namePrefix}`,
+      what: 'sync',
+      every: Duration.minutes(5),
+      // `{}` is what tells the handler to queue and fan out, rather than run one target's jobs.
+      input: ScheduleTargetInput.fromObject({}),
+      // As for the sweeper: the next run, five minutes later, queues the same work.
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(4),
+    });
   }
 
   /**
@@ -198,9 +264,11 @@ export class Automations extends Construct {
       scheduleName: string;
       description: string;
       roleDescription: string;
-      /** How the acknowledgement names the function: `sweeper`, `health check`. */
+      /** How the acknowledgement names the function: `sweeper`, `health check`, `sync`. */
       what: string;
       every: Duration;
+      /** The event the function receives. @default none */
+      input?: ScheduleTargetInput;
       retryAttempts: number;
       maxEventAge: Duration;
     },
@@ -228,6 +296,7 @@ export class Automations extends Construct {
       schedule: ScheduleExpression.rate(options.every),
       target: new LambdaInvoke(options.function.function, {
         role,
+        input: options.input,
         retryAttempts: options.retryAttempts,
         maxEventAge: options.maxEventAge,
       }),
@@ -274,6 +343,35 @@ export class Automations extends Construct {
         'to CreateSchedule, UpdateSchedule and DeleteSchedule.',
     });
     return this;
+  }
+
+  /**
+   * Sets `SYNC_FUNCTION_NAME` (what the Lambda sync dispatcher reads) on `fn` and lets it invoke the
+   * sync function and nothing else, in one call: for the functions that queue sync jobs.
+   */
+  grantSyncDispatch(fn: ProjectFunction): this {
+    // The sync function fans out to itself. A reference to its own name or ARN, in its environment or
+    // in its role's policy (which the function depends on), would be a CloudFormation cycle, so it
+    // gets the fixed name and the ARN built from it. Other functions get references, so they are
+    // updated only once the function they dispatch to exists.
+    const self = fn === this.syncFunction;
+    const target = this.syncFunction.function;
+    fn.function.addEnvironment(SYNC_FUNCTION_VARIABLE, self ? this.syncFunctionName : target.functionName);
+    // The unqualified ARN the dispatcher invokes, so no `:*` for versions or aliases.
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [self ? this.syncFunctionArn : target.functionArn] }),
+    );
+    return this;
+  }
+
+  /** `arn:…:lambda:<region>:<account>:function:<namePrefix>-sync`, without a reference to the function. */
+  private get syncFunctionArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.syncFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /** `arn:…:scheduler:<region>:<account>:schedule/<group>/*`: every schedule of the deadline group. */

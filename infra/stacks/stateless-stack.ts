@@ -65,6 +65,8 @@ export class StatelessStack extends Stack {
     // terminate cancels it. The auto-terminate function is the schedules' target.
     this.automations.grantScheduling(this.api.functions.instances);
     this.automations.grantScheduling(this.workflows.stepsFunction);
+    // POST /api/sync and a new account queue sync jobs; the sync function runs them.
+    this.automations.grantSyncDispatch(this.api.functions.accounts);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectFunction } from '../../infra/constructs/project-function.ts';
 import type { HangarStacks } from '../../infra/hangar-app.ts';
 import { DEADLINE_SCHEDULER_VARIABLES } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { SYNC_FUNCTION_VARIABLE } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { stateMachineArnVariable } from '../../shared/adapters/aws/step-functions-workflows.ts';
 import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
 import {
@@ -24,6 +25,7 @@ import {
 
 const STAGE = 'test';
 const GROUP = `hangar-${STAGE}-deadlines`;
+const SYNC = `hangar-${STAGE}-sync`;
 const SCHEDULING_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'];
 const DEADLINE_VARIABLES = Object.values(DEADLINE_SCHEDULER_VARIABLES);
 
@@ -53,8 +55,9 @@ const onlyResourceOf = (type: string) => {
   return ids[0]!;
 };
 const groupId = () => onlyResourceOf('AWS::Scheduler::ScheduleGroup');
-const queueId = () => onlyResourceOf('AWS::SQS::Queue');
+const queueId = () => idOf(automations().deadLetterQueue);
 const queueArn = () => ({ 'Fn::GetAtt': [queueId(), 'Arn'] });
+const syncQueueArn = () => ({ 'Fn::GetAtt': [idOf(automations().syncFailureQueue), 'Arn'] });
 const schedulerRoleId = () => idOf(automations().schedulerRole);
 const schedulerRoleArn = () => ({ 'Fn::GetAtt': [schedulerRoleId(), 'Arn'] });
 const variablesOf = (fn: ProjectFunction) =>
@@ -66,11 +69,17 @@ const arnIn = (service: string, rest: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${rest}`]],
 });
 const targetArn = () => arnIn('lambda', `function:hangar-${STAGE}-auto-terminate`);
+const syncFunction = () => automations().syncFunction;
+const syncFunctionArn = () => ({ 'Fn::GetAtt': [idOf(syncFunction().function), 'Arn'] });
 
-/** The scheduling functions: they set a deadline on activate and extend, and cancel it on terminate. */
+/**
+ * The scheduling functions: they set a deadline on activate and extend, and cancel it on terminate;
+ * the sync moves or cancels it when it corrects a drift or closes a ghost.
+ */
 const SCHEDULING_FUNCTIONS: Record<string, () => ProjectFunction> = {
   'instances API': () => stacks.stateless.api.functions.instances,
   'workflow steps': () => stacks.stateless.workflows.stepsFunction,
+  sync: () => automations().syncFunction,
 };
 const schedulingFunctions = (): [string, ProjectFunction][] =>
   Object.entries(SCHEDULING_FUNCTIONS).map(([name, fn]) => [name, fn()]);
@@ -90,6 +99,13 @@ const terminatingFunctions = (): [string, ProjectFunction][] => [
 const automationFunctions = (): [string, ProjectFunction][] => [
   ...terminatingFunctions(),
   ['health check', automations().healthCheckFunction],
+  ['sync', automations().syncFunction],
+];
+/** Every function of the stage, automations, API areas and workflow steps. */
+const allFunctions = (): [string, ProjectFunction][] => [
+  ...automationFunctions(),
+  ...Object.entries(stacks.stateless.api.functions).map(([area, fn]): [string, ProjectFunction] => [`${area} API`, fn]),
+  ['workflow steps', stacks.stateless.workflows.stepsFunction],
 ];
 
 interface RetryPolicy {
@@ -150,17 +166,19 @@ describe('automations: the deadline schedule group', () => {
 });
 
 describe('automations: the recurring schedules', () => {
-  it('are the sweeper and the health check, and nothing else', () => {
+  it('are the sweeper, the health check and the sync, and nothing else', () => {
     const names = Object.values(stateless.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties.Name);
-    expect(names.sort()).toEqual([`hangar-${STAGE}-check-health`, `hangar-${STAGE}-sweep-deadlines`]);
+    expect(names.sort()).toEqual([`hangar-${STAGE}-check-health`, `hangar-${STAGE}-sweep-deadlines`, SYNC]);
   });
 
   it('each run as a role of their own', () => {
     const sweepRole = roleIdOf(scheduleNamed(`hangar-${STAGE}-sweep-deadlines`));
     const healthRole = roleIdOf(scheduleNamed(`hangar-${STAGE}-check-health`));
-    expect(sweepRole).not.toBe(healthRole);
+    const syncRole = roleIdOf(scheduleNamed(SYNC));
+    expect(new Set([sweepRole, healthRole, syncRole]).size).toBe(3);
     expect(sweepRole).toBe(idOf(automations().node.findChild('SweepSchedulerRole')));
     expect(healthRole).toBe(idOf(automations().node.findChild('HealthCheckSchedulerRole')));
+    expect(syncRole).toBe(idOf(automations().node.findChild('SyncSchedulerRole')));
   });
 });
 
@@ -224,21 +242,137 @@ describe('automations: the health check', () => {
   });
 
   it('may not start workflows: no state machine variables and no states: action', () => {
-    const fn = automations().healthCheckFunction;
-    const variables = variablesOf(fn);
-    for (const w of WORKFLOWS) expect(variables[stateMachineArnVariable(w)], w).toBeUndefined();
-    expect(statementsOf(fn).flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual([]);
+    expectNoWorkflows(automations().healthCheckFunction);
   });
 });
 
-describe('automations: the dead-letter queue', () => {
-  it('is one SQS queue, encrypted, keeping messages 14 days', () => {
-    expect(resources()[queueId()]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+function expectNoWorkflows(fn: ProjectFunction) {
+  const variables = variablesOf(fn);
+  for (const w of WORKFLOWS) expect(variables[stateMachineArnVariable(w)], w).toBeUndefined();
+  expect(statementsOf(fn).flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual([]);
+}
+
+/** Every lambda:InvokeFunction statement of the stack, with the role it is attached to. */
+function invokeStatements(): { roleId: string; statement: PolicyStatementJson }[] {
+  return Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+    (policy.Properties.Roles as { Ref: string }[]).flatMap(({ Ref: roleId }) =>
+      (policy.Properties.PolicyDocument.Statement as PolicyStatementJson[])
+        .filter((s) => actionsOf(s).some((a) => a === 'lambda:InvokeFunction' || a === 'lambda:*' || a === '*'))
+        .map((statement) => ({ roleId, statement })),
+    ),
+  );
+}
+
+describe('automations: the sync', () => {
+  it('runs every 5 minutes from a schedule in the default group that sends {} to the sync function', () => {
+    const properties = scheduleNamed(SYNC).Properties;
+    expect(properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: syncFunctionArn(), RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+    });
+    // `{}` queues and fans out; `{ run }` would run one target's jobs.
+    expect(JSON.parse((properties.Target as { Input: string }).Input)).toEqual({});
+    expect(properties.GroupName).toBeUndefined();
   });
 
-  it('refuses requests without TLS', () => {
+  it('retries a delivery twice and gives up after 4 minutes, before the next run; no dead letters, the next run covers it', () => {
+    const schedule = scheduleNamed(SYNC);
+    expect(retryOf(schedule)).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 4 * 60 });
+    expect((schedule.Properties.Target as Json).DeadLetterConfig).toBeUndefined();
+  });
+
+  it('runs as a role of its own that may invoke the sync function and nothing else', () => {
+    expectInvokeOnlyRole(roleIdOf(scheduleNamed(SYNC)), syncFunction());
+  });
+
+  it('sends the runs that failed after two retries, or waited over an hour, to its failure queue', () => {
+    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs).toHaveLength(1);
+    expect(configs[0]!.Properties).toEqual({
+      FunctionName: { Ref: idOf(syncFunction().function) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: syncQueueArn() } },
+    });
+    const send = statementsOf(syncFunction()).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(send).toHaveLength(1);
+    expect(actionsOf(send[0]!)).toContain('sqs:SendMessage');
+    expect(resourcesOf(send[0]!)).toEqual([syncQueueArn()]);
+  });
+
+  it('has a fixed name, a 5-minute timeout (a run lists a whole catalog per kind) and the default 512 MB', () => {
+    expect(resources()[idOf(syncFunction().function)]!.Properties).toMatchObject({ FunctionName: SYNC, Timeout: 300, MemorySize: 512 });
+  });
+
+  // A Ref to itself in its own environment, or in the policy the function depends on, is a cycle
+  // (Template.fromJSON in synthesize() rejects one): it names itself by the fixed name instead.
+  it('names itself in SYNC_FUNCTION_NAME and may invoke itself, by its fixed name rather than a reference', () => {
+    expect(variablesOf(syncFunction())[SYNC_FUNCTION_VARIABLE]).toBe(SYNC);
+    const invoke = statementsOf(syncFunction()).filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    expect(resourcesOf(invoke[0]!)).toEqual([arnIn('lambda', `function:${SYNC}`)]);
+  });
+
+  it('is named to the accounts API function (POST /api/sync), by reference, with invoke on its unqualified ARN alone', () => {
+    const accounts = stacks.stateless.api.functions.accounts;
+    expect(variablesOf(accounts)[SYNC_FUNCTION_VARIABLE]).toEqual({ Ref: idOf(syncFunction().function) });
+    const invoke = statementsOf(accounts).filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    expect(resourcesOf(invoke[0]!)).toEqual([syncFunctionArn()]);
+  });
+
+  it('is named to no other function', () => {
+    const named = allFunctions()
+      .filter(([, fn]) => variablesOf(fn)[SYNC_FUNCTION_VARIABLE] !== undefined)
+      .map(([name]) => name);
+    expect(named.sort()).toEqual(['accounts API', 'sync']);
+  });
+
+  it('may be invoked by the sync function, the accounts API function and its schedule role only, and by no resource policy', () => {
+    const syncId = idOf(syncFunction().function);
+    const naming = invokeStatements().filter(({ statement }) =>
+      resourcesOf(statement).some((r) => r === '*' || JSON.stringify(r).includes(syncId) || JSON.stringify(r).includes(`:function:${SYNC}"`)),
+    );
+    expect(naming.map(({ roleId }) => roleId).sort()).toEqual(
+      [idOf(syncFunction().role), idOf(stacks.stateless.api.functions.accounts.role), roleIdOf(scheduleNamed(SYNC))].sort(),
+    );
+    // No `lambda:InvokeFunction` on `*` anywhere in the stack (it would include the sync function).
+    expect(invokeStatements().filter(({ statement }) => resourcesOf(statement).includes('*'))).toEqual([]);
+    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter((p) =>
+      JSON.stringify(p.Properties.FunctionName).includes(syncId),
+    );
+    expect(permissions).toEqual([]);
+  });
+
+  it('may not start workflows: no state machine variables and no states: action', () => {
+    expectNoWorkflows(syncFunction());
+  });
+});
+
+describe('automations: the deadline dead-letter queue and the sync failure queue', () => {
+  const QUEUES: Record<string, () => string> = {
+    'deadline dead-letter queue': () => queueId(),
+    'sync failure queue': () => idOf(automations().syncFailureQueue),
+  };
+
+  it('are the only SQS queues', () => {
+    expect(Object.keys(stateless.findResources('AWS::SQS::Queue')).sort()).toEqual(Object.values(QUEUES).map((id) => id()).sort());
+  });
+
+  it.each(Object.keys(QUEUES))('the %s is encrypted and keeps messages 14 days', (name) => {
+    expect(resources()[QUEUES[name]!()]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  });
+
+  it.each(Object.keys(QUEUES))('the %s refuses requests without TLS', (name) => {
+    const queueId = QUEUES[name]!();
+    const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
     const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
-      JSON.stringify(p.Properties.Queues).includes(queueId()),
+      JSON.stringify(p.Properties.Queues).includes(queueId),
     );
     expect(policies).toHaveLength(1);
     expect(policies[0]!.Properties.PolicyDocument.Statement).toEqual(
@@ -248,7 +382,7 @@ describe('automations: the dead-letter queue', () => {
           Action: 'sqs:*',
           Principal: { AWS: '*' },
           Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          Resource: queueArn(),
+          Resource: queueArn,
         }),
       ]),
     );
@@ -318,7 +452,7 @@ describe('automations: scheduling deadlines (grantScheduling)', () => {
   });
 });
 
-describe('automations: the auto-terminate, sweep and health check functions', () => {
+describe('automations: the auto-terminate, sweep, health check and sync functions', () => {
   it('run on Node.js 22, arm64, traced, with the stage environment', () => {
     for (const [name, fn] of automationFunctions()) {
       expect(resources()[idOf(fn.function)]!.Properties, name).toMatchObject({
@@ -364,22 +498,27 @@ describe('automations: cdk-nag AwsSolutions', () => {
     expect(nagErrorsIn(automations())).toEqual([]);
   });
 
-  it('acknowledges the SQS3 of the dead-letter queue, the LambdaInvoke :* of the sweeper and health check roles and the project-function rules', () => {
+  it('acknowledges the SQS3 of both queues, the LambdaInvoke :* of the recurring schedule roles and the project-function rules', () => {
     const sweepArn = `<${idOf(automations().sweepFunction.function)}.Arn>`;
     const healthCheckArn = `<${idOf(automations().healthCheckFunction.function)}.Arn>`;
+    const syncArn = `<${idOf(syncFunction().function)}.Arn>`;
     expect(
       acknowledgedRules(automations())
         .map(({ rule, path }) => `${rule} at ${path}`)
         .sort(),
     ).toEqual(
       [
-        ...['AutoTerminateFunction', 'SweepFunction', 'HealthCheckFunction'].flatMap((fn) => [
+        ...['AutoTerminateFunction', 'SweepFunction', 'HealthCheckFunction', 'SyncFunction'].flatMap((fn) => [
           `AwsSolutions-L1 at ${automationsPath}/${fn}`,
           `AwsSolutions-IAM5[Resource::*] at ${automationsPath}/${fn}/Role`,
         ]),
         `AwsSolutions-SQS3 at ${automationsPath}/DeadLetterQueue`,
+        `AwsSolutions-SQS3 at ${automationsPath}/SyncFailureQueue`,
         `AwsSolutions-IAM5[Resource::${sweepArn}:*] at ${automationsPath}/SweepSchedulerRole`,
         `AwsSolutions-IAM5[Resource::${healthCheckArn}:*] at ${automationsPath}/HealthCheckSchedulerRole`,
+        `AwsSolutions-IAM5[Resource::${syncArn}:*] at ${automationsPath}/SyncSchedulerRole`,
+        // The schedule/<group>/* of grantScheduling, on the sync role (checked below).
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${GROUP}/*] at ${automationsPath}/SyncFunction/Role`,
       ].sort(),
     );
   });

@@ -192,9 +192,9 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper and the health check, on Node.js 22, arm64, traced, with source maps', () => {
+  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper, the health check and the sync, on Node.js 22, arm64, traced, with source maps', () => {
     expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts']);
-    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 3);
+    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 4);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -299,6 +299,7 @@ describe('cdk-nag AwsSolutions', () => {
     const deadlineSchedules = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-test-deadlines/*]';
     const sweepFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.sweepFunction.function)}.Arn>`;
     const healthCheckFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.healthCheckFunction.function)}.Arn>`;
+    const syncFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.syncFunction.function)}.Arn>`;
     expect(acknowledged.map(({ rule, path }) => `${rule} at ${path}`).sort()).toEqual(
       [
         `AwsSolutions-APIG4 at ${api}/HttpApi`,
@@ -307,11 +308,15 @@ describe('cdk-nag AwsSolutions', () => {
         ...projectFunction(`${automations}/AutoTerminateFunction`),
         ...projectFunction(`${automations}/SweepFunction`),
         ...projectFunction(`${automations}/HealthCheckFunction`),
+        ...projectFunction(`${automations}/SyncFunction`),
         `${deadlineSchedules} at ${api}/InstancesFunction/Role`,
         `${deadlineSchedules} at ${workflows}/StepsFunction/Role`,
+        `${deadlineSchedules} at ${automations}/SyncFunction/Role`,
         `AwsSolutions-SQS3 at ${automations}/DeadLetterQueue`,
+        `AwsSolutions-SQS3 at ${automations}/SyncFailureQueue`,
         `AwsSolutions-IAM5[Resource::${sweepFunctionArn}:*] at ${automations}/SweepSchedulerRole`,
         `AwsSolutions-IAM5[Resource::${healthCheckFunctionArn}:*] at ${automations}/HealthCheckSchedulerRole`,
+        `AwsSolutions-IAM5[Resource::${syncFunctionArn}:*] at ${automations}/SyncSchedulerRole`,
         ...WORKFLOWS.map(
           (w) => `AwsSolutions-IAM5[Resource::*] at ${workflows}/${w.charAt(0).toUpperCase()}${w.slice(1)}StateMachine/Role`,
         ),
