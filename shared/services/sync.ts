@@ -1,7 +1,7 @@
 import { reconcilePolicyOf } from '../domain/client.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../domain/events.ts';
-import { newId } from '../domain/ids.ts';
+import { monotonicFactory } from 'ulid';
 import type { Instance } from '../domain/instance.ts';
 import { canApply, type InstanceAction, type InstanceStatus } from '../domain/lifecycle.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
@@ -29,6 +29,9 @@ import type { ServiceDeps } from './deps.ts';
 import { mutateInstance, transition } from './instance-changes.ts';
 
 const ACTOR = SYSTEM_ACTOR('sync');
+const nextJobUlid = monotonicFactory();
+/** A job still QUEUED or RUNNING this long after it was queued was lost (a timeout, a crash). */
+const LOST_AFTER_MS = 15 * 60_000;
 /** Statuses reconciliation judges; in the others a workflow is at work and has the last word. */
 const SETTLED: readonly InstanceStatus[] = ['READY', 'RUNNING', 'STOPPED', 'ERROR'];
 /** An incremental reconciliation is trusted this long; then a full one checks everything. */
@@ -71,7 +74,8 @@ export function makeSyncService(deps: SyncDeps) {
 
   function newJob(target: SyncTarget, resourceType: SyncResourceType, trigger: SyncJob['trigger'], requestedBy?: string): SyncJob {
     return {
-      jobId: newId('sync'),
+      // Time-ordered, so the job list reads newest first straight from the sort key.
+      jobId: `sync-${nextJobUlid(now().getTime())}`,
       resourceType,
       provider: target.provider,
       region: target.region,
@@ -120,8 +124,24 @@ export function makeSyncService(deps: SyncDeps) {
     return (await enqueue(target, SYNC_RESOURCE_TYPES, 'request', requestedBy)).jobs;
   }
 
+  /**
+   * Jobs whose run was lost — the invocation timed out or crashed, or was never delivered —
+   * would claim QUEUED or RUNNING forever; the periodic run closes them as FAILED.
+   */
+  async function failLostJobs(): Promise<number> {
+    const cutoff = now().getTime() - LOST_AFTER_MS;
+    const recent = await deps.syncs.listJobs({}, { limit: 100 });
+    const lost = recent.items.filter((job) => (job.status === 'QUEUED' || job.status === 'RUNNING') && Date.parse(job.queuedAt) < cutoff);
+    for (const job of lost) {
+      const message = `The job was ${job.status === 'QUEUED' ? 'never started' : 'interrupted'}: no result within ${LOST_AFTER_MS / 60_000} minutes of being queued`;
+      await deps.syncs.putJob({ ...job, status: 'FAILED', completedAt: now().toISOString(), errors: [...job.errors, message] });
+    }
+    return lost.length;
+  }
+
   /** The periodic run: every target, every resource type. */
   async function runScheduled(): Promise<SyncJob[]> {
+    await failLostJobs();
     const queued: SyncJob[] = [];
     // One target that cannot be dispatched must not hold up the others; its jobs say why.
     for (const target of await allTargets()) queued.push(...(await enqueue(target, SYNC_RESOURCE_TYPES, 'schedule')).jobs);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-sync.ts';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
+import { SyncStore } from '../../shared/db/sync-store.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
@@ -285,6 +286,17 @@ describe('sync service', () => {
       await expect(deps.services.sync.getJob(viewer, page.items[0]!.jobId)).resolves.toMatchObject({ jobId: page.items[0]!.jobId });
       await expect(deps.services.sync.request(viewer, { provider: 'LOCAL' })).rejects.toMatchObject({ status: 403 });
       await expect(deps.services.sync.getJob(viewer, 'sync-doesnotexist')).rejects.toMatchObject({ status: 404 });
+    });
+
+    it('closes a job whose run was lost as FAILED at the next periodic run', async () => {
+      // A job left RUNNING, as by an invocation that timed out halfway.
+      const { completedAt: _completedAt, ...job } = (await syncNow(['images']))[0]!;
+      await new SyncStore(deps.db).putJob({ ...job, status: 'RUNNING' });
+      clock.advance(16 * 60_000);
+      await deps.services.sync.runScheduled();
+      const closed = await deps.services.sync.getJob(PLATFORM_ADMIN, job.jobId);
+      expect(closed.status).toBe('FAILED');
+      expect(closed.errors).toEqual(['The job was interrupted: no result within 15 minutes of being queued']);
     });
 
     it('refuses bad requests with messages a person can act on', async () => {
