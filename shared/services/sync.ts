@@ -355,7 +355,7 @@ export function makeSyncService(deps: SyncDeps) {
       const owner = machine.instanceId ? await deps.instances.findById(machine.instanceId) : null;
       const ours = owner && owner.status !== 'TERMINATED' && (!owner.providerInstanceId || owner.providerInstanceId === pid);
       if (ours) continue;
-      findings.push(await onOrphan(machine, owner, provider, refOf(pid, machine.instanceId), suspects));
+      findings.push(await onOrphan(machine, owner, provider, refOf(pid, machine.instanceId), suspects, target.clientId));
     }
     // Orphans seen before but not listed this time: gone in a full listing, re-checked otherwise.
     for (const [pid, suspect] of Object.entries(suspects)) {
@@ -363,7 +363,7 @@ export function makeSyncService(deps: SyncDeps) {
       const still = incremental ? await provider.describe(refOf(pid, suspect.instanceId)) : null;
       if (still && still.state !== 'terminated') {
         const owner = suspect.instanceId ? await deps.instances.findById(suspect.instanceId) : null;
-        findings.push(await onOrphan(still, owner, provider, refOf(pid, suspect.instanceId), suspects));
+        findings.push(await onOrphan(still, owner, provider, refOf(pid, suspect.instanceId), suspects, target.clientId));
       } else {
         delete suspects[pid];
         findings.push({ kind: 'orphan', outcome: 'cleared', providerInstanceId: pid, ...(suspect.instanceId ? { instanceId: suspect.instanceId } : {}), message: 'The machine is gone from the provider' });
@@ -432,9 +432,11 @@ export function makeSyncService(deps: SyncDeps) {
     provider: ComputeProvider,
     ref: MachineRef,
     suspects: NonNullable<SyncState['suspects']>,
+    accountOwner: string | undefined,
   ): Promise<ReconcileFinding> {
     const pid = machine.providerInstanceId;
-    const clientId = owner?.clientId ?? suspects[pid]?.clientId;
+    // In a client's own account every machine is that client's; on shared LOCAL only a record says whose.
+    const clientId = owner?.clientId ?? accountOwner ?? suspects[pid]?.clientId;
     const base = {
       kind: 'orphan' as const,
       providerInstanceId: pid,

@@ -14,6 +14,9 @@
  *     (tag-key, tag:<key>, instance-state-name, instance-id, client-token), paged with NextToken.
  *   - Start/Stop/Reboot/Terminate follow EC2's state rules (IncorrectInstanceState).
  *   - Catalog reads (instance types, images, VPCs, subnets, security groups, key pairs, regions).
+ *   - DeleteKeyPair (by name or id; an unknown one is no error) and DeleteTags on instances (a
+ *     tag given with a Value goes only if the value matches; no Tags removes every tag), as a
+ *     person working in the console does behind Hangar's back.
  *
  * Every call is recorded with a snapshot of its input (`calls`), taken when the call is made:
  * the SDK paginators reuse one input object, so the mock's own history would show only the last
@@ -21,6 +24,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  DeleteKeyPairCommand,
+  DeleteTagsCommand,
   DescribeImagesCommand,
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
@@ -192,6 +197,8 @@ export class Ec2Double {
     this.handle(DescribeSubnetsCommand, (input) => ({ ...this.page(this.subnets, input), key: 'Subnets' }));
     this.handle(DescribeSecurityGroupsCommand, (input) => ({ ...this.page(this.securityGroups, input), key: 'SecurityGroups' }));
     this.handle(DescribeKeyPairsCommand, () => ({ KeyPairs: this.keyPairs }));
+    this.handle(DeleteKeyPairCommand, (input) => this.deleteKeyPair(input));
+    this.handle(DeleteTagsCommand, (input) => this.deleteTags(input));
     this.handle(DescribeRegionsCommand, (input) => {
       const names: string[] = input.RegionNames ?? [this.region];
       const unknown = names.find((name) => name !== this.region);
@@ -505,7 +512,21 @@ export class Ec2Double {
     };
   }
 
+  /** Tags go from instances only here; EC2 refuses the call when one resource is unknown. */
+  private deleteTags(input: { Resources?: string[]; Tags?: Tag[] }) {
+    const goes = (tag: Tag) =>
+      !input.Tags || input.Tags.some((gone) => gone.Key === tag.Key && (gone.Value === undefined || gone.Value === tag.Value));
+    for (const instance of this.requireKnown(input.Resources ?? [])) instance.tags = instance.tags.filter((tag) => !goes(tag));
+    return {};
+  }
+
   // --- catalog --------------------------------------------------------------------------------
+
+  private deleteKeyPair(input: { KeyName?: string; KeyPairId?: string }) {
+    const index = this.keyPairs.findIndex((pair) => (input.KeyPairId ? pair.KeyPairId === input.KeyPairId : pair.KeyName === input.KeyName));
+    const [gone] = index === -1 ? [] : this.keyPairs.splice(index, 1);
+    return { Return: true, ...(gone?.KeyPairId ? { KeyPairId: gone.KeyPairId } : {}) };
+  }
 
   private describeImages(input: { ImageIds?: string[]; Owners?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) {
     if (input.ImageIds?.length) {
