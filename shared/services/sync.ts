@@ -415,8 +415,10 @@ export function makeSyncService(deps: SyncDeps) {
     }
     // Billing stops when the machine was first found gone, not at the end of the grace period.
     const message = `Marked terminated: the provider confirmed machine ${pid} gone (first found missing at ${suspect.firstSeenAt})`;
+    // Whatever settled status it has now (a dead process may have turned READY into ERROR
+    // meanwhile), the machine is confirmed gone; a workflow in flight keeps it (not settled).
     const after = await mutateInstance(deps, { clientId: instance.clientId, instanceId: instance.id }, (current) =>
-      current.status === instance.status && canApply(current.status, 'vanished')
+      canApply(current.status, 'vanished')
         ? transition(current, 'vanished', firstSeen, ACTOR, message, { terminatedBy: ACTOR }, { reconcile: 'ghost', providerInstanceId: pid })
         : null,
     );
