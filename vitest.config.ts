@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real-cloud suite is opt-in: npm run test:openstack (vitest.openstack.config.ts).
+    exclude: [...configDefaults.exclude, 'test/openstack/**'],
     pool: 'forks',
     // Two cores: e2e suites start JVMs and child processes, so keep parallelism modest.
     maxWorkers: 2,

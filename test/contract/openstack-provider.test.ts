@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../shared/domain/errors.ts';
@@ -440,7 +441,8 @@ describe('OpenStackProvider', () => {
       const machine = await provider.launch(openStackSpec(instanceId, cloud.region));
 
       expect(machine.providerInstanceId).toBe(twinId);
-      const live = cloud.servers().filter((server) => !server.deleted);
+      // Ours is deleted (or, as in Nova, still on its way out).
+      const live = cloud.servers().filter((server) => !server.deleted && server.taskState !== 'deleting');
       expect(live.map((server) => server.id)).toEqual([twinId]);
       expect(cloud.requestsTo('compute', 'DELETE')).toHaveLength(1);
     });
@@ -592,15 +594,94 @@ describe('OpenStackProvider', () => {
       expect(cloud.server(other.id)?.deleted).toBe(false);
     });
 
-    it('counts a server still being deleted as terminated', async () => {
-      const { cloud, provider } = await setup({ deleteReads: 2 });
+    it('waits until Nova has deleted the server before terminate returns, as a real Nova deletes in the background', async () => {
+      const { cloud, provider } = await setup({ deleteReads: 3 }, { sleep: async () => undefined });
+      const { ref } = await launchRunning(provider, cloud.region);
+      cloud.clearRequests();
+
+      await provider.terminate(ref);
+
+      expect(cloud.server(ref.providerInstanceId)?.deleted).toBe(true);
+      expect(await provider.describe(ref)).toBeNull();
+      const calls = cloud.requestsTo('compute').map((request) => `${request.method} ${request.status}`);
+      expect(calls.filter((call) => call === 'DELETE 204')).toHaveLength(1);
+      expect(calls.at(-2)).toBe('GET 404'); // the wait ended on Nova's 404, before the describe above
+    });
+
+    it('counts a server Nova shows as DELETED, a moment before its 404, as gone', async () => {
+      const { cloud, provider } = await setup({ deleteReads: 1, deletedReads: 2 }, { sleep: async () => undefined });
+      const { ref } = await launchRunning(provider, cloud.region);
+      cloud.clearRequests();
+
+      await provider.terminate(ref);
+      const described = await provider.describe(ref);
+
+      expect(described).toBeNull();
+      const reads = cloud.requestsTo('compute', 'GET', `/servers/${ref.providerInstanceId}`).map((request) => request.status);
+      expect(reads.slice(-2)).toEqual([200, 200]); // terminate's last look and describe: DELETED, not yet 404
+      expect(cloud.server(ref.providerInstanceId)?.status).toBe('DELETED');
+    });
+
+    it('describes a server Nova is still deleting as stopping, never terminated, and does not delete it twice', async () => {
+      const { cloud, provider } = await setup({ deleteReads: 100 }, { deleteWaitMs: 0 });
       const { ref } = await launchRunning(provider, cloud.region);
 
       await provider.terminate(ref);
-
-      expect((await provider.describe(ref))?.state).toBe('terminated');
+      const deleting = await provider.describe(ref);
       await provider.terminate(ref);
+
+      expect(deleting?.state).toBe('stopping');
+      expect(deleting?.details?.taskState).toBe('deleting');
+      expect(cloud.requestsTo('compute', 'DELETE')).toHaveLength(1);
+    });
+
+    it('reports a delete Nova gave up on (ERROR with a fault) as transient, so the workflow deletes again', async () => {
+      const { cloud, provider } = await setup({ deleteReads: 1 }, { sleep: async () => undefined });
+      const { ref } = await launchRunning(provider, cloud.region);
+      cloud.failNextDelete('Failed to terminate instance: connection to the hypervisor lost');
+
+      const error = await rejection(provider.terminate(ref));
+
+      expect(error.kind).toBe('transient');
+      expect(error.message).toMatch(/could not delete server .*hypervisor lost/);
+      await provider.terminate(ref); // Nova accepts a delete from ERROR
       expect(await provider.describe(ref)).toBeNull();
+    });
+  });
+
+  describe('connections', () => {
+    it('asks for one connection per exchange, so a uwsgi-served Keystone or Nova never cuts one off', async () => {
+      const { cloud, provider } = await setup();
+      const { ref } = await launchRunning(provider, cloud.region);
+
+      await provider.stop(ref);
+      await waitForState(provider, ref, ['stopped'], FAST);
+      await provider.start(ref);
+      await provider.listOwned();
+
+      expect(cloud.requests.length).toBeGreaterThan(8);
+      expect(cloud.requests.filter((request) => request.status === 0)).toEqual([]);
+      for (const request of cloud.requests) expect(request.headers.connection).toBe('close');
+    });
+
+    it('is a double that cuts off a kept-alive connection to Nova, as uwsgi does', async () => {
+      const { cloud, provider } = await setup();
+      await provider.listOwned();
+      const token = cloud.requestsTo('compute')[0]?.headers['x-auth-token'] ?? '';
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(`${cloud.endpointUrl('compute')}/servers`, { agent, headers: { 'X-Auth-Token': token } }, (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          });
+          request.on('error', reject);
+          request.end();
+        });
+
+      expect(await get()).toBe(200);
+      await expect(get()).rejects.toThrow(/socket hang up|ECONNRESET/);
+      agent.destroy();
     });
   });
 
@@ -696,18 +777,21 @@ describe('OpenStackProvider', () => {
       expect(pages[1]?.query).toMatchObject({ limit: '2', marker: expect.any(String) });
     });
 
-    it('lists changes since a time, deleted servers included as terminated', async () => {
+    it('lists changes since a time, deleted servers included as terminated though Nova strips their metadata', async () => {
       const { cloud, provider } = await setup();
       const since = new Date(cloud.now() - 1000);
       const { ref: kept } = await launchRunning(provider, cloud.region);
       const { ref: gone } = await launchRunning(provider, cloud.region);
+      const foreign = cloud.putServer({ name: 'not-ours' });
       await provider.terminate(gone);
 
       const changed = await provider.listChangedSince(since);
 
-      const byId = new Map(changed.map((machine) => [machine.providerInstanceId, machine.state]));
-      expect(byId.get(kept.providerInstanceId)).toBe('running');
-      expect(byId.get(gone.providerInstanceId)).toBe('terminated');
+      const byId = new Map(changed.map((machine) => [machine.providerInstanceId, machine]));
+      expect(byId.get(kept.providerInstanceId)).toMatchObject({ state: 'running', instanceId: kept.instanceId });
+      expect(byId.get(gone.providerInstanceId)?.state).toBe('terminated');
+      expect(byId.get(gone.providerInstanceId)?.instanceId).toBeUndefined(); // matched by providerInstanceId
+      expect(byId.has(foreign.id)).toBe(false); // a live server without Hangar's mark is not ours
       expect(cloud.requestsTo('compute', 'GET', '/servers/detail').at(-1)?.query).toEqual({
         'changes-since': since.toISOString(),
       });
@@ -832,7 +916,8 @@ describe('OpenStack answers, read', () => {
       ['ACTIVE', 'powering-off', 'stopping'],
       ['ACTIVE', 'reboot_started', 'pending'],
       ['ACTIVE', 'image_snapshot', 'running'],
-      ['ACTIVE', 'deleting', 'terminated'],
+      ['ACTIVE', 'deleting', 'stopping'],
+      ['SHUTOFF', 'deleting', 'stopping'],
       ['REBOOT', 'rebooting', 'pending'],
       ['HARD_REBOOT', 'reboot_started_hard', 'pending'],
       ['RESIZE', 'resize_migrating', 'pending'],

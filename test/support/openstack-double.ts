@@ -23,10 +23,15 @@
  * buildDelayMs (a new server answers BUILD for that many reads — GET /servers/{id} or a
  * listing — and at least that long, then ACTIVE), transitionReads / transitionDelayMs (the same
  * for os-stop, os-start and reboot), deleteReads (reads in task_state deleting before a deleted
- * server disappears; default 0: at once), maxPageSize (the most items any list answers per page;
+ * server disappears; default 1: like Nova, a server just deleted is still listed, ACTIVE with
+ * task_state deleting, before it answers 404; changes-since then lists it DELETED without
+ * metadata or addresses, as Nova does), deletedReads (GETs of a server just deleted that still
+ * answer 200 with status DELETED before the 404, as Nova sometimes does; default 0), maxPageSize (the most items any list answers per page;
  * default 1000, like Nova's max_limit), floatingIps (give each new server a floating IPv4 from
- * 172.24.4.0/24; default true), now (the cloud's clock, default Date.now). All but regions and
- * now are also public fields a test may change mid-way (cloud.maxPageSize = 2).
+ * 172.24.4.0/24; default true), dropReusedConnections (Keystone and Nova serve one exchange per
+ * connection and cut off a request sent on a kept-alive one, as uwsgi's http-socket does: the
+ * client sees ECONNRESET; default true), now (the cloud's clock, default Date.now). All but
+ * regions and now are also public fields a test may change mid-way (cloud.maxPageSize = 2).
  *
  * Accounts: a user `hangar` / `s3cret` in domain Default, member of project `hangar-project`,
  * and an application credential `appcred-hangar` / `appcred-secret` for that project.
@@ -46,6 +51,8 @@
  *   failNext({ status, body, times = 1, service })                        answer the next requests with an error
  *   (service: 'identity' | 'compute' | 'image' | 'network'; omitted = any service but identity)
  *   failNextBuild(message)   the next created server ends in ERROR with that fault instead of ACTIVE
+ *   failNextDelete(message)  the next delete ends with the server in ERROR (task_state none) and
+ *                            that fault, as when nova-compute fails to destroy it
  *   failServer(id, message)  turn a server to ERROR with a fault now
  *   putServer(fields)        place a server directly (e.g. one launched "by someone else")
  *   revokeTokens()           every token issued so far answers 401 (as after a revocation)
@@ -76,7 +83,7 @@ export interface RecordedRequest {
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: unknown;
-  /** What the double answered. */
+  /** What the double answered; 0 when it cut the connection off instead (dropReusedConnections). */
   status: number;
 }
 
@@ -88,8 +95,10 @@ export interface OpenStackDoubleOptions {
   transitionReads?: number;
   transitionDelayMs?: number;
   deleteReads?: number;
+  deletedReads?: number;
   maxPageSize?: number;
   floatingIps?: boolean;
+  dropReusedConnections?: boolean;
   now?: () => number;
 }
 
@@ -187,6 +196,8 @@ export interface DoubleServer extends ServerShape {
   updated: number;
   fault?: { code: number; message: string; created: number };
   deleted: boolean;
+  /** GETs of this deleted server still answered 200 with status DELETED (see deletedReads). */
+  deletedReadsLeft?: number;
   transition?: Transition;
 }
 
@@ -239,15 +250,20 @@ export class OpenStackDouble {
   transitionReads: number;
   transitionDelayMs: number;
   deleteReads: number;
+  deletedReads: number;
   tokenLifetimeMs: number;
   floatingIps: boolean;
+  dropReusedConnections: boolean;
 
   private readonly serverRecords = new Map<string, DoubleServer>();
   private readonly tokens = new Map<string, Token>();
   private readonly injected: Injected[] = [];
+  /** Connections that have carried an exchange with Keystone or Nova (see dropReusedConnections). */
+  private readonly usedConnections = new WeakSet<object>();
   private readonly baseNow: () => number;
   private clockOffsetMs = 0;
   private nextBuildFault: string | undefined;
+  private nextDeleteFault: string | undefined;
   private addressCounter = 0;
   private http!: Server;
   private baseUrl = '';
@@ -259,9 +275,11 @@ export class OpenStackDouble {
     this.buildDelayMs = options.buildDelayMs ?? 0;
     this.transitionReads = options.transitionReads ?? 1;
     this.transitionDelayMs = options.transitionDelayMs ?? 0;
-    this.deleteReads = options.deleteReads ?? 0;
+    this.deleteReads = options.deleteReads ?? 1;
+    this.deletedReads = options.deletedReads ?? 0;
     this.maxPageSize = options.maxPageSize ?? 1000;
     this.floatingIps = options.floatingIps ?? true;
+    this.dropReusedConnections = options.dropReusedConnections ?? true;
     this.baseNow = options.now ?? Date.now;
     this.seed();
   }
@@ -351,6 +369,10 @@ export class OpenStackDouble {
 
   failNextBuild(message = 'No valid host was found. There are not enough hosts available.'): void {
     this.nextBuildFault = message;
+  }
+
+  failNextDelete(message: string): void {
+    this.nextDeleteFault = message;
   }
 
   failServer(id: string, message: string): void {
@@ -461,6 +483,16 @@ export class OpenStackDouble {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
+    if (this.dropReusedConnections && /^\/(identity\/|[^/]+\/(public|internal|admin)\/compute\/)/.test(url.pathname)) {
+      // uwsgi's http-socket: one exchange per connection, and no "Connection: close" to say so.
+      if (this.usedConnections.has(req.socket)) {
+        const cut = { method: req.method ?? 'GET', path: url.pathname, resource: url.pathname, query: {}, headers: {} };
+        this.requests.push({ ...cut, service: 'unknown', body: undefined, status: 0 });
+        req.socket.destroy();
+        return;
+      }
+      this.usedConnections.add(req.socket);
+    }
     const raw = await readBody(req);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -841,9 +873,14 @@ export class OpenStackDouble {
 
   private showServer(context: Context, version: readonly [number, number], id: string): void {
     const server = this.serverRecords.get(id);
-    if (!server || server.region !== context.region || server.deleted) return notFound(context.res, `Instance ${id} could not be found.`);
+    if (!server || server.region !== context.region) return notFound(context.res, `Instance ${id} could not be found.`);
     this.observe(server);
-    if (server.deleted) return notFound(context.res, `Instance ${id} could not be found.`);
+    if (server.deleted) {
+      // Nova marks the server DELETED (its record still whole) a moment before the row goes.
+      if (!server.deletedReadsLeft) return notFound(context.res, `Instance ${id} could not be found.`);
+      server.deletedReadsLeft -= 1;
+      return send(context.res, 200, { server: { ...this.serverView(context, version, server), metadata: server.metadata } });
+    }
     send(context.res, 200, { server: this.serverView(context, version, server) });
   }
 
@@ -853,7 +890,21 @@ export class OpenStackDouble {
     if (server.taskState === 'deleting') return send(context.res, 204, undefined); // already on its way
     const now = this.now();
     server.updated = now;
-    if (this.deleteReads > 0) {
+    const fault = this.nextDeleteFault;
+    this.nextDeleteFault = undefined;
+    if (fault) {
+      server.taskState = 'deleting';
+      server.transition = {
+        status: 'ERROR',
+        vmState: 'error',
+        powerState: 0,
+        taskState: null,
+        readsNeeded: Math.max(this.deleteReads, 1),
+        notBefore: now,
+        reads: 0,
+        fault,
+      };
+    } else if (this.deleteReads > 0) {
       server.taskState = 'deleting';
       server.transition = {
         status: 'DELETED',
@@ -867,6 +918,7 @@ export class OpenStackDouble {
       };
     } else {
       Object.assign(server, { status: 'DELETED', vmState: 'deleted', powerState: 0, taskState: null, deleted: true });
+      server.deletedReadsLeft = this.deletedReads;
       delete server.transition;
     }
     send(context.res, 204, undefined);
@@ -944,7 +996,10 @@ export class OpenStackDouble {
       server.taskState = transition.taskState;
       server.updated = this.now();
       if (transition.fault) server.fault = { code: 500, message: transition.fault, created: this.now() };
-      if (transition.deleted) server.deleted = true;
+      if (transition.deleted) {
+        server.deleted = true;
+        server.deletedReadsLeft = this.deletedReads;
+      }
       if (server.status === 'ACTIVE' && Object.keys(server.addresses).length === 0) this.assignAddresses(server);
       delete server.transition;
       return;
@@ -966,7 +1021,7 @@ export class OpenStackDouble {
         }
       : { id: server.flavorId, links: [{ rel: 'bookmark', href: `${context.root}/flavors/${server.flavorId}` }] };
     const addresses = Object.fromEntries(
-      Object.entries(server.addresses).map(([network, list]) => [
+      Object.entries(server.deleted ? {} : server.addresses).map(([network, list]) => [
         network,
         list.map((address) => ({
           addr: address.addr,
@@ -982,7 +1037,8 @@ export class OpenStackDouble {
       status: server.status,
       tenant_id: PROJECT.id,
       user_id: USER.id,
-      metadata: server.metadata,
+      // Nova soft-deletes a server's metadata with it: changes-since lists a deleted server bare.
+      metadata: server.deleted ? {} : server.metadata,
       hostId: server.status === 'BUILD' ? '' : 'a1b2c3d4e5f6',
       image: server.imageId ? { id: server.imageId, links: [{ rel: 'bookmark', href: `${context.root}/images/${server.imageId}` }] } : '',
       flavor: flavorView,

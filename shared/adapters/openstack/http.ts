@@ -96,7 +96,11 @@ export class HttpTransport {
   }
 
   private async exchange(request: HttpRequest, what: string): Promise<HttpResponse> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...request.headers };
+    // One connection per exchange: Keystone and Nova commonly run under uwsgi's http-socket,
+    // which drops a kept-alive connection after its answer without saying so, and fetch then
+    // fails the next request on it with ECONNRESET. OpenStack calls are few and slow (0.1–1 s),
+    // so a fresh connection costs little.
+    const headers: Record<string, string> = { Accept: 'application/json', Connection: 'close', ...request.headers };
     if (request.body !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {

@@ -161,12 +161,18 @@ export class OpenStackProvider implements ComputeProvider {
   }
 
   /**
-   * Owned servers that changed since `since` (Nova's changes-since), for the sync service.
-   * Unlike listOwned() this includes servers deleted since then, as state 'terminated'.
+   * Servers that changed since `since` (Nova's changes-since), for the sync service: the owned
+   * ones, and every server deleted since then as state 'terminated'. Nova drops a deleted
+   * server's metadata (and addresses), so a deleted server cannot show it was ours: it comes
+   * without instanceId, to be matched by providerInstanceId.
    */
   async listChangedSince(since: Date): Promise<Machine[]> {
     const servers = await listServers(this.session, { 'changes-since': since.toISOString() });
-    return servers.filter(isOwned).map((server) => toMachine(server) ?? { ...baseMachine(server), state: 'terminated' as const });
+    return servers.flatMap((server) => {
+      const machine = toMachine(server);
+      if (!machine) return [{ ...baseMachine(server), state: 'terminated' as const }];
+      return isOwned(server) ? [machine] : [];
+    });
   }
 
   /** os-start; a server already running or powering on counts as started. */
@@ -195,11 +201,11 @@ export class OpenStackProvider implements ComputeProvider {
   }
 
   /**
-   * DELETE the server, then wait (at most deleteWaitMs) until Nova answers 404: a server in
-   * task_state deleting still holds its port and quota, and Nova may yet fail the delete and
-   * put it in ERROR. Gone already, or being deleted, is success. The server is read first and
-   * must carry this instance's ownership mark: a wrong providerInstanceId must never delete
-   * somebody else's server.
+   * DELETE the server, then wait (at most deleteWaitMs) until Nova answers 404 or shows it
+   * DELETED (a moment before the 404): a server in task_state deleting still holds its port
+   * and quota, and Nova may yet fail the delete and put it in ERROR. Gone already, or being
+   * deleted, is success. The server is read first and must carry this instance's ownership
+   * mark: a wrong providerInstanceId must never delete somebody else's server.
    */
   async terminate(ref: MachineRef): Promise<void> {
     this.checkRegion(ref.region);
