@@ -27,7 +27,8 @@ const notAvailable = (name: string, available: string[]) =>
  */
 export class ProviderRegistry {
   private readonly shared = new Map<ProviderName, ComputeProvider>();
-  private readonly perAccount = new Map<string, ComputeProvider>();
+  /** Pending adapters too: concurrent first calls share one adapter (and one token), not one each. */
+  private readonly perAccount = new Map<string, Promise<ComputeProvider>>();
   private clouds: { factory: ProviderFactory; accounts: AccountCredentialSource; names: ProviderName[] } | undefined;
 
   constructor(providers: ComputeProvider[]) {
@@ -60,15 +61,22 @@ export class ProviderRegistry {
     const key = `${instance.clientId}/${accountId}/${instance.region}`;
     const cached = this.perAccount.get(key);
     if (cached) return cached;
-    const opened = await this.clouds.accounts.openCredentials(instance.clientId, accountId);
-    if (opened.provider !== instance.provider) {
-      throw new ValidationError(`Account '${accountId}' is a ${opened.provider} account, not ${instance.provider}`, [
-        { path: 'config.accountId', message: 'wrong provider' },
-      ]);
-    }
-    const provider = this.clouds.factory(instance.provider, { region: instance.region, credentials: opened.credentials });
-    this.perAccount.set(key, provider);
-    return provider;
+    const clouds = this.clouds;
+    const building = (async () => {
+      const opened = await clouds.accounts.openCredentials(instance.clientId, accountId);
+      if (opened.provider !== instance.provider) {
+        throw new ValidationError(`Account '${accountId}' is a ${opened.provider} account, not ${instance.provider}`, [
+          { path: 'config.accountId', message: 'wrong provider' },
+        ]);
+      }
+      return clouds.factory(instance.provider, { region: instance.region, credentials: opened.credentials });
+    })();
+    this.perAccount.set(key, building);
+    // A failure is not cached: the next call tries again (the account may be fixed by then).
+    building.catch(() => {
+      if (this.perAccount.get(key) === building) this.perAccount.delete(key);
+    });
+    return building;
   }
 
   /** Forget cached adapters of an account (deleted or re-tested). */
