@@ -64,15 +64,17 @@ export function makeMachineWatch(deps: ServiceDeps, steps: ProvisioningSteps) {
   }
 
   /**
-   * At runtime start: resume what was in flight, bring back what the shutdown stopped, and mark
-   * as failed what claims to be up but is not.
+   * At runtime start: resume what was in flight on any provider (a cloud stop cut short by the
+   * shutdown would otherwise stay STOPPING), and for `provider`, whose machines are this
+   * runtime's own processes, bring back what the shutdown stopped and mark as failed what
+   * claims to be up but is not.
    */
   async function reconcileOnStart(provider: ProviderName): Promise<{ resumed: number; restarted: number; failed: number }> {
     const tally = { resumed: 0, restarted: 0, failed: 0 };
     const list = (status: InstanceStatus) => deps.instances.listByStatus(status, provider);
 
     for (const [status, workflow] of RESUMED_BY) {
-      for (const instance of await list(status)) {
+      for (const instance of await deps.instances.listByStatus(status)) {
         await deps.workflows.start(workflow, refOf(instance));
         tally.resumed++;
       }
