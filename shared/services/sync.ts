@@ -1,5 +1,5 @@
 import { reconcilePolicyOf } from '../domain/client.ts';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, ValidationError, VersionConflictError } from '../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../domain/events.ts';
 import { monotonicFactory } from 'ulid';
 import type { Instance } from '../domain/instance.ts';
@@ -275,10 +275,21 @@ export function makeSyncService(deps: SyncDeps) {
     return counts;
   }
 
+  /**
+   * Two runs of one target (a requested one overlapping the periodic one) both did correct
+   * work; the later write wins rather than failing the job over the state record.
+   */
   async function markSucceeded(target: SyncTarget, type: SyncResourceType, changes: Partial<SyncState> = {}) {
-    const before = await deps.syncs.getState(targetKey(target), type);
-    const { version: _version, ...rest } = before;
-    await deps.syncs.saveState(before, { ...rest, ...changes, lastSucceededAt: now().toISOString() });
+    for (let attempt = 1; ; attempt++) {
+      const before = await deps.syncs.getState(targetKey(target), type);
+      const { version: _version, ...rest } = before;
+      try {
+        await deps.syncs.saveState(before, { ...rest, ...changes, lastSucceededAt: now().toISOString() });
+        return;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= 3) throw error;
+      }
+    }
   }
 
   // ---------------------------------------------------------------- status reconciliation

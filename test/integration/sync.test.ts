@@ -118,6 +118,11 @@ describe('sync service', () => {
       expect(fine.status).toBe('PENDING');
     });
 
+    it('lets two overlapping runs of one target both succeed', async () => {
+      const runs = await Promise.all([syncNow(['flavors', 'images']), syncNow(['flavors', 'images']), syncNow(['flavors'])]);
+      expect(runs.flat().map((job) => job.status)).toEqual(Array(5).fill('SUCCEEDED'));
+    });
+
     it('records a provider failure on the job and leaves the catalog as it was', async () => {
       const before = await deps.services.catalog.list(PLATFORM_ADMIN, 'flavors', { provider: 'LOCAL', includeDeleted: 'true' });
       const original = provider.listCatalog.bind(provider);
