@@ -33,6 +33,9 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
   const accounts = { password: '', applicationCredential: '' };
   /** The instances of the walk: A over HTTP, B with the CLI, C after the token revocation. */
   const ids = { a: '', b: '', c: '' };
+  const creationJobs: string[] = [];
+  /** A server made in Nova by hand with Hangar's mark, for an instance Hangar never recorded. */
+  let handMade = '';
 
   const hangar = async (...args: string[]) => {
     try {
@@ -99,6 +102,39 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
     ...['--wait', '--timeout', '180'],
   ];
 
+  /** Sync jobs, once none of them is QUEUED or RUNNING any more. */
+  async function finishedJobs(jobIds: string[]) {
+    return waitFor(
+      `sync jobs ${jobIds.join(', ')} to finish`,
+      async () => {
+        const jobs = await Promise.all(jobIds.map(async (id) => (await api('GET', `/api/sync-jobs/${id}`)).body.job));
+        return jobs.every((job) => job.status === 'SUCCEEDED' || job.status === 'FAILED') ? jobs : undefined;
+      },
+      READY_MS,
+    );
+  }
+
+  /** Wait out every sync of the client's accounts still running (the runtime's own, at start). */
+  async function syncsSettled() {
+    await waitFor(
+      'the running syncs to finish',
+      async () => {
+        const { body } = await api('GET', '/api/sync-jobs?limit=100');
+        return body.jobs.every((job: { status: string }) => job.status === 'SUCCEEDED' || job.status === 'FAILED') ? true : undefined;
+      },
+      READY_MS,
+    );
+  }
+
+  async function reconcile(accountId: string) {
+    await syncsSettled();
+    const { status, body } = await api('POST', '/api/sync', { accountId, types: ['instances'] });
+    expect(status).toBe(202);
+    const [job] = await finishedJobs([body.jobs[0].id]);
+    expect(job.status, JSON.stringify(job.errors)).toBe('SUCCEEDED');
+    return job;
+  }
+
   /** The instance's private IP is the fixed IP Neutron gave its port, in the fixture subnet. */
   async function expectNeutronIp(instance: { privateIp?: string; providerInstanceId: string }) {
     const ips = await portIps(admin, instance.providerInstanceId);
@@ -144,7 +180,8 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
     admin = await login(fixtures.admin, fixtures.region);
     keystone = await startKeystoneProxy(fixtures.authUrl.replace(/\/v3\/?$/, ''));
     await startRuntime();
-    const client = await api('POST', '/api/clients', { name: `Real Cloud Customer ${Date.now()}` });
+    // No grace period: the walk sees a ghost closed without waiting half an hour.
+    const client = await api('POST', '/api/clients', { name: `Real Cloud Customer ${Date.now()}`, reconcilePolicy: { graceMinutes: 0 } });
     clientId = client.body.client.id;
     const key = await api('POST', `/api/clients/${clientId}/api-keys`, { name: 'cloud admin', role: 'admin' });
     apiKey = key.body.apiKey.key;
@@ -197,6 +234,17 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
 
     expect(password.status).toBe(201);
     expect(applicationCredential.status).toBe(201);
+    // A new account syncs at once: one job per resource type.
+    expect(password.body.syncJobs.map((job: { resourceType: string }) => job.resourceType)).toEqual([
+      'flavors',
+      'images',
+      'networks',
+      'subnets',
+      'securityGroups',
+      'keyPairs',
+      'instances',
+    ]);
+    creationJobs.push(...password.body.syncJobs.map((job: { id: string }) => job.id));
     accounts.password = password.body.account.id;
     accounts.applicationCredential = applicationCredential.body.account.id;
     const retest = await api('POST', `/api/accounts/${accounts.applicationCredential}/test`);
@@ -209,9 +257,35 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
     );
   });
 
-  // ── Catalog sync goes here: POST /api/sync for both accounts, its sync job's counts,
-  //    GET /api/catalog/{flavors,images,networks,…} served from the synced data (the fixture
-  //    flavor, image, network, subnet, key pair and security group all present).
+  it("syncs the account's catalog into the table, and an unchanged second sync writes nothing", async () => {
+    const first = await finishedJobs(creationJobs);
+    for (const job of first) expect(job.status, `${job.resourceType}: ${job.errors}`).toBe('SUCCEEDED');
+    const catalogJobs = first.filter((job) => job.resourceType !== 'instances');
+    for (const job of catalogJobs) expect(job.created, job.resourceType).toBeGreaterThan(0);
+
+    const read = async (segment: string) => {
+      const { status, body } = await api('GET', `/api/catalog/${segment}?accountId=${accounts.password}&limit=1000`);
+      expect(status).toBe(200);
+      expect(body.source).toBe('synced');
+      return body;
+    };
+    const flavors = (await read('flavors')).flavors;
+    expect(flavors.find((f: { name: string }) => f.name === fixtures.flavor)).toMatchObject({ attributes: { vcpus: 1, extraSpecs: expect.any(Object) } });
+    expect((await read('images')).images.map((i: { id: string }) => i.id)).toContain(fixtures.image.id);
+    expect((await read('networks')).networks.map((n: { name: string }) => n.name)).toContain(fixtures.network.name);
+    expect((await read('subnets')).subnets.find((n: { id: string }) => n.id === fixtures.subnet.id)).toMatchObject({ attributes: { cidr: fixtures.subnet.cidr } });
+    expect((await read('key-pairs')).keyPairs.map((k: { name: string }) => k.name)).toContain(fixtures.keyPair);
+    expect((await read('security-groups')).securityGroups.map((g: { name: string }) => g.name)).toContain('default');
+    // What the first sync counted as created is what the catalog now holds.
+    const segments: Record<string, string> = { securityGroups: 'security-groups', keyPairs: 'key-pairs' };
+    for (const job of catalogJobs) expect((await read(segments[job.resourceType] ?? job.resourceType)).count, job.resourceType).toBe(job.created);
+
+    const again = await hangar('sync', '--account', accounts.password, '--types', 'flavors,images,networks,subnets,securityGroups,keyPairs', '--wait');
+    expect(again.json.jobs).toHaveLength(6);
+    for (const job of again.json.jobs) {
+      expect(job, job.resourceType).toMatchObject({ status: 'SUCCEEDED', created: 0, updated: 0, deleted: 0, unchanged: expect.any(Number) });
+    }
+  });
 
   it('creates an instance by flavor, image and network names over HTTP; READY with the IP Neutron gave its port', async () => {
     const created = await api('POST', '/api/instances', createBody('walk-http', accounts.password), { 'Idempotency-Key': `walk-http-${clientId}` });
@@ -314,17 +388,53 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
     await expectNeutronIp(created.json.instance);
   });
 
-  // ── Reconciliation goes here: a Nova server deleted by hand (a ghost: the record must end
-  //    TERMINATED once the grace period is over) and one created by hand with Hangar's mark
-  //    (an orphan), reported by the status sync and its sync job.
+  it("finds a server deleted by hand in Nova (a ghost) and one made by hand with Hangar's mark (an orphan)", async () => {
+    const ghost = (await api('GET', `/api/instances/${ids.c}`)).body.instance;
+    expect((await nova(admin, 'DELETE', `/servers/${ghost.providerInstanceId}`)).status).toBe(204);
+    await waitFor('Nova to delete the server', async () => (((await novaStatus(ghost.providerInstanceId)) ?? 'DELETED') === 'DELETED' ? true : undefined), READY_MS);
+
+    const tenant = await login(fixtures.user, fixtures.region);
+    const flavor = (await nova(tenant, 'GET', '/flavors')).body.flavors.find((f: { name: string }) => f.name === fixtures.flavor);
+    const made = await nova(tenant, 'POST', '/servers', {
+      server: {
+        name: 'made-by-hand',
+        flavorRef: flavor.id,
+        imageRef: fixtures.image.id,
+        networks: [{ uuid: fixtures.network.id }],
+        metadata: { 'hangar:instance-id': 'vps-never-recorded-x1y2z3', 'hangar:client': clientId },
+      },
+    });
+    expect(made.status).toBe(202);
+    handMade = made.body.server.id;
+
+    const first = await reconcile(accounts.password);
+    // Full listings ran before (the account's first sync, the runtime's start): Nova is asked for changes only.
+    expect(first.incremental).toBe(true);
+    expect(first.findings).toContainEqual(
+      expect.objectContaining({ kind: 'ghost', outcome: 'reported', instanceId: ids.c, providerInstanceId: ghost.providerInstanceId }),
+    );
+    expect(first.findings).toContainEqual(
+      expect.objectContaining({ kind: 'orphan', outcome: 'reported', providerInstanceId: handMade, instanceId: 'vps-never-recorded-x1y2z3', clientId }),
+    );
+    expect((await api('GET', `/api/instances/${ids.c}`)).body.instance.status).toBe('READY');
+
+    const second = await reconcile(accounts.password);
+    expect(second.findings).toContainEqual(expect.objectContaining({ kind: 'ghost', outcome: 'marked-terminated', instanceId: ids.c }));
+    // The client's policy reports orphans: the hand-made server is reported again, and left alone.
+    expect(second.findings).toContainEqual(expect.objectContaining({ kind: 'orphan', outcome: 'reported', providerInstanceId: handMade }));
+    expect(await novaStatus(handMade)).toBeDefined();
+    expect((await api('GET', `/api/instances/${ids.c}`)).body.instance.status).toBe('TERMINATED');
+    const events = (await api('GET', `/api/instances/${ids.c}/events`)).body.events.map((e: { type: string }) => e.type);
+    expect(events).toContain('reconcile.ghost-found');
+  });
 
   it('terminates: Nova has deleted each server before its record says TERMINATED', async () => {
     const http = await terminateWatchingNova(ids.a, () => api('DELETE', `/api/instances/${ids.a}`));
     const cli = await terminateWatchingNova(ids.b, () => hangar('delete', 'instance', ids.b, '--wait', '--timeout', '180'));
-    await terminateWatchingNova(ids.c, () => api('DELETE', `/api/instances/${ids.c}`));
 
     expect(http.at(-1)).toBe('TERMINATED/gone');
     expect(cli.at(-1)).toBe('TERMINATED/gone');
+    // C was closed by reconciliation above: its server had been deleted by hand.
     for (const id of [ids.a, ids.b, ids.c]) {
       const { instance } = (await api('GET', `/api/instances/${id}`)).body;
       expect(instance.status).toBe('TERMINATED');
@@ -334,6 +444,7 @@ describe('a real OpenStack through the local runtime, over HTTP and the CLI', ()
     const ours = (listed.body.servers as Array<{ name: string; metadata: Record<string, string> }>).filter(
       (server) => server.metadata['hangar:client'] === clientId,
     );
-    expect(ours.map((server) => server.name)).toEqual([]);
+    // Only the orphan made by hand is left: Hangar reports it and, under this policy, never releases it.
+    expect(ours.map((server) => server.name)).toEqual(['made-by-hand']);
   });
 });
