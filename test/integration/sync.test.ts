@@ -3,6 +3,8 @@ import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { SyncStore } from '../../shared/db/sync-store.ts';
+import { AccountStore } from '../../shared/db/account-store.ts';
+import { targetKey } from '../../shared/domain/sync.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
@@ -273,6 +275,36 @@ describe('sync service', () => {
 
       const cleared = await reconcile();
       expect(cleared.findings).toContainEqual(expect.objectContaining({ kind: 'orphan', outcome: 'cleared', instanceId: ready.id }));
+    });
+  });
+
+  describe("a cloud account's regions", () => {
+    it('refuses a region of the account with no synced catalog, saying how to sync it, and checks the home region', async () => {
+      const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Two Regions Inc' });
+      const at = clock.now().toISOString();
+      await new AccountStore(deps.db).create({
+        accountId: 'acct-two-regions',
+        clientId: client.clientId,
+        provider: 'OPENSTACK',
+        name: 'lab',
+        region: 'RegionOne',
+        sealedCredentials: { scheme: 'local-aes-256-gcm', keyId: 'k', iv: '', ciphertext: '', tag: '' } as never,
+        credentialKeys: [],
+        createdAt: at,
+        updatedAt: at,
+        lastTestedAt: at,
+        lastTestResult: { ok: true, message: 'Connected' },
+        version: 1,
+      });
+      const home = { provider: 'OPENSTACK' as const, region: 'RegionOne', accountId: 'acct-two-regions', clientId: client.clientId };
+      const syncs = new SyncStore(deps.db);
+      await syncs.saveState(await syncs.getState(targetKey(home), 'flavors'), { targetKey: targetKey(home), resourceType: 'flavors', lastSucceededAt: at });
+
+      const elsewhere = deps.services.catalog.checkLaunch({ ...home, region: 'RegionTwo' }, { instanceType: 'm1.small' });
+      await expect(elsewhere).rejects.toMatchObject({ status: 400, code: 'UNKNOWN_REGION' });
+      await expect(elsewhere).rejects.toThrow(/POST \/api\/sync \{"accountId": "acct-two-regions", "region": "RegionTwo"\}/);
+      // Home has synced flavors, none of them m1.small.
+      await expect(deps.services.catalog.checkLaunch(home, { instanceType: 'm1.small' })).rejects.toMatchObject({ code: 'UNKNOWN_INSTANCE_TYPE' });
     });
   });
 
