@@ -77,9 +77,14 @@ describe('sync on the local runtime', () => {
       return body.instance.status === 'READY' ? body.instance : undefined;
     });
 
-    // Delete the machine outside Hangar: its process and its whole directory.
+    // Delete the machine outside Hangar: its process, then (once the runtime has noticed the
+    // exit and stopped writing its logs there) its whole directory.
     process.kill(ready.providerDetails.pid, 'SIGKILL');
-    await rm(dirname(ready.providerDetails.dataDir), { recursive: true, force: true });
+    await waitFor(`${id} to be recorded as dead`, async () => {
+      const { body } = await viewer('GET', `/api/instances/${id}`);
+      return body.instance.status === 'ERROR' ? true : undefined;
+    });
+    await rm(dirname(ready.providerDetails.dataDir), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 
     const reconcile = async () => {
       const { body } = await operator('POST', '/api/sync', { provider: 'LOCAL', types: ['instances'] });
