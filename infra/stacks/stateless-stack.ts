@@ -28,6 +28,8 @@ export class StatelessStack extends Stack {
     // Shared by every function of the stage: API areas and workflow steps.
     const environment = {
       HANGAR_STAGE: stage.name,
+      // Stamped on every cloud machine, so stages sharing a cloud account never see each other's as orphans.
+      HANGAR_DEPLOYMENT: `hangar-${stage.name}`,
       HANGAR_RUNTIME: 'aws',
       POWERTOOLS_SERVICE_NAME: 'hangar',
     };

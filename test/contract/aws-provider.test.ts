@@ -78,6 +78,23 @@ describe('Ec2Provider', () => {
     region: REGION,
   });
 
+  describe('deployments sharing an account', () => {
+    it('stamps its deployment on every launch and lists only the machines that carry it', async () => {
+      const dev = new Ec2Provider({ region: REGION, client: ec2.client, hardRebootWait: FAST_WAIT, deployment: 'hangar-dev' });
+      const prod = new Ec2Provider({ region: REGION, client: ec2.client, hardRebootWait: FAST_WAIT, deployment: 'hangar-prod' });
+
+      const devMachine = await dev.launch(awsSpec('vps-dev-box-aaaaaa'));
+      const prodMachine = await prod.launch(awsSpec('vps-prod-box-bbbbbb'));
+
+      const [request] = ec2.callsOf('RunInstances') as Array<{ TagSpecifications: Array<{ Tags: Array<{ Key: string; Value: string }> }> }>;
+      expect(request!.TagSpecifications.every((spec) => spec.Tags.some((t) => t.Key === 'hangar:deployment' && t.Value === 'hangar-dev'))).toBe(true);
+      expect((await dev.listOwned()).map((m) => m.providerInstanceId)).toEqual([devMachine.providerInstanceId]);
+      expect((await prod.listOwned()).map((m) => m.providerInstanceId)).toEqual([prodMachine.providerInstanceId]);
+      // Without a deployment, one Hangar per account: every machine with the mark.
+      expect((await provider.listOwned()).map((m) => m.providerInstanceId).sort()).toEqual([devMachine.providerInstanceId, prodMachine.providerInstanceId].sort());
+    });
+  });
+
   describe('launch', () => {
     it('sends one RunInstances request with the idempotency token, ownership tags, root volume, network and user data', async () => {
       const spec = awsSpec('gpu-medical-worker-k3x9q2');
@@ -215,6 +232,10 @@ describe('Ec2Provider', () => {
       const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
 
       expect(() => provider.checkLaunchSpec(awsSpec(contractInstanceId('tags'), { tags }))).toThrow('give at most 47');
+      const staged = new Ec2Provider({ region: REGION, client: ec2.client, deployment: 'hangar-dev' });
+      const fits = Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`k${i}`, 'v']));
+      expect(() => staged.checkLaunchSpec(awsSpec(contractInstanceId('tags'), { tags: fits }))).not.toThrow();
+      expect(() => staged.checkLaunchSpec(awsSpec(contractInstanceId('tags'), { tags: { ...fits, k46: 'v' } }))).toThrow('Hangar adds 4; give at most 46');
     });
 
     it('reports RequestLimitExceeded as throttled, with what was attempted', async () => {

@@ -298,6 +298,23 @@ describe('OpenStackProvider', () => {
     });
   });
 
+  describe('deployments sharing a project', () => {
+    it('stamps its deployment in the server metadata and lists only the servers that carry it', async () => {
+      const { cloud, provider: dev } = await setup({}, { deployment: 'hangar-dev' });
+      const prod = new OpenStackProvider({ region: cloud.region, credentials: cloud.passwordCredentials(), deployment: 'hangar-prod' });
+      const unscoped = new OpenStackProvider({ region: cloud.region, credentials: cloud.passwordCredentials() });
+
+      const devBox = await launchRunning(dev, cloud.region);
+      const prodBox = await launchRunning(prod, cloud.region);
+
+      const created = cloud.requestsTo('compute', 'POST').find((request) => request.resource === '/servers');
+      expect((created?.body as { server: { metadata: Record<string, string> } }).server.metadata['hangar:deployment']).toBe('hangar-dev');
+      expect((await dev.listOwned()).map((m) => m.providerInstanceId)).toEqual([devBox.ref.providerInstanceId]);
+      expect((await prod.listOwned()).map((m) => m.providerInstanceId)).toEqual([prodBox.ref.providerInstanceId]);
+      expect((await unscoped.listOwned()).map((m) => m.providerInstanceId).sort()).toEqual([devBox.ref.providerInstanceId, prodBox.ref.providerInstanceId].sort());
+    });
+  });
+
   describe('launch', () => {
     it('resolves flavor, image and network names to ids and sends the whole create body', async () => {
       const { cloud, provider } = await setup();

@@ -207,6 +207,8 @@ describe('stateless stack: the functions', () => {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'hangar',
           HANGAR_STAGE: STAGE,
+          // Stamped on cloud machines so stages sharing an account keep apart.
+          HANGAR_DEPLOYMENT: `hangar-${STAGE}`,
           HANGAR_RUNTIME: 'aws',
         }),
       },

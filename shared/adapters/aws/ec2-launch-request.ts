@@ -6,6 +6,8 @@ import type { LaunchSpec } from '../../ports/compute-provider.ts';
 /** The ownership mark: every machine Hangar launches carries its Hangar id under this key. */
 export const OWNER_TAG = 'hangar:instance-id';
 export const CLIENT_TAG = 'hangar:client';
+/** Which Hangar deployment launched the machine: stages sharing one account keep apart. */
+export const DEPLOYMENT_TAG = 'hangar:deployment';
 export const NAME_TAG = 'Name';
 
 /** EC2 limits (User Guide: tag restrictions, user data, EBS volume types). */
@@ -14,7 +16,8 @@ const MAX_TAG_VALUE_LENGTH = 256;
 const MAX_USER_DATA_BYTES = 16 * 1024;
 const MAX_GP3_GIB = 16 * 1024;
 const MAX_CLIENT_TOKEN_LENGTH = 64;
-const HANGAR_TAG_COUNT = 3;
+/** Name, owner and client; and the deployment, when there is one. */
+const hangarTagCount = (deployment?: string) => (deployment ? 4 : 3);
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -36,7 +39,7 @@ export function clientTokenFor(instanceId: string): string {
  * Refuse, before anything is recorded, a spec EC2 can never launch. EC2 takes ids only (ami-…,
  * subnet-…, sg-…); resolving names to ids is the catalog's job.
  */
-export function checkEc2LaunchSpec(spec: LaunchSpec, region: string): void {
+export function checkEc2LaunchSpec(spec: LaunchSpec, region: string, deployment?: string): void {
   const problems: ErrorDetail[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
 
@@ -71,9 +74,9 @@ export function checkEc2LaunchSpec(spec: LaunchSpec, region: string): void {
     if (key === NAME_TAG || key.startsWith('hangar:')) problem(`tags.${key}`, `'${key}' is set by Hangar itself`);
     else if (key.toLowerCase().startsWith('aws:')) problem(`tags.${key}`, "tag keys starting with 'aws:' are reserved by AWS");
   }
-  const tagCount = Object.keys(spec.tags).length + HANGAR_TAG_COUNT;
-  if (tagCount > MAX_TAGS_PER_RESOURCE) {
-    problem('tags', `EC2 allows ${MAX_TAGS_PER_RESOURCE} tags per instance and Hangar adds ${HANGAR_TAG_COUNT}; give at most ${MAX_TAGS_PER_RESOURCE - HANGAR_TAG_COUNT}`);
+  const own = hangarTagCount(deployment);
+  if (Object.keys(spec.tags).length + own > MAX_TAGS_PER_RESOURCE) {
+    problem('tags', `EC2 allows ${MAX_TAGS_PER_RESOURCE} tags per instance and Hangar adds ${own}; give at most ${MAX_TAGS_PER_RESOURCE - own}`);
   }
 
   if (problems.length > 0) {
@@ -88,10 +91,11 @@ export interface RootDevice {
   deviceName: string;
 }
 
-export function ownershipTags(spec: LaunchSpec): Tag[] {
+export function ownershipTags(spec: LaunchSpec, deployment?: string): Tag[] {
   const own: Tag[] = [
     { Key: OWNER_TAG, Value: spec.instanceId },
     { Key: CLIENT_TAG, Value: spec.clientId },
+    ...(deployment ? [{ Key: DEPLOYMENT_TAG, Value: deployment }] : []),
     { Key: NAME_TAG, Value: spec.name },
   ];
   // Sorted so a retried launch sends byte-for-byte the same request (else IdempotentParameterMismatch).
@@ -102,8 +106,8 @@ export function ownershipTags(spec: LaunchSpec): Tag[] {
 }
 
 /** The one RunInstances request for a spec: deterministic, so retries stay idempotent. */
-export function runInstancesInput(spec: LaunchSpec, root: RootDevice): RunInstancesCommandInput {
-  const tags = ownershipTags(spec);
+export function runInstancesInput(spec: LaunchSpec, root: RootDevice, deployment?: string): RunInstancesCommandInput {
+  const tags = ownershipTags(spec, deployment);
   return {
     ClientToken: clientTokenFor(spec.instanceId),
     ImageId: spec.image,

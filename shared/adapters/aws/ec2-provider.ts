@@ -42,7 +42,7 @@ import {
   isUnknownInstanceError,
   toProviderError,
 } from './ec2-errors.ts';
-import { checkEc2LaunchSpec, OWNER_TAG, runInstancesInput, type RootDevice } from './ec2-launch-request.ts';
+import { checkEc2LaunchSpec, DEPLOYMENT_TAG, OWNER_TAG, runInstancesInput, type RootDevice } from './ec2-launch-request.ts';
 import { LIVE_EC2_STATES, machineStateOf, unrequestedReason } from './ec2-states.ts';
 
 /** Long-lived keys of an IAM user, as an account stores them. */
@@ -76,6 +76,12 @@ export interface Ec2ProviderOptions extends Ec2ClientOptions {
   images?: { owners?: string[]; filters?: Filter[]; maxItems?: number };
   /** How a hard reboot waits for the forced stop. Defaults: polls every 5–15 s, gives up after 180 s. */
   hardRebootWait?: { minDelaySeconds?: number; maxDelaySeconds?: number; maxWaitSeconds?: number };
+  /**
+   * The Hangar deployment (stage) this adapter acts for: stamped on every launch as
+   * `hangar:deployment`, and listOwned() sees only machines that carry it. Unset, every machine
+   * with Hangar's mark is listed (one deployment per account).
+   */
+  deployment?: string;
 }
 
 /** DescribeInstances takes at most 1,000 explicit instance ids per call. */
@@ -139,9 +145,11 @@ export class Ec2Provider implements ComputeProvider {
 
   private readonly images: { owners: string[]; filters: Filter[]; maxItems: number };
   private readonly hardRebootWait: { minDelay: number; maxDelay: number; maxWaitTime: number };
+  private readonly deployment: string | undefined;
 
   constructor(options: Ec2ProviderOptions) {
     this.region = options.region;
+    this.deployment = options.deployment;
     this.client = options.client ?? createEc2Client(options);
     this.images = {
       owners: options.images?.owners ?? ['self'],
@@ -156,14 +164,14 @@ export class Ec2Provider implements ComputeProvider {
   }
 
   checkLaunchSpec(spec: LaunchSpec): void {
-    checkEc2LaunchSpec(spec, this.region);
+    checkEc2LaunchSpec(spec, this.region, this.deployment);
   }
 
   async launch(spec: LaunchSpec): Promise<Machine> {
     this.checkLaunchSpec(spec);
     const doing = `launch ${spec.instanceId} as ${spec.instanceType} in ${this.region}`;
     const root = await this.rootDeviceFor(spec, doing);
-    const output = await this.call(doing, () => this.client.send(new RunInstancesCommand(runInstancesInput(spec, root))));
+    const output = await this.call(doing, () => this.client.send(new RunInstancesCommand(runInstancesInput(spec, root, this.deployment))));
     const instance = output.Instances?.[0];
     if (!instance?.InstanceId) throw new ProviderError(`Could not ${doing}: EC2 answered without an instance`, 'transient');
     return machineOf(instance);
@@ -201,6 +209,7 @@ export class Ec2Provider implements ComputeProvider {
       {
         Filters: [
           { Name: 'tag-key', Values: [OWNER_TAG] },
+          ...(this.deployment ? [{ Name: `tag:${DEPLOYMENT_TAG}`, Values: [this.deployment] }] : []),
           { Name: 'instance-state-name', Values: [...LIVE_EC2_STATES] },
         ],
       },

@@ -51,6 +51,12 @@ export interface OpenStackProviderOptions {
   maxRetryAfterMs?: number;
   /** Timeout of one HTTP exchange (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * The Hangar deployment (stage) this adapter acts for: stamped on every server as
+   * `hangar:deployment`, and listOwned() sees only servers that carry it. Unset, every server
+   * with Hangar's mark is listed (one deployment per project).
+   */
+  deployment?: string;
   /** Renew a cached token this long before it expires (default 2 minutes). */
   tokenRenewBeforeMs?: number;
   /**
@@ -64,6 +70,8 @@ export interface OpenStackProviderOptions {
 /** Server metadata that marks a server as launched by Hangar for one instance. */
 export const OWNER_METADATA_KEY = 'hangar:instance-id';
 export const CLIENT_METADATA_KEY = 'hangar:client';
+/** Which Hangar deployment launched the server: stages sharing one project keep apart. */
+export const DEPLOYMENT_METADATA_KEY = 'hangar:deployment';
 
 /** Nova's limits: metadata keys 1–255 and values 0–255 characters; user_data 65535 base64 characters. */
 const METADATA_MAX_LENGTH = 255;
@@ -90,6 +98,7 @@ const DELETE_POLL_MAX_MS = 1000;
 export class OpenStackProvider implements ComputeProvider {
   readonly name = 'OPENSTACK' as const;
   readonly region: string;
+  private readonly deployment: string | undefined;
   private readonly session: KeystoneSession;
   private readonly credentials: OpenStackCredentials;
   /** Concurrent launches of one instance in this process share one attempt. */
@@ -99,6 +108,7 @@ export class OpenStackProvider implements ComputeProvider {
 
   constructor(options: OpenStackProviderOptions) {
     this.region = options.region;
+    this.deployment = options.deployment;
     this.credentials = options.credentials;
     this.deleteWaitMs = options.deleteWaitMs ?? DEFAULT_DELETE_WAIT_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -124,9 +134,10 @@ export class OpenStackProvider implements ComputeProvider {
     this.checkRegion(spec.region);
     if (!spec.image) throw invalid('An OpenStack instance needs an image (a Glance image name or id)');
     if (!spec.name.trim()) throw invalid('An OpenStack server needs a name');
-    const metadata = metadataFor(spec);
+    const metadata = metadataFor(spec, this.deployment);
+    const own = Object.keys(metadataFor({ ...spec, tags: {} }, this.deployment)).length;
     if (Object.keys(metadata).length > METADATA_MAX_ITEMS) {
-      throw invalid(`Too many tags for OpenStack server metadata (at most ${METADATA_MAX_ITEMS - 2})`);
+      throw invalid(`Too many tags for OpenStack server metadata (at most ${METADATA_MAX_ITEMS - own})`);
     }
     for (const [key, value] of Object.entries(metadata)) {
       if (key.length === 0 || key.length > METADATA_MAX_LENGTH || value.length > METADATA_MAX_LENGTH) {
@@ -152,9 +163,15 @@ export class OpenStackProvider implements ComputeProvider {
     return server ? toMachine(server) : null;
   }
 
+  /** Hangar's mark, and this deployment's when it has one. */
+  private owns(server: NovaServer): boolean {
+    const metadata = server.metadata ?? {};
+    return typeof metadata[OWNER_METADATA_KEY] === 'string' && (!this.deployment || metadata[DEPLOYMENT_METADATA_KEY] === this.deployment);
+  }
+
   async listOwned(): Promise<Machine[]> {
     const servers = await listServers(this.session);
-    return servers.filter(isOwned).flatMap((server) => {
+    return servers.filter((server) => this.owns(server)).flatMap((server) => {
       const machine = toMachine(server);
       return machine ? [machine] : [];
     });
@@ -171,7 +188,7 @@ export class OpenStackProvider implements ComputeProvider {
     return servers.flatMap((server) => {
       const machine = toMachine(server);
       if (!machine) return [{ ...baseMachine(server), state: 'terminated' as const }];
-      return isOwned(server) ? [machine] : [];
+      return this.owns(server) ? [machine] : [];
     });
   }
 
@@ -306,7 +323,7 @@ export class OpenStackProvider implements ComputeProvider {
       resolveImage(this.session, spec.image ?? '', this.region),
       Promise.all((spec.networks ?? []).map((network) => resolveNetwork(this.session, network, this.region))),
     ]);
-    const id = await createServer(this.session, createBody(spec, flavor, image.id, networks.map((network) => network.id)));
+    const id = await createServer(this.session, createBody(spec, flavor, image.id, networks.map((network) => network.id), this.deployment));
 
     const twins = await this.findAllLaunched(spec);
     const winner = twins[0];
@@ -372,7 +389,7 @@ export class OpenStackProvider implements ComputeProvider {
 }
 
 /** Launch facts → Nova's create body. */
-function createBody(spec: LaunchSpec, flavor: NovaFlavor, imageId: string, networkIds: string[]): NovaServerCreate {
+function createBody(spec: LaunchSpec, flavor: NovaFlavor, imageId: string, networkIds: string[], deployment: string | undefined): NovaServerCreate {
   // The flavor's root disk is used unless a larger disk is asked for (or the flavor has none):
   // then the server boots from a new volume of that size, deleted with the server.
   const bootVolume = spec.diskSizeGB !== undefined && (flavor.disk === 0 || spec.diskSizeGB > flavor.disk);
@@ -398,22 +415,25 @@ function createBody(spec: LaunchSpec, flavor: NovaFlavor, imageId: string, netwo
     ...(spec.keyPair ? { key_name: spec.keyPair } : {}),
     ...(spec.securityGroups?.length ? { security_groups: spec.securityGroups.map((name) => ({ name })) } : {}),
     ...(spec.userData !== undefined ? { user_data: encodeUserData(spec.userData), config_drive: true } : {}),
-    metadata: metadataFor(spec),
+    metadata: metadataFor(spec, deployment),
   };
 }
 
 /** Tags first, then Hangar's own keys, so a tag can never forge the ownership mark. */
-function metadataFor(spec: LaunchSpec): Record<string, string> {
-  return { ...spec.tags, [OWNER_METADATA_KEY]: spec.instanceId, [CLIENT_METADATA_KEY]: spec.clientId };
+function metadataFor(spec: LaunchSpec, deployment: string | undefined): Record<string, string> {
+  return {
+    ...spec.tags,
+    [OWNER_METADATA_KEY]: spec.instanceId,
+    [CLIENT_METADATA_KEY]: spec.clientId,
+    ...(deployment ? { [DEPLOYMENT_METADATA_KEY]: deployment } : {}),
+  };
 }
 
 function encodeUserData(userData: string): string {
   return Buffer.from(userData, 'utf8').toString('base64');
 }
 
-function isOwned(server: NovaServer): boolean {
-  return typeof server.metadata?.[OWNER_METADATA_KEY] === 'string';
-}
+
 
 function taskStateOf(server: NovaServer): string | null {
   return server['OS-EXT-STS:task_state'] ?? null;
