@@ -128,7 +128,8 @@ function credentialsFor(credentials: Ec2AccessKeys | Ec2AssumedRole, region: str
  * - Idempotent launch: RunInstances carries a ClientToken derived from the Hangar id, so a
  *   retried launch returns the instance the first one created (for at least 24 h after it ends).
  * - Ownership: the instance and its root volume are tagged `hangar:instance-id`,
- *   `hangar:client` and `Name`; listOwned() finds machines by that tag.
+ *   `hangar:client`, `hangar:deployment` (when given) and `Name`; listOwned() finds machines
+ *   by those tags.
  * - Gone: `shutting-down` and `terminated` instances are gone for Hangar (see ec2-states.ts).
  * - Hard reboot: EC2's RebootInstances only asks the operating system (EC2 forces it after a
  *   few minutes if the OS does not comply). `reboot(ref, { hard: true })` is a forced stop, a

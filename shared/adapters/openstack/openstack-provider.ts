@@ -89,8 +89,8 @@ const DELETE_POLL_MAX_MS = 1000;
  * key pairs, Glance for images, Neutron for networks, subnets and security groups — plain HTTPS
  * with global fetch. One instance serves one account (credentials) in one region.
  *
- * Ownership: every server carries metadata `hangar:instance-id` (the Hangar id) and
- * `hangar:client`, plus the instance's tags. Nova has no idempotency token, so launch() looks for
+ * Ownership: every server carries metadata `hangar:instance-id` (the Hangar id),
+ * `hangar:client` and, when given, `hangar:deployment`, plus the instance's tags. Nova has no idempotency token, so launch() looks for
  * a server with the same name and that metadata before creating one, and after creating looks
  * again: if a concurrent launch created a twin, the older server (created, then id) is kept and
  * the younger deleted. Servers renamed by hand between two launches escape the lookup.
