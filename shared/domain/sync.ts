@@ -8,9 +8,6 @@ import { CATALOG_KINDS, type CatalogKind } from '../ports/compute-provider.ts';
 export const SYNC_RESOURCE_TYPES = [...CATALOG_KINDS, 'instances'] as const;
 export type SyncResourceType = (typeof SYNC_RESOURCE_TYPES)[number];
 
-/** Providers with something to sync: the shared LOCAL provider and every cloud account. */
-export const SYNCABLE_PROVIDERS = ['LOCAL', 'AWS', 'OPENSTACK'] as const satisfies readonly ProviderName[];
-
 /**
  * Where a catalog lives and a reconciliation runs: one account in one region, or the shared
  * LOCAL provider. A catalog is per account, not per provider and region, because what an

@@ -508,7 +508,7 @@ export function makeSyncService(deps: SyncDeps) {
     return { ...job, findings: job.findings.filter((f) => f.clientId === principal.clientId) };
   }
 
-  return { allTargets, queue, runScheduled, syncNewAccount, request, run, listJobs, getJob, syncCatalog, reconcile };
+  return { runScheduled, syncNewAccount, request, run, listJobs, getJob };
 }
 
 export type SyncService = ReturnType<typeof makeSyncService>;
