@@ -201,36 +201,41 @@ function lineProgress(stream: OutputStream, id: string, now: () => Date): Progre
 }
 
 function spinnerProgress(stream: OutputStream, id: string, history: string[], until: readonly string[]): Progress {
-  let spinner: Ora | undefined;
   /** The latest event, shown on the line under the path until the next one replaces it. */
   let latest = '';
-  const text = (elapsedMs: number) =>
-    `Waiting for ${id} to be ${until.join(' or ')}: ${history.join(' → ')} (${duration(elapsedMs)})${latest ? `\n  ${latest}` : ''}`;
-  const ensure = () => {
-    spinner ??= ora({ stream, isEnabled: true, discardStdin: false, text: `Waiting for ${id}` }).start();
-    return spinner;
-  };
-  /** Set the text and draw it now rather than at the next frame, so no step goes unseen. */
-  const show = (elapsedMs: number) => {
-    const s = ensure();
-    s.text = text(elapsedMs);
-    s.render();
-  };
+  const spinner = lazySpinner(stream, `Waiting for ${id}`, (elapsedMs) =>
+    `Waiting for ${id} to be ${until.join(' or ')}: ${history.join(' → ')} (${duration(elapsedMs)})${latest ? `\n  ${latest}` : ''}`,
+  );
   return {
-    change(_instance, elapsedMs) {
-      show(elapsedMs);
-    },
+    change: (_instance, elapsedMs) => spinner.show(elapsedMs),
     event(event, elapsedMs) {
       latest = `${timestamp(event.at)}  ${eventMessage(event)}`;
-      show(elapsedMs);
+      spinner.show(elapsedMs);
     },
-    tick(elapsedMs) {
+    tick: spinner.tick,
+    succeed: spinner.succeed,
+    fail: spinner.fail,
+  };
+}
+
+/** A spinner started on first use, whose text is worked out from the time waited so far. */
+export function lazySpinner(stream: OutputStream, initial: string, text: (elapsedMs: number) => string) {
+  let spinner: Ora | undefined;
+  const ensure = () => (spinner ??= ora({ stream, isEnabled: true, discardStdin: false, text: initial }).start());
+  return {
+    /** Set the text and draw it now rather than at the next frame, so no step goes unseen. */
+    show(elapsedMs: number) {
+      const s = ensure();
+      s.text = text(elapsedMs);
+      s.render();
+    },
+    tick(elapsedMs: number) {
       ensure().text = text(elapsedMs);
     },
-    succeed(message) {
+    succeed(message: string) {
       ensure().succeed(message);
     },
-    fail(message) {
+    fail(message: string) {
       ensure().fail(message);
     },
   };

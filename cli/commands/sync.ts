@@ -1,4 +1,3 @@
-import ora, { type Ora } from 'ora';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Context, withContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -16,7 +15,7 @@ import {
 import { type CliIO, type OutputStream, writeLine } from '../io.ts';
 import { positiveNumber, wholeNumber } from '../options.ts';
 import type { ReconcileFindingView, SyncJobResponse, SyncJobView, SyncJobsPage, SyncResponse } from '../types.ts';
-import { spinnerWanted } from '../wait.ts';
+import { lazySpinner, spinnerWanted } from '../wait.ts';
 import { collectPages, moreHint } from './pages.ts';
 
 /**
@@ -201,30 +200,13 @@ function lineProgress(stream: OutputStream, now: () => Date): Progress {
 }
 
 function spinnerProgress(stream: OutputStream, jobs: ReadonlyMap<string, SyncJobView>): Progress {
-  let spinner: Ora | undefined;
-  const text = (elapsedMs: number) => {
+  const spinner = lazySpinner(stream, 'Syncing', (elapsedMs) => {
     const all = [...jobs.values()];
     const count = (status: string) => all.filter((j) => j.status === status).length;
     const done = all.filter((j) => JOB_DONE.includes(j.status)).length;
     return `Syncing: ${done}/${all.length} done, ${count('RUNNING')} running, ${count('QUEUED')} queued (${duration(elapsedMs)})`;
-  };
-  const ensure = () => (spinner ??= ora({ stream, isEnabled: true, discardStdin: false, text: 'Syncing' }).start());
-  return {
-    change(_job, elapsedMs) {
-      const s = ensure();
-      s.text = text(elapsedMs);
-      s.render();
-    },
-    tick(elapsedMs) {
-      ensure().text = text(elapsedMs);
-    },
-    succeed(message) {
-      ensure().succeed(message);
-    },
-    fail(message) {
-      ensure().fail(message);
-    },
-  };
+  });
+  return { change: (_job, elapsedMs) => spinner.show(elapsedMs), tick: spinner.tick, succeed: spinner.succeed, fail: spinner.fail };
 }
 
 async function syncJobs(ctx: Context, o: SyncJobsOptions, id: string | undefined): Promise<void> {

@@ -5,6 +5,7 @@ import { ManualClock } from '../../shared/ports/clock.ts';
 import { deadlineScheduleName, type Scheduler } from '../../shared/ports/scheduler.ts';
 import { type Automations, DEFAULT_WARNING_MINUTES, warningScheduleName } from '../../shared/services/automations.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
+import { provisionToReady } from '../support/provisioning.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 
 /** Records schedules instead of firing them: tests fire (or lose) them by hand. */
@@ -45,12 +46,7 @@ describe('auto-terminate deadlines', () => {
     const operator = principalFor(client.clientId, 'operator');
     const created = await deps.services.instances.create(operator, { name, config: { provider: 'LOCAL', autoTerminateMinutes: 30 } });
     const ref = { clientId: created.clientId, instanceId: created.id };
-    const steps = deps.services.provisioning;
-    await steps.reserve(ref);
-    await steps.launch(ref);
-    await steps.poll(ref);
-    await steps.configure(ref);
-    const ready = await steps.activate(ref);
+    const ready = await provisionToReady(deps.services.provisioning, ref);
     return { ready, operator, ref };
   }
 
@@ -113,12 +109,7 @@ describe('auto-terminate deadlines', () => {
     const operator = principalFor(client.clientId, 'operator');
     const created = await deps.services.instances.create(operator, { name: 'idle-box', config: { provider: 'LOCAL', idleStopMinutes: 10 } });
     const ref = { clientId: created.clientId, instanceId: created.id };
-    const steps = deps.services.provisioning;
-    await steps.reserve(ref);
-    await steps.launch(ref);
-    await steps.poll(ref);
-    await steps.configure(ref);
-    const ready = await steps.activate(ref);
+    const ready = await provisionToReady(deps.services.provisioning, ref);
     expect(ready.idleSince).toBe(clock.now().toISOString());
 
     // A task resets the idle clock: RUNNING is not idle, and READY again starts a new period.

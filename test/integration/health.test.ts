@@ -3,6 +3,7 @@ import { buildAppDependencies, type AppDependencies } from '../../shared/config/
 import { createDb } from '../../shared/db/db.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
+import { provisionToReady } from '../support/provisioning.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 
 describe('health checks', () => {
@@ -27,12 +28,7 @@ describe('health checks', () => {
     const operator = principalFor(client.clientId, 'operator');
     const created = await deps.services.instances.create(operator, { name });
     const ref = { clientId: created.clientId, instanceId: created.id };
-    const steps = deps.services.provisioning;
-    await steps.reserve(ref);
-    await steps.launch(ref);
-    await steps.poll(ref);
-    await steps.configure(ref);
-    return { ready: await steps.activate(ref), operator, viewer: principalFor(client.clientId, 'viewer') };
+    return { ready: await provisionToReady(deps.services.provisioning, ref), operator, viewer: principalFor(client.clientId, 'viewer') };
   }
 
   it('records every check, and writes the instance and an event only when health changes', async () => {

@@ -3,6 +3,7 @@ import { buildAppDependencies, type AppDependencies } from '../../shared/config/
 import { createDb } from '../../shared/db/db.ts';
 import { makeMachineWatch } from '../../shared/services/machine-watch.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
+import { provisionToReady } from '../support/provisioning.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 
 describe('machine watch at runtime start', () => {
@@ -25,12 +26,7 @@ describe('machine watch at runtime start', () => {
       config: { provider, instanceType: provider === 'LOCAL' ? 'local.small' : 'm1.small' },
     });
     const ref = { clientId: created.clientId, instanceId: created.id };
-    const steps = deps.services.provisioning;
-    await steps.reserve(ref);
-    await steps.launch(ref);
-    await steps.poll(ref);
-    await steps.configure(ref);
-    return steps.activate(ref);
+    return provisionToReady(deps.services.provisioning, ref);
   }
 
   it('resumes a cloud stop that the shutdown cut short, and judges only its own machines as not running', async () => {

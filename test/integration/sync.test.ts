@@ -10,6 +10,7 @@ import type { SyncJob } from '../../shared/domain/sync.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
 import type { CatalogItem, CatalogKind, Machine } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
+import { provisionToReady } from '../support/provisioning.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 
 /** A fake whose catalog a test edits, and whose listing can miss a machine (eventual consistency). */
@@ -150,12 +151,7 @@ describe('sync service', () => {
       const operator = principalFor(client.clientId, 'operator');
       const created = await deps.services.instances.create(operator, { name: 'node', config: { provider: 'LOCAL', instanceType: 'local.small' } });
       const ref = { clientId: created.clientId, instanceId: created.id };
-      const steps = deps.services.provisioning;
-      await steps.reserve(ref);
-      await steps.launch(ref);
-      await steps.poll(ref);
-      await steps.configure(ref);
-      return { ready: await steps.activate(ref), operator, ref };
+      return { ready: await provisionToReady(deps.services.provisioning, ref), operator, ref };
     }
     const reconcile = async () => (await syncNow(['instances']))[0]!;
     const get = (id: string) => deps.services.instances.get(PLATFORM_ADMIN, id);
