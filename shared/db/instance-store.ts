@@ -112,6 +112,15 @@ export class InstanceStore {
     return data.map(fromItem);
   }
 
+  /** A client's instances on one of its accounts, in any of `statuses`: reads that client's partition only. */
+  async listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]> {
+    const { data } = await this.db.entities.entities.instance.query
+      .byClient({ clientId })
+      .where(({ config, status }, { name, escape, eq }) => `${name(config)}.accountId = ${escape(accountId)} AND (${statuses.map((s) => eq(status, s)).join(' OR ')})`)
+      .go({ pages: 'all' });
+    return data.map(fromItem);
+  }
+
   async events(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
     return paged(() =>
       this.db.entities.entities.event.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null }),

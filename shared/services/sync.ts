@@ -294,12 +294,16 @@ export function makeSyncService(deps: SyncDeps) {
 
   // ---------------------------------------------------------------- status reconciliation
 
-  /** Live records of the target in settled statuses: what reconciliation may judge. */
+  /**
+   * Live records of the target in settled statuses: what reconciliation may judge. An account's
+   * are read from its client's partition, so each account's run does not scan every client's.
+   */
   async function recordsOf(target: SyncTarget): Promise<Instance[]> {
-    const lists = await Promise.all(SETTLED.map((status) => deps.instances.listByStatus(status, target.provider)));
-    return lists
-      .flat()
-      .filter((i) => i.region === target.region && (i.config.accountId ?? undefined) === target.accountId && i.providerInstanceId);
+    const candidates =
+      target.accountId && target.clientId
+        ? await deps.instances.listByAccount(target.clientId, target.accountId, SETTLED)
+        : (await Promise.all(SETTLED.map((status) => deps.instances.listByStatus(status, target.provider)))).flat();
+    return candidates.filter((i) => i.region === target.region && (i.config.accountId ?? undefined) === target.accountId && i.providerInstanceId);
   }
 
   /**
