@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { appDependencies } from '../../shared/config/composition.ts';
-import { logger } from '../../shared/http/http-api.ts';
+import { logger } from '../../shared/observability/logger.ts';
 
 /** Every few minutes: terminate what a lost schedule missed, and stop instances idle too long. */
 export const handler = middy<unknown, { terminated: number; idleStopped: number }, Error, Context>().handler(async () => {

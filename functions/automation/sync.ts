@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { appDependencies } from '../../shared/config/composition.ts';
-import { logger } from '../../shared/http/http-api.ts';
+import { logger } from '../../shared/observability/logger.ts';
 import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
 
 /**

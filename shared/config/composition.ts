@@ -5,7 +5,7 @@ import { InstanceStore } from '../db/instance-store.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
-import { ProviderRegistry } from '../ports/providers.ts';
+import { ProviderRegistry } from '../services/provider-registry.ts';
 import type { ProviderName } from '../domain/catalog.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import { makeCatalogService } from '../services/catalog.ts';

@@ -1,6 +1,5 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -9,11 +8,11 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Principal } from '../domain/roles.ts';
 import { appDependencies, type AppDependencies } from '../config/composition.ts';
+import { logger } from '../observability/logger.ts';
 import { mapError } from './errors.ts';
 import { type HttpResult, toResponse } from './responses.ts';
 import { type ApiArea, type RouteDefinition, routesOf } from './routes.ts';
 
-export const logger = new Logger({ serviceName: 'hangar' });
 
 /** What a route handler receives: parsed, authenticated, and nothing of the Lambda event shape. */
 export interface HttpRequest {

@@ -165,7 +165,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
   async function testConnection(provider: AccountProvider, region: string, credentials: Credentials): Promise<ConnectionTestResult> {
     let adapter: ComputeProvider;
     try {
-      adapter = deps.providerFactory(provider, { region, credentials });
+      adapter = await deps.providerFactory(provider, { region, credentials });
     } catch (error) {
       if (error instanceof DomainError && !(error instanceof ProviderError)) throw error;
       return { ok: false, message: redactCredentials(reasonOf(provider, error), credentials) };

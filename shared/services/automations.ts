@@ -2,7 +2,8 @@ import { SYSTEM_ACTOR } from '../domain/events.ts';
 import type { Instance } from '../domain/instance.ts';
 import { canApply, LIVE_STATUSES } from '../domain/lifecycle.ts';
 import { microsToDisplay } from '../domain/money.ts';
-import { deadlineScheduleName, type Scheduler } from '../ports/scheduler.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
+import { deadlineScheduleName } from './schedule-names.ts';
 import type { ServiceDeps } from './deps.ts';
 import { mutateInstance, transition } from './instance-changes.ts';
 

@@ -7,7 +7,7 @@ import type { AccountStore } from '../db/account-store.ts';
 import type { CatalogStore, StoredCatalogItem } from '../db/catalog-store.ts';
 import type { SyncStore } from '../db/sync-store.ts';
 import type { CatalogItem, CatalogKind } from '../ports/compute-provider.ts';
-import type { ProviderRegistry } from '../ports/providers.ts';
+import type { ProviderRegistry } from './provider-registry.ts';
 
 /** URL spelling of each catalog kind. */
 const KIND_BY_SEGMENT: Record<string, CatalogKind> = {

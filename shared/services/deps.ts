@@ -1,7 +1,7 @@
 import type { ClientStore } from '../db/client-store.ts';
 import type { InstanceStore } from '../db/instance-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ProviderRegistry } from '../ports/providers.ts';
+import type { ProviderRegistry } from './provider-registry.ts';
 import type { Workflows } from '../ports/workflows.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { SyncTarget } from '../domain/sync.ts';

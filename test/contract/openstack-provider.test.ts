@@ -11,7 +11,7 @@ import {
   type OpenStackProviderOptions,
 } from '../../shared/adapters/openstack/openstack-provider.ts';
 import type { LaunchSpec, MachineRef } from '../../shared/ports/compute-provider.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { OpenStackDouble, type OpenStackDoubleOptions } from '../support/openstack-double.ts';
 import { contractInstanceId, refOf, runComputeProviderContract, waitForState } from './compute-provider.contract.ts';
 

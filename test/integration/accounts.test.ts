@@ -20,7 +20,7 @@ import type { ProviderName } from '../../shared/domain/catalog.ts';
 import type { Client } from '../../shared/domain/client.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ProviderError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import type { ComputeProvider } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, makeInstance, principalFor } from '../support/fakes.ts';

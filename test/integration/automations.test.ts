@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
-import { deadlineScheduleName, type Scheduler } from '../../shared/ports/scheduler.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import type { Scheduler } from '../../shared/ports/scheduler.ts';
+import { deadlineScheduleName } from '../../shared/services/schedule-names.ts';
 import { type Automations, DEFAULT_WARNING_MINUTES, warningScheduleName } from '../../shared/services/automations.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { provisionToReady } from '../support/provisioning.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { provisionToReady } from '../support/provisioning.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';

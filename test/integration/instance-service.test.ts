@@ -21,7 +21,7 @@ import type { InstanceEvent } from '../../shared/domain/events.ts';
 import type { Instance } from '../../shared/domain/instance.ts';
 import { costForDuration } from '../../shared/domain/money.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import type { InstanceRef } from '../../shared/ports/workflows.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';

@@ -14,7 +14,7 @@ import { accruedCost, applyAction, type Instance } from '../../shared/domain/ins
 import type { InstanceAction, InstanceStatus } from '../../shared/domain/lifecycle.ts';
 import { costForDuration } from '../../shared/domain/money.ts';
 import { statisticsAt } from '../../shared/domain/statistics.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { transition } from '../../shared/services/instance-changes.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { makeInstance } from '../support/fakes.ts';

@@ -8,8 +8,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalScheduler } from '../../infra/local/local-scheduler.ts';
 import { createDb, type Db } from '../../shared/db/db.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
-import { deadlineScheduleName } from '../../shared/ports/scheduler.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { deadlineScheduleName } from '../../shared/services/schedule-names.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 
 const MINUTE = 60_000;

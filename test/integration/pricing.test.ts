@@ -3,7 +3,7 @@ import { buildAppDependencies, type AppDependencies } from '../../shared/config/
 import { createDb } from '../../shared/db/db.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { findPrice } from '../../shared/domain/catalog.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
 

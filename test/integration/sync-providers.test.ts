@@ -37,7 +37,7 @@ import type { Instance } from '../../shared/domain/instance.ts';
 import type { InstanceStatus } from '../../shared/domain/lifecycle.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { CATALOG_KINDS, type CatalogKind, type ComputeProvider, type MachineRef, type MachineState } from '../../shared/ports/compute-provider.ts';
 import type { ProviderFactory } from '../../shared/ports/providers.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';

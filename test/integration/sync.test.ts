@@ -7,7 +7,7 @@ import { AccountStore } from '../../shared/db/account-store.ts';
 import { targetKey } from '../../shared/domain/sync.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import type { CatalogItem, CatalogKind, Machine } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { provisionToReady } from '../support/provisioning.ts';

@@ -11,7 +11,7 @@ import { COMPUTE_HEADERS } from '../../shared/adapters/openstack/nova.ts';
 import { OpenStackProvider, type OpenStackProviderOptions } from '../../shared/adapters/openstack/openstack-provider.ts';
 import { collectPages } from '../../shared/adapters/openstack/pages.ts';
 import type { LaunchSpec, Machine, MachineRef, MachineState } from '../../shared/ports/compute-provider.ts';
-import { ManualClock } from '../../shared/ports/clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import {
   expectStatus,
   glance,

@@ -1,13 +1,6 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import {
-  gcmOpen,
-  gcmSeal,
-  type KmsSealedSecret,
-  type SealedSecret,
-  type SecretBox,
-  SecretBoxError,
-  type SecretContext,
-} from '../../ports/secret-box.ts';
+import { type KmsSealedSecret, type SealedSecret, type SecretBox, type SecretContext } from '../../ports/secret-box.ts';
+import { gcmOpen, gcmSeal, SecretBoxError } from '../crypto/aes-gcm.ts';
 
 /** Created once per container; the SDK's own retries and endpoint resolution apply. */
 const kms = new KMSClient({});

@@ -1,15 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  gcmOpen,
-  gcmSeal,
-  type LocalSealedSecret,
-  type SealedSecret,
-  type SecretBox,
-  SecretBoxError,
-  type SecretContext,
-} from '../../ports/secret-box.ts';
+import { type LocalSealedSecret, type SealedSecret, type SecretBox, type SecretContext } from '../../ports/secret-box.ts';
+import { gcmOpen, gcmSeal, SecretBoxError } from '../crypto/aes-gcm.ts';
 
 /**
  * The key file: every key ever used (so old secrets still open after a rotation) and the one

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { atExpression, EventBridgeScheduler } from '../../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { deadlineScheduleName } from '../../../shared/ports/scheduler.ts';
+import { deadlineScheduleName } from '../../../shared/services/schedule-names.ts';
 
 const TARGET = 'arn:aws:states:us-east-1:123456789012:stateMachine:hangar-terminate';
 const ROLE = 'arn:aws:iam::123456789012:role/hangar-scheduler';

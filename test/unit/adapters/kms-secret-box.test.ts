@@ -3,7 +3,8 @@ import { DecryptCommand, GenerateDataKeyCommand, InvalidCiphertextException, KMS
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KmsSecretBox } from '../../../shared/adapters/aws/kms-secret-box.ts';
-import { type KmsSealedSecret, SecretBoxError } from '../../../shared/ports/secret-box.ts';
+import type { KmsSealedSecret } from '../../../shared/ports/secret-box.ts';
+import { SecretBoxError } from '../../../shared/adapters/crypto/aes-gcm.ts';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const CONTEXT = { purpose: 'hangar:account-credentials', clientId: 'client-abc', accountId: 'account-123' };

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalSecretBox } from '../../../shared/adapters/local/local-secret-box.ts';
-import { type LocalSealedSecret, SecretBoxError } from '../../../shared/ports/secret-box.ts';
+import type { LocalSealedSecret } from '../../../shared/ports/secret-box.ts';
+import { SecretBoxError } from '../../../shared/adapters/crypto/aes-gcm.ts';
 
 const SECRET = JSON.stringify({ authUrl: 'https://keystone.example.com:5000/v3', username: 'demo', password: 'correct horse battery staple' });
 const CONTEXT = { purpose: 'hangar:account-credentials', clientId: 'client-abc', accountId: 'account-123' };

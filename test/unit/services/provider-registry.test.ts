@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderRegistry, type AccountCredentialSource } from '../../../shared/ports/providers.ts';
+import type { AccountCredentialSource } from '../../../shared/ports/providers.ts';
+import { ProviderRegistry } from '../../../shared/services/provider-registry.ts';
 import { FakeProvider } from '../../support/fakes.ts';
 
 const instance = { provider: 'OPENSTACK' as const, clientId: 'client-a', region: 'RegionOne', config: { accountId: 'acct-1' } };
