@@ -1,10 +1,12 @@
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
+import { kmsSecretBoxFromEnvironment, lambdaSyncDispatcher, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { presentAccount } from '../../shared/domain/account.ts';
-import { httpApi } from '../../shared/http/http-api.ts';
+import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { accepted, created, ok } from '../../shared/http/responses.ts';
 import { presentCatalogItem, presentSyncJob } from '../../shared/http/present.ts';
 
-/** Provider accounts: credentials go in once, tested and sealed; they never come back out. */
-export const handler = httpApi('accounts', {
+export const routes: RouteHandlers<AppDependencies> = {
   createAccount: async ({ principal, body, deps }) => {
     const account = await deps.services.accounts.create(principal, body);
     // Its catalog syncs now rather than at the next 5-minute run; the jobs say how that went.
@@ -54,4 +56,14 @@ export const handler = httpApi('accounts', {
     const { account, test } = await deps.services.accounts.test(principal, params.id!, query);
     return ok({ account: presentAccount(account), test });
   },
-});
+};
+
+/** Provider accounts, the catalog and sync: credentials go in once, tested and sealed; they never come back out. */
+export const handler = httpApi('accounts', routes, () =>
+  composeHangar({
+    db: tableFromEnvironment(),
+    providerFactory: cloudProviderFactory,
+    secretBox: kmsSecretBoxFromEnvironment(),
+    syncDispatcher: lambdaSyncDispatcher,
+  }),
+);

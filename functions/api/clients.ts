@@ -1,9 +1,10 @@
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { created, ok } from '../../shared/http/responses.ts';
-import { httpApi } from '../../shared/http/http-api.ts';
+import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { presentApiKey, presentClient } from '../../shared/http/present.ts';
 
-/** Clients (tenants) and their API keys. */
-export const handler = httpApi('clients', {
+export const routes: RouteHandlers<AppDependencies> = {
   createClient: async ({ principal, body, deps }) => {
     const client = await deps.services.clients.create(principal, body);
     return created({ client: presentClient(client) });
@@ -41,4 +42,11 @@ export const handler = httpApi('clients', {
     deps.authenticator.forget(record.keyHash);
     return ok({ apiKey: presentApiKey(record) });
   },
-});
+};
+
+/** Clients (tenants) and their API keys. */
+export const handler = httpApi('clients', routes, () =>
+  composeHangar({
+    db: tableFromEnvironment(),
+  }),
+);

@@ -1,18 +1,20 @@
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
+import { deadlineSchedulerFromLambdaEnvironment, deadlineWarningMinutesFromEnvironment, kmsSecretBoxFromEnvironment, stepFunctionsFromEnvironment, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';
-import { httpApi, type RouteHandler } from '../../shared/http/http-api.ts';
+import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
 import { presentInstance, presentStatistics } from '../../shared/http/present.ts';
 
 /** A lifecycle action: 202 while a workflow carries it out, 200 when it is done at once. */
-function action(name: LifecycleAction, status: 200 | 202 = 202): RouteHandler {
+function action(name: LifecycleAction, status: 200 | 202 = 202): RouteHandler<AppDependencies> {
   return async ({ principal, params, body, deps }) => {
     const instance = await deps.services.instances.act(principal, params.id!, name, body);
     return ok({ instance: presentInstance(instance, deps.clock.now()) }, status);
   };
 }
 
-/** Instances: provision, list, read, change, act, terminate, history. */
-export const handler = httpApi('instances', {
+export const routes: RouteHandlers<AppDependencies> = {
   createInstance: async ({ principal, body, deps }) => {
     const instance = await deps.services.instances.create(principal, body);
     return accepted({ instance: presentInstance(instance, deps.clock.now()) });
@@ -72,4 +74,16 @@ export const handler = httpApi('instances', {
     const page = await deps.services.instances.metrics(principal, params.id!, query);
     return ok({ metrics: page.items, count: page.items.length, nextCursor: page.cursor });
   },
-});
+};
+
+/** Instances: provision, list, read, change, act, terminate, history. */
+export const handler = httpApi('instances', routes, () =>
+  composeHangar({
+    db: tableFromEnvironment(),
+    providerFactory: cloudProviderFactory,
+    secretBox: kmsSecretBoxFromEnvironment(),
+    workflows: stepFunctionsFromEnvironment,
+    scheduler: deadlineSchedulerFromLambdaEnvironment(),
+    deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
+  }),
+);

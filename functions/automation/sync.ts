@@ -1,6 +1,13 @@
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { appDependencies } from '../../shared/config/composition.ts';
+import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
+import { composeHangar } from '../../shared/config/composition.ts';
+import {
+  deadlineSchedulerFromLambdaEnvironment,
+  kmsSecretBoxFromEnvironment,
+  lambdaSyncDispatcher,
+  stepFunctionsFromEnvironment,
+  tableFromEnvironment,
+} from '../../shared/config/lambda-pieces.ts';
+import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
 
@@ -9,15 +16,26 @@ import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
  * hand each target to its own asynchronous invocation. Those invocations (and POST /api/sync)
  * send `{ run }`: run that target's queued jobs.
  */
-export const handler = middy<{ run?: SyncRun }, { queued?: number; ran?: number; failed?: number }, Error, Context>().handler(async (event) => {
-  const deps = await appDependencies();
-  if (event?.run) {
-    const jobs = await deps.services.sync.run(event.run.target, event.run.jobIds);
-    const failed = jobs.filter((j) => j.status === 'FAILED');
-    for (const job of failed) logger.warn('Sync job failed', { jobId: job.jobId, resourceType: job.resourceType, errors: job.errors });
-    return { ran: jobs.length, failed: failed.length };
-  }
-  const queued = await deps.services.sync.runScheduled();
-  logger.info('Queued the periodic sync', { queued: queued.length });
-  return { queued: queued.length };
-});
+export const handler = scheduledJob(
+  () =>
+    composeHangar({
+      db: tableFromEnvironment(),
+      providerFactory: cloudProviderFactory,
+      secretBox: kmsSecretBoxFromEnvironment(),
+      syncDispatcher: lambdaSyncDispatcher,
+      // Reconciliation closes ghosts: their deadlines are cancelled and workflows may start.
+      scheduler: deadlineSchedulerFromLambdaEnvironment(),
+      workflows: stepFunctionsFromEnvironment,
+    }),
+  async (deps, event: { run?: SyncRun }): Promise<{ queued?: number; ran?: number; failed?: number }> => {
+    if (event?.run) {
+      const jobs = await deps.services.sync.run(event.run.target, event.run.jobIds);
+      const failed = jobs.filter((j) => j.status === 'FAILED');
+      for (const job of failed) logger.warn('Sync job failed', { jobId: job.jobId, resourceType: job.resourceType, errors: job.errors });
+      return { ran: jobs.length, failed: failed.length };
+    }
+    const queued = await deps.services.sync.runScheduled();
+    logger.info('Queued the periodic sync', { queued: queued.length });
+    return { queued: queued.length };
+  },
+);

@@ -1,22 +1,23 @@
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { appDependencies } from '../../shared/config/composition.ts';
-import { logger } from '../../shared/observability/logger.ts';
+import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { deadlineSchedulerFromLambdaEnvironment, kmsSecretBoxFromEnvironment, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
+import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { runStep, type StepInput } from '../../shared/workflows/run-step.ts';
-import { toStepError } from '../../shared/workflows/step-errors.ts';
+
+/** What every Task state runs, given the composition it runs in (Lambda's, or the local runtime's). */
+export const runWorkflowStep = (deps: Pick<AppDependencies, 'services'>, input: StepInput) => runStep(deps.services.provisioning, input);
 
 /**
  * Every Task state of every lifecycle state machine calls this one function with `{ step, … }`.
- * Failures leave with the names the machines' Retry and Catch rules know.
+ * It starts no workflow itself, so it carries no Step Functions client.
  */
-export const handler = middy<StepInput, unknown, Error, Context>()
-  .use({
-    onError: async (request) => {
-      logger.warn('Workflow step failed', { step: request.event.step, instanceId: request.event.instanceId, error: request.error?.message });
-      request.error = toStepError(request.error);
-    },
-  })
-  .handler(async (input) => {
-    const deps = await appDependencies();
-    return runStep(deps.services.provisioning, input);
-  });
+export const handler = workflowTask(
+  () =>
+    composeHangar({
+      db: tableFromEnvironment(),
+      providerFactory: cloudProviderFactory,
+      secretBox: kmsSecretBoxFromEnvironment(),
+      scheduler: deadlineSchedulerFromLambdaEnvironment(),
+    }),
+  runWorkflowStep,
+);

@@ -5,7 +5,9 @@ import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
 import { ExternalProvider } from '../../shared/adapters/external/external-provider.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
-import { buildAppDependencies, useAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { httpApi } from '../../shared/http/http-api.ts';
+import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
@@ -69,7 +71,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const db = createDb({ tableName: TABLE_NAME, client });
 
     const provider = new LocalProvider({ rootDir: join(home, 'instances') });
-    const { handler: stepsHandler } = await import('../../functions/workflow/steps.ts');
+    const { runWorkflowStep } = await import('../../functions/workflow/steps.ts');
+    // The same Task handler Lambda runs, on this process's composition.
+    const stepsHandler = workflowTask(() => deps, runWorkflowStep);
     const workflows = new LocalStepFunctions({
       invokeStep: (input) => stepsHandler(input as never, lambdaContext('workflow-steps')),
       waitMs: options.workflowWaitMs,
@@ -78,7 +82,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Deadlines live in the table, so one that came due while the runtime was down fires at start.
     const scheduler = new LocalScheduler(db);
     let syncRunner: ReturnType<typeof inProcessSyncDispatcher> | undefined;
-    const deps = buildAppDependencies({
+    const deps: AppDependencies = composeHangar({
       db,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
       providers: [provider, new ExternalProvider({ stateFile: join(home, 'external-endpoints.json') })],
@@ -93,7 +97,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       syncDispatcher: (sync) =>
         (syncRunner = inProcessSyncDispatcher((run) => sync.run(run.target, run.jobIds), { onError: (error) => log(`sync failed: ${error}`) })),
     });
-    useAppDependencies(deps);
 
     const adminKey = await platformAdminKey(home, options.adminKey);
     await deps.clients.upsertApiKey({
@@ -147,7 +150,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }, options.sampleIntervalMs ?? 15_000);
     sampler.unref();
 
-    const handlers = await loadHandlers();
+    const handlers = await loadHandlers(deps);
     const gateway = await startGateway({ port: options.port ?? 3000, handlers });
 
     let stopping: Promise<void> | undefined;
@@ -189,18 +192,20 @@ async function platformAdminKey(home: string, given?: string): Promise<string> {
   return key;
 }
 
-async function loadHandlers(): Promise<Record<ApiArea, AreaHandler>> {
+/** The very route handlers the Lambda functions export, on this process's composition. */
+async function loadHandlers(deps: AppDependencies): Promise<Record<ApiArea, AreaHandler>> {
   const [publicArea, clients, instances, accounts] = await Promise.all([
     import('../../functions/api/public.ts'),
     import('../../functions/api/clients.ts'),
     import('../../functions/api/instances.ts'),
     import('../../functions/api/accounts.ts'),
   ]);
+  const local = () => deps;
   return {
-    public: publicArea.handler,
-    clients: clients.handler,
-    instances: instances.handler,
-    accounts: accounts.handler,
+    public: httpApi('public', publicArea.routes),
+    clients: httpApi('clients', clients.routes, local),
+    instances: httpApi('instances', instances.routes, local),
+    accounts: httpApi('accounts', accounts.routes, local),
   } as Record<ApiArea, AreaHandler>;
 }
 

@@ -1,70 +1,48 @@
 import { AccountStore } from '../db/account-store.ts';
+import { CatalogStore } from '../db/catalog-store.ts';
 import { ClientStore } from '../db/client-store.ts';
-import { createDb, type Db } from '../db/db.ts';
+import type { Db } from '../db/db.ts';
 import { InstanceStore } from '../db/instance-store.ts';
+import { SyncStore } from '../db/sync-store.ts';
+import type { ProviderName } from '../domain/catalog.ts';
+import type { Instance } from '../domain/instance.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
-import { ProviderRegistry } from '../services/provider-registry.ts';
-import type { ProviderName } from '../domain/catalog.ts';
-import { cloudProviderFactory } from './cloud-providers.ts';
-import { makeCatalogService } from '../services/catalog.ts';
-import { makeSyncService, type SyncService } from '../services/sync.ts';
-import { CatalogStore } from '../db/catalog-store.ts';
-import { SyncStore } from '../db/sync-store.ts';
-import type { SyncDispatcher } from '../ports/sync-dispatcher.ts';
-import { LambdaSyncDispatcher } from '../adapters/aws/lambda-sync-dispatcher.ts';
-import { makeAutomations, type Automations } from '../services/automations.ts';
-import { makeHealthService } from '../services/health.ts';
+import type { ProviderFactory } from '../ports/providers.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
-import { EventBridgeScheduler, deadlineSchedulerFromEnvironment } from '../adapters/aws/eventbridge-scheduler.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
+import type { SyncDispatcher, SyncRun } from '../ports/sync-dispatcher.ts';
 import type { Workflows } from '../ports/workflows.ts';
-import { makeAccountService, type ProviderFactory, unavailableProviderFactory } from '../services/accounts.ts';
+import { makeAccountService, unavailableProviderFactory } from '../services/accounts.ts';
+import { makeAutomations, type Automations } from '../services/automations.ts';
+import { makeCatalogService } from '../services/catalog.ts';
 import { makeClientService } from '../services/clients.ts';
 import type { ServiceDeps } from '../services/deps.ts';
+import { makeHealthService } from '../services/health.ts';
 import { makeInstanceService } from '../services/instances.ts';
+import { ProviderRegistry } from '../services/provider-registry.ts';
 import { makeProvisioningSteps } from '../services/provisioning.ts';
-import { KmsSecretBox, SECRETS_KEY_VARIABLE } from '../adapters/aws/kms-secret-box.ts';
-import { StepFunctionsWorkflows, stateMachineArnsFromEnvironment } from '../adapters/aws/step-functions-workflows.ts';
-import { requireEnv } from './env.ts';
+import { makeSyncService, type SyncService } from '../services/sync.ts';
 
 /**
- * The composition root: adapters chosen once per process and handed to the services. Lambda
- * builds it from the environment on first use; the local runtime and tests build their own and
- * install it with `useAppDependencies` before any request arrives.
+ * The adapters a process is made of. Each Lambda function gives only the ones its handler
+ * uses (functions/**), the local runtime gives them all (infra/local/runtime.ts), tests give
+ * doubles; the wiring between services below is written once for all of them.
  */
-export interface AppDependencies extends ServiceDeps {
+export interface Pieces {
   db: Db;
-  authenticator: ApiKeyAuthenticator;
-  /** Seals provider credentials: KMS envelope on AWS, a local key file in the local runtime. */
-  secretBox: SecretBox;
-  /** Builds a provider adapter for one account's credentials (account tests, cloud workflows). */
-  providerFactory: ProviderFactory;
-  services: {
-    instances: ReturnType<typeof makeInstanceService>;
-    health: ReturnType<typeof makeHealthService>;
-    clients: ReturnType<typeof makeClientService>;
-    provisioning: ReturnType<typeof makeProvisioningSteps>;
-    accounts: ReturnType<typeof makeAccountService>;
-    catalog: ReturnType<typeof makeCatalogService>;
-    sync: SyncService;
-    automations: Automations | undefined;
-  };
-}
-
-export function buildAppDependencies(options: {
-  db: Db;
-  providers: ComputeProvider[];
-  /** Given the provisioning steps, because the local runner drives them in-process. */
-  workflows: (steps: ReturnType<typeof makeProvisioningSteps>) => Workflows;
   clock?: Clock;
-  /** Default: a box that refuses, so a deployment without one cannot store credentials by accident. */
-  secretBox?: SecretBox;
-  /** Default: no cloud provider is available. */
+  /** Providers that need no account: LOCAL and EXTERNAL. */
+  providers?: ComputeProvider[];
+  /** Builds a cloud adapter from an account's opened credentials. Default: no cloud. */
   providerFactory?: ProviderFactory;
-  /** The cloud providers the factory builds (default: AWS and OPENSTACK when a factory is given). */
+  /** The clouds the factory builds (default: AWS and OPENSTACK when a factory is given). */
   cloudProviders?: ProviderName[];
+  /** Seals and opens provider credentials. Default: a box that refuses. */
+  secretBox?: SecretBox;
+  /** Given the provisioning steps, because the local runner drives them in-process. */
+  workflows?: (steps: ProvisioningSteps) => Workflows;
   /** One-time schedules for auto-terminate deadlines; without one, deadlines are only swept. */
   scheduler?: Scheduler;
   deadlineMinuteMs?: number;
@@ -72,64 +50,140 @@ export function buildAppDependencies(options: {
   deadlineWarningMinutes?: number;
   /** Where queued sync jobs run; given the sync service, because the local runner calls it in-process. */
   syncDispatcher?: (sync: SyncService) => SyncDispatcher;
-}): AppDependencies {
-  const instances = new InstanceStore(options.db);
-  const clients = new ClientStore(options.db);
-  const clock = options.clock ?? systemClock;
-  const providers = new ProviderRegistry(options.providers);
-  const accountStore = new AccountStore(options.db);
-  const catalogStore = new CatalogStore(options.db);
-  const syncs = new SyncStore(options.db);
-  const catalog = makeCatalogService({ providers, accounts: accountStore, catalog: catalogStore, syncs });
-  let workflows: Workflows | undefined;
-  const base: ServiceDeps = {
-    instances,
-    clients,
-    providers,
-    clock,
-    // Resolved lazily: the workflows need the steps, and the steps need the deps.
-    workflows: { start: (workflow, ref, options) => workflows!.start(workflow, ref, options) },
-    deadlines: { sync: (instance) => automations?.syncDeadline(instance) ?? Promise.resolve() },
-    deadlineMinuteMs: options.deadlineMinuteMs,
-    launchCatalog: catalog,
-  };
-  const instanceService = makeInstanceService(base);
-  const automations = options.scheduler ? makeAutomations({ ...base, scheduler: options.scheduler, warningMinutes: options.deadlineWarningMinutes }) : undefined;
-  const provisioning = makeProvisioningSteps(base);
-  workflows = options.workflows(provisioning);
-  const secretBox = options.secretBox ?? noSecretBox;
-  const providerFactory = options.providerFactory ?? unavailableProviderFactory;
-  const accounts = makeAccountService({ accounts: accountStore, clients, secretBox, providerFactory, clock });
-  if (options.providerFactory) providers.useAccounts(accounts, providerFactory, options.cloudProviders ?? ['AWS', 'OPENSTACK']);
-  let dispatcher: SyncDispatcher | undefined;
-  const sync = makeSyncService({
-    ...base,
-    catalog: catalogStore,
-    syncs,
-    accounts: accountStore,
-    dispatcher: { dispatch: (run) => (dispatcher ?? refuseSync).dispatch(run) },
-  });
-  dispatcher = options.syncDispatcher?.(sync);
-  return {
-    ...base,
-    db: options.db,
-    authenticator: new ApiKeyAuthenticator(clients),
-    secretBox,
-    providerFactory,
-    services: {
-      instances: instanceService,
-      health: makeHealthService(base, instanceService),
-      clients: makeClientService(base),
-      provisioning,
-      accounts,
-      catalog,
-      sync,
-      automations,
-    },
+}
+
+type ProvisioningSteps = ReturnType<typeof makeProvisioningSteps>;
+
+export interface AppDependencies extends ServiceDeps {
+  db: Db;
+  authenticator: ApiKeyAuthenticator;
+  secretBox: SecretBox;
+  providerFactory: ProviderFactory;
+  services: {
+    instances: ReturnType<typeof makeInstanceService>;
+    health: ReturnType<typeof makeHealthService>;
+    clients: ReturnType<typeof makeClientService>;
+    provisioning: ProvisioningSteps;
+    accounts: ReturnType<typeof makeAccountService>;
+    catalog: ReturnType<typeof makeCatalogService>;
+    sync: SyncService;
+    automations: Automations | undefined;
   };
 }
 
-const noSecretBox: SecretBox = {
+/**
+ * Every service, each built on first use: a function that never reads `services.sync` never
+ * builds the sync service, nor any adapter only it needs.
+ */
+export function composeHangar(pieces: Pieces): AppDependencies {
+  const clock = pieces.clock ?? systemClock;
+  const instances = once(() => new InstanceStore(pieces.db));
+  const clients = once(() => new ClientStore(pieces.db));
+  const accountStore = once(() => new AccountStore(pieces.db));
+  const catalogStore = once(() => new CatalogStore(pieces.db));
+  const syncs = once(() => new SyncStore(pieces.db));
+  const secretBox = pieces.secretBox ?? refusingSecretBox;
+  const providerFactory = pieces.providerFactory ?? unavailableProviderFactory;
+
+  const accounts = once(() => makeAccountService({ accounts: accountStore(), clients: clients(), secretBox, providerFactory, clock }));
+  const providers = once(() => {
+    const registry = new ProviderRegistry(pieces.providers ?? []);
+    if (pieces.providerFactory) {
+      // Credentials are opened only when a cloud instance is first acted on.
+      registry.useAccounts({ openCredentials: (c, a) => accounts().openCredentials(c, a) }, providerFactory, pieces.cloudProviders ?? ['AWS', 'OPENSTACK']);
+    }
+    return registry;
+  });
+  const catalog = once(() => makeCatalogService({ providers: providers(), accounts: accountStore(), catalog: catalogStore(), syncs: syncs() }));
+  const workflows = once((): Workflows => {
+    if (!pieces.workflows) throw new Error('This function was composed without workflows');
+    return pieces.workflows(provisioning());
+  });
+
+  const base: ServiceDeps = lazyObject<ServiceDeps>({
+    instances,
+    clients,
+    providers,
+    clock: () => clock,
+    // Through indirection: the workflows need the steps, and the steps need these deps.
+    workflows: (): Workflows => ({ start: (workflow, ref, options) => workflows().start(workflow, ref, options) }),
+    deadlines: () => ({ sync: (instance: Instance): Promise<void> => automations()?.syncDeadline(instance) ?? Promise.resolve() }),
+    deadlineMinuteMs: () => pieces.deadlineMinuteMs,
+    launchCatalog: catalog,
+  });
+  const automations = once((): Automations | undefined =>
+    pieces.scheduler ? makeAutomations(withExtras(base, { scheduler: pieces.scheduler, warningMinutes: pieces.deadlineWarningMinutes })) : undefined,
+  );
+  const provisioning = once((): ProvisioningSteps => makeProvisioningSteps(base));
+  const instanceService = once(() => makeInstanceService(base));
+  const sync = once((): SyncService => {
+    let dispatcher: SyncDispatcher | undefined;
+    const service = makeSyncService(
+      withExtras(base, {
+        catalog: catalogStore(),
+        syncs: syncs(),
+        accounts: accountStore(),
+        dispatcher: { dispatch: (run: SyncRun) => (dispatcher ?? refusingSyncDispatcher).dispatch(run) },
+      }),
+    );
+    dispatcher = pieces.syncDispatcher?.(service);
+    return service;
+  });
+
+  const services = lazyObject<AppDependencies['services']>({
+    instances: instanceService,
+    health: once(() => makeHealthService(base, instanceService())),
+    clients: once(() => makeClientService(base)),
+    provisioning,
+    accounts,
+    catalog,
+    sync,
+    automations,
+  });
+  const authenticator = once(() => new ApiKeyAuthenticator(clients()));
+  return withExtras(
+    base,
+    lazyObject<Omit<AppDependencies, keyof ServiceDeps>>({
+      db: () => pieces.db,
+      authenticator,
+      secretBox: () => secretBox,
+      providerFactory: () => providerFactory,
+      services: () => services,
+    }),
+  ) as AppDependencies;
+}
+
+/** The name the tests and the local runtime have always used for the whole composition. */
+export const buildAppDependencies = composeHangar;
+
+/** Memoises a builder: the first call builds, every later one returns the same value. */
+export function once<T>(build: () => T): () => T {
+  let built = false;
+  let value: T;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value;
+  };
+}
+
+/** An object whose every property is built on first read (getters, so spreads must be avoided). */
+function lazyObject<T extends object>(builders: { [K in keyof T]: () => T[K] }): T {
+  const target = {} as T;
+  for (const key of Object.keys(builders) as (keyof T)[]) {
+    Object.defineProperty(target, key, { enumerable: true, get: builders[key] });
+  }
+  return target;
+}
+
+/** `{ ...base, ...extras }` without reading base's getters, so nothing is built early. */
+function withExtras<B extends object, E extends object>(base: B, extras: E): B & E {
+  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(base), ...Object.getOwnPropertyDescriptors(extras) }) as B & E;
+}
+
+const refusingSecretBox: SecretBox = {
   seal: async () => {
     throw new Error('No secret box is configured in this deployment');
   },
@@ -138,35 +192,8 @@ const noSecretBox: SecretBox = {
   },
 };
 
-const refuseSync: SyncDispatcher = {
+const refusingSyncDispatcher: SyncDispatcher = {
   dispatch: async () => {
     throw new Error('No sync runner is configured in this deployment');
   },
 };
-
-let current: Promise<AppDependencies> | undefined;
-
-export function appDependencies(): Promise<AppDependencies> {
-  current ??= Promise.resolve(fromLambdaEnvironment());
-  return current;
-}
-
-export function useAppDependencies(deps: AppDependencies): void {
-  current = Promise.resolve(deps);
-}
-
-/** On AWS: the table and the state machines from the environment; cloud providers arrive with their issue. */
-function fromLambdaEnvironment(): AppDependencies {
-  const db = createDb({ tableName: requireEnv('TABLE_NAME') });
-  return buildAppDependencies({
-    db,
-    providers: [],
-    workflows: () => new StepFunctionsWorkflows(stateMachineArnsFromEnvironment),
-    // The key is checked when sealing, so functions that never seal need not be given one.
-    secretBox: new KmsSecretBox({ keyId: process.env[SECRETS_KEY_VARIABLE] }),
-    providerFactory: cloudProviderFactory,
-    scheduler: new EventBridgeScheduler(deadlineSchedulerFromEnvironment),
-    deadlineWarningMinutes: process.env.DEADLINE_WARNING_MINUTES ? Number(process.env.DEADLINE_WARNING_MINUTES) : undefined,
-    syncDispatcher: () => new LambdaSyncDispatcher(),
-  });
-}

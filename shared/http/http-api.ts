@@ -1,4 +1,4 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
@@ -6,31 +6,50 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { composeOnce } from '../config/compose-once.ts';
+import type { Db } from '../db/db.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
-import { appDependencies, type AppDependencies } from '../config/composition.ts';
+import { parseInput } from '../domain/validate.ts';
 import { logger } from '../observability/logger.ts';
 import { mapError } from './errors.ts';
+import { canonicalJson, exceedsJsonDepth, PayloadTooLargeError } from './json-limits.ts';
 import { type HttpResult, toResponse } from './responses.ts';
 import { type ApiArea, type RouteDefinition, routesOf } from './routes.ts';
 
+/** What every authenticated area's composition provides to the HTTP stack itself. */
+export interface HttpDeps {
+  authenticator: { authenticate(authorization: string | undefined): Promise<Principal> };
+  /** The table the Idempotency-Key records live in. */
+  db: Pick<Db, 'tableName' | 'client'>;
+}
 
-/** What a route handler receives: parsed, authenticated, and nothing of the Lambda event shape. */
-export interface HttpRequest {
+/** What a route handler receives: validated, authenticated, and nothing of the Lambda event shape. */
+export interface HttpRequest<D = HttpDeps> {
   principal: Principal;
   params: Record<string, string>;
-  query: Record<string, string>;
+  /** Validated by the route's query schema when it has one. */
+  query: Record<string, string> & Record<string, unknown>;
+  /** Validated by the route's body schema when it has one. */
   body: unknown;
   headers: Record<string, string>;
   requestId: string;
-  deps: AppDependencies;
+  deps: D;
 }
 
-export type RouteHandler = (request: HttpRequest) => Promise<HttpResult>;
+export type RouteHandler<D = HttpDeps> = (request: HttpRequest<D>) => Promise<HttpResult>;
+export type RouteHandlers<D = HttpDeps> = Record<string, RouteHandler<D>>;
 
 type Event = APIGatewayProxyEventV2 & { body?: unknown };
 type Response = APIGatewayProxyStructuredResultV2;
 
-/** Only parse bodies that exist: actions and deletes carry none. */
+/** Bodies larger or deeper than this are refused before they are parsed or hashed. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_JSON_DEPTH = 32;
+/** Ids and other path segments are short words; anything else cannot name a stored item. */
+const PATH_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/** Only parse bodies that exist (actions and deletes carry none), and only sane ones. */
 const jsonBody = (): middy.MiddlewareObj<Event> => {
   // Any content type: curl -d sends form encoding by default, and the API speaks only JSON.
   const parser = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]);
@@ -38,7 +57,13 @@ const jsonBody = (): middy.MiddlewareObj<Event> => {
     before: async (request) => {
       const raw = request.event.body;
       if (typeof raw === 'string' && raw.trim() === '') request.event.body = undefined;
-      if (request.event.body !== undefined) await parser.before!(request as never);
+      if (typeof raw !== 'string' || request.event.body === undefined) return;
+      const text = request.event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+      if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new PayloadTooLargeError(`Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+      if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
+        throw new ValidationError(`Request body nests deeper than ${MAX_JSON_DEPTH} levels; no Hangar request needs that`, [], 'MALFORMED_JSON');
+      }
+      await parser.before!(request as never);
     },
   };
 };
@@ -55,16 +80,20 @@ const errorResponses = (): middy.MiddlewareObj<Event, Response> => ({
 
 /**
  * The Idempotency-Key contract: the same key and body replays the first response; the same key
- * with another body is a 409. Keys are scoped to the caller's API key and the route, and live 24 h.
+ * with another body is a 409. Keys are scoped to the caller's API key and the route, and live
+ * 24 h. Bodies are compared canonically (key order does not matter), and a duplicate that
+ * arrives while the first is still running waits for its answer instead of failing.
  */
 interface IdempotentCall {
   scope: string;
   key: string;
   body: string;
 }
+const DUPLICATE_WAIT_MS = 100;
+const DUPLICATE_WAIT_ATTEMPTS = 100;
 let idempotentRunner: ((call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>) | undefined;
 let idempotencyConfig: IdempotencyConfig | undefined;
-function runIdempotently(deps: AppDependencies, context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
+async function runIdempotently(db: HttpDeps['db'], context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
   idempotencyConfig ??= new IdempotencyConfig({
     eventKeyJmesPath: '[scope, key]',
     payloadValidationJmesPath: 'body',
@@ -74,8 +103,8 @@ function runIdempotently(deps: AppDependencies, context: Context, call: Idempote
   idempotencyConfig.registerLambdaContext(context);
   idempotentRunner ??= makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
     persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: deps.db.tableName,
-      awsSdkV3Client: deps.db.client,
+      tableName: db.tableName,
+      awsSdkV3Client: db.client,
       keyAttr: 'pk',
       sortKeyAttr: 'sk',
       staticPkValue: 'IDEMPOTENCY',
@@ -84,51 +113,78 @@ function runIdempotently(deps: AppDependencies, context: Context, call: Idempote
     config: idempotencyConfig,
     dataIndexArgument: 0,
   });
-  return idempotentRunner(call, work);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await idempotentRunner(call, work);
+    } catch (error) {
+      if (!(error instanceof IdempotencyAlreadyInProgressError) || attempt >= DUPLICATE_WAIT_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WAIT_MS));
+    }
+  }
 }
 
-function adapt(route: RouteDefinition, handler: RouteHandler) {
+/** Path segments are checked before anything reaches the table: a malformed id is simply not found. */
+function checkedParams(route: RouteDefinition, event: Event): Record<string, string> {
+  const params = (event.pathParameters ?? {}) as Record<string, string>;
+  for (const [name, value] of Object.entries(params)) {
+    if (!PATH_SEGMENT.test(value)) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+      throw new NotFoundError(name === 'id' ? resourceOf(route) : name, shown);
+    }
+  }
+  return params;
+}
+
+const resourceOf = (route: RouteDefinition) => {
+  const noun = route.path.split('/')[2] ?? 'item';
+  return noun === 'sync-jobs' ? 'Sync job' : `${noun[0]!.toUpperCase()}${noun.slice(1).replace(/s$/, '').replace(/-/g, ' ')}`;
+};
+
+function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler<D>, compose: () => Promise<D>) {
   return async (event: Event, context: Context): Promise<Response> => {
-    // Public routes (liveness, the API description) must answer without a table.
-    const deps = route.auth ? await appDependencies() : (undefined as never);
     const headers = (event.headers ?? {}) as Record<string, string>;
+    const params = checkedParams(route, event);
+    // Public routes (liveness, the API description) answer without a table.
+    const deps = route.auth ? await compose() : (undefined as never);
     const principal: Principal = route.auth
       ? await deps.authenticator.authenticate(headers.authorization)
       : { keyId: 'anonymous', role: 'viewer', clientId: null };
+    const query = (route.query ? parseInput(route.query, event.queryStringParameters ?? {}, 'query') : (event.queryStringParameters ?? {})) as HttpRequest['query'];
+    const body = route.body ? parseInput(route.body, event.body ?? {}, route.what) : event.body;
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const run = async () => {
-      const result = await handler({
-        principal,
-        params: (event.pathParameters ?? {}) as Record<string, string>,
-        query: (event.queryStringParameters ?? {}) as Record<string, string>,
-        body: event.body,
-        headers,
-        requestId,
-        deps,
-      });
+      const result = await handler({ principal, params, query, body, headers, requestId, deps });
       return toResponse(result.status, result.raw ? result.payload : { success: true, ...result.payload }, result.headers);
     };
     const idempotencyKey = headers['idempotency-key'];
     if (!route.idempotent || !idempotencyKey) return run();
     return runIdempotently(
-      deps,
+      deps.db,
       context,
-      { scope: `${principal.keyId} ${route.method} ${event.rawPath}`, key: idempotencyKey, body: JSON.stringify(event.body ?? null) },
+      { scope: `${principal.keyId} ${route.method} ${event.rawPath}`, key: idempotencyKey.slice(0, 256), body: canonicalJson(event.body ?? null) },
       run,
     );
   };
 }
 
-/** One Lambda handler for an API area: router, auth, body parsing, CORS, errors. */
-export function httpApi(area: ApiArea, handlers: Record<string, RouteHandler>) {
+/**
+ * One Lambda handler for an API area: router, auth, validation, body parsing, CORS, errors.
+ * `compose` builds what the area's handlers use, once per process, on the first request that
+ * needs it; public areas have none.
+ */
+export function httpApi<D extends HttpDeps>(area: ApiArea, handlers: RouteHandlers<D>, compose?: () => D | Promise<D>) {
+  const deps = composeOnce<D>(() => {
+    if (!compose) throw new Error(`The ${area} API has routes that need a composition but was given none`);
+    return compose();
+  });
   const routes = routesOf(area).map((route) => {
     const handler = handlers[route.operationId];
     if (!handler) throw new Error(`No handler for ${route.operationId} in area ${area}`);
-    return { method: route.method, path: route.path, handler: adapt(route, handler) };
+    return { method: route.method, path: route.path, handler: adapt(route, handler, deps) };
   });
   return middy<Event, Response>()
     .use(httpHeaderNormalizer())
-    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,idempotency-key' }))
+    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,idempotency-key,if-match' }))
     .use(errorResponses())
     .use(jsonBody())
     .handler(httpRouterHandler(routes as never) as never);

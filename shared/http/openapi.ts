@@ -1,52 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import {
-  catalogQuerySchema,
-  clientScopeQuerySchema,
-  createAccountSchema,
-  createApiKeySchema,
-  createClientSchema,
-  createInstanceSchema,
-  extendSchema,
-  listAccountsQuerySchema,
-  listSyncJobsQuerySchema,
-  syncRequestSchema,
-  rebootSchema,
-  startTaskSchema,
-  listInstancesQuerySchema,
-  pageQuerySchema,
-  statsQuerySchema,
-  updateClientSchema,
-  updateInstanceSchema,
-} from '../domain/schemas.ts';
 import { ROUTES, type RouteDefinition } from './routes.ts';
-
-/** Request schemas by operation; everything else about a route comes from the route table. */
-const REQUESTS: Record<string, { body?: z.ZodType; query?: z.ZodObject }> = {
-  createInstance: { body: createInstanceSchema },
-  listInstances: { query: listInstancesQuerySchema },
-  getInstanceStats: { query: statsQuerySchema },
-  updateInstance: { body: updateInstanceSchema },
-  listInstanceEvents: { query: pageQuerySchema },
-  listInstanceMetrics: { query: pageQuerySchema },
-  listInstanceHealth: { query: pageQuerySchema },
-  createClient: { body: createClientSchema },
-  listClients: { query: pageQuerySchema },
-  updateClient: { body: updateClientSchema },
-  createApiKey: { body: createApiKeySchema },
-  rebootInstance: { body: rebootSchema },
-  restartInstance: { body: rebootSchema },
-  extendInstance: { body: extendSchema },
-  startTask: { body: startTaskSchema },
-  createAccount: { body: createAccountSchema },
-  listAccounts: { query: listAccountsQuerySchema },
-  getAccount: { query: clientScopeQuerySchema },
-  deleteAccount: { query: clientScopeQuerySchema },
-  testAccount: { query: clientScopeQuerySchema },
-  listCatalog: { query: catalogQuerySchema },
-  requestSync: { body: syncRequestSchema },
-  listSyncJobs: { query: listSyncJobsQuerySchema },
-};
 
 const errorSchema = z.object({
   success: z.literal(false),
@@ -76,19 +30,18 @@ export function buildOpenApiDocument(): object {
 }
 
 function pathOf(route: RouteDefinition, error: z.ZodType) {
-  const request = REQUESTS[route.operationId] ?? {};
   const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
   return {
-    method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete',
+    method: route.method.toLowerCase() as 'get' | 'head' | 'post' | 'patch' | 'put' | 'delete',
     path: route.path,
     operationId: route.operationId,
     summary: route.summary,
     ...(route.auth ? { security: [{ apiKey: [] }] } : {}),
     request: {
       ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } : {}),
-      ...(request.query ? { query: request.query } : {}),
-      ...(request.body ? { body: { content: { 'application/json': { schema: request.body } } } } : {}),
+      ...(route.query ? { query: route.query as z.ZodObject } : {}),
+      ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
       ...(route.idempotent ? { headers: z.object({ 'idempotency-key': z.string().optional() }) } : {}),
     },
     responses: {

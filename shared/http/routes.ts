@@ -1,11 +1,34 @@
+import type { z } from 'zod';
+import {
+  catalogQuerySchema,
+  clientScopeQuerySchema,
+  createAccountSchema,
+  createApiKeySchema,
+  createClientSchema,
+  createInstanceSchema,
+  extendSchema,
+  listAccountsQuerySchema,
+  listInstancesQuerySchema,
+  listSyncJobsQuerySchema,
+  pageQuerySchema,
+  rebootSchema,
+  startTaskSchema,
+  statsQuerySchema,
+  syncRequestSchema,
+  updateClientSchema,
+  updateInstanceSchema,
+} from '../domain/schemas.ts';
+
 /**
- * The route table: the single source for the CDK HTTP API and the local gateway. Each route
- * belongs to an API area; each area is one Lambda function (`functions/api/<area>.ts`).
+ * The route table: the single source for the CDK HTTP API, the local gateway, request
+ * validation and /api/openapi.json. Each route belongs to an API area; each area is one Lambda
+ * function (`functions/api/<area>.ts`). A route's request schemas sit on it: the HTTP stack
+ * validates with them before the handler runs, and the API description is built from them.
  */
 export const API_AREAS = ['public', 'clients', 'instances', 'accounts'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface RouteDefinition {
   method: HttpMethod;
@@ -18,7 +41,15 @@ export interface RouteDefinition {
   auth: boolean;
   /** Creates or acts: honours the Idempotency-Key header. */
   idempotent?: boolean;
+  /** The JSON body's schema; a missing body is validated as `{}`. */
+  body?: z.ZodType;
+  /** What the body describes, for messages: "Invalid instance: config.provider: …". */
+  what?: string;
+  /** The query string's schema. */
+  query?: z.ZodType;
 }
+
+type RouteOptions = Partial<Pick<RouteDefinition, 'auth' | 'idempotent' | 'body' | 'what' | 'query'>>;
 
 const route = (
   method: HttpMethod,
@@ -26,50 +57,51 @@ const route = (
   area: ApiArea,
   operationId: string,
   summary: string,
-  options: { auth?: boolean; idempotent?: boolean } = {},
-): RouteDefinition => ({ method, path, area, operationId, summary, auth: options.auth ?? true, idempotent: options.idempotent });
+  options: RouteOptions = {},
+): RouteDefinition => ({ method, path, area, operationId, summary, ...options, auth: options.auth ?? true });
 
 export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/health', 'public', 'getHealth', 'Liveness', { auth: false }),
+  route('HEAD', '/api/health', 'public', 'headHealth', 'Liveness, for probes that send HEAD', { auth: false }),
   route('GET', '/api/openapi.json', 'public', 'getOpenApi', 'This API described in OpenAPI 3.1', { auth: false }),
 
-  route('POST', '/api/clients', 'clients', 'createClient', 'Create a client (platform admin)', { idempotent: true }),
-  route('GET', '/api/clients', 'clients', 'listClients', 'List clients (platform admin)'),
+  route('POST', '/api/clients', 'clients', 'createClient', 'Create a client (platform admin)', { idempotent: true, body: createClientSchema, what: 'client' }),
+  route('GET', '/api/clients', 'clients', 'listClients', 'List clients (platform admin)', { query: pageQuerySchema }),
   route('GET', '/api/clients/{id}', 'clients', 'getClient', 'Get a client'),
-  route('PATCH', '/api/clients/{id}', 'clients', 'updateClient', 'Update a client (platform admin)'),
+  route('PATCH', '/api/clients/{id}', 'clients', 'updateClient', 'Update a client (platform admin)', { body: updateClientSchema, what: 'update' }),
   route('DELETE', '/api/clients/{id}', 'clients', 'deleteClient', 'Delete a client with no live instances (platform admin)'),
-  route('POST', '/api/clients/{id}/api-keys', 'clients', 'createApiKey', 'Issue an API key; the secret is shown once', { idempotent: true }),
+  route('POST', '/api/clients/{id}/api-keys', 'clients', 'createApiKey', 'Issue an API key; the secret is shown once', { idempotent: true, body: createApiKeySchema, what: 'API key' }),
   route('GET', '/api/clients/{id}/api-keys', 'clients', 'listApiKeys', "List a client's API keys (no secrets)"),
   route('DELETE', '/api/clients/{id}/api-keys/{keyId}', 'clients', 'revokeApiKey', 'Revoke an API key'),
 
-  route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true }),
-  route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages'),
-  route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user'),
+  route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true, body: createInstanceSchema, what: 'instance' }),
+  route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages', { query: listInstancesQuerySchema }),
+  route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user', { query: statsQuerySchema }),
   route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost'),
-  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels'),
+  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels', { body: updateInstanceSchema, what: 'update' }),
   route('DELETE', '/api/instances/{id}', 'instances', 'terminateInstance', 'Terminate an instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/start', 'instances', 'startInstance', 'Start a stopped instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/stop', 'instances', 'stopInstance', 'Stop an instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/kill', 'instances', 'killInstance', 'Force-stop an instance', { idempotent: true }),
-  route('POST', '/api/instances/{id}/reboot', 'instances', 'rebootInstance', 'Reboot an instance (body: {"hard": true} to power-cycle)', { idempotent: true }),
-  route('POST', '/api/instances/{id}/restart', 'instances', 'restartInstance', 'Alias of reboot', { idempotent: true }),
-  route('POST', '/api/instances/{id}/extend', 'instances', 'extendInstance', 'Move the auto-terminate deadline later', { idempotent: true }),
-  route('POST', '/api/instances/{id}/task', 'instances', 'startTask', 'Start a task: READY → RUNNING', { idempotent: true }),
+  route('POST', '/api/instances/{id}/reboot', 'instances', 'rebootInstance', 'Reboot an instance (body: {"hard": true} to power-cycle)', { idempotent: true, body: rebootSchema, what: 'reboot' }),
+  route('POST', '/api/instances/{id}/restart', 'instances', 'restartInstance', 'Alias of reboot', { idempotent: true, body: rebootSchema, what: 'reboot' }),
+  route('POST', '/api/instances/{id}/extend', 'instances', 'extendInstance', 'Move the auto-terminate deadline later', { idempotent: true, body: extendSchema, what: 'extend' }),
+  route('POST', '/api/instances/{id}/task', 'instances', 'startTask', 'Start a task: READY → RUNNING', { idempotent: true, body: startTaskSchema, what: 'task' }),
   route('DELETE', '/api/instances/{id}/task', 'instances', 'finishTask', 'Finish the task: RUNNING → READY', { idempotent: true }),
   route('POST', '/api/instances/{id}/health-check', 'instances', 'checkInstanceHealth', 'Probe the instance now and record the result', { idempotent: true }),
-  route('GET', '/api/instances/{id}/health', 'instances', 'listInstanceHealth', "The instance's health checks, newest first"),
-  route('GET', '/api/instances/{id}/events', 'instances', 'listInstanceEvents', "An instance's event log"),
-  route('GET', '/api/instances/{id}/metrics', 'instances', 'listInstanceMetrics', 'Recent cpu and memory samples'),
+  route('GET', '/api/instances/{id}/health', 'instances', 'listInstanceHealth', "The instance's health checks, newest first", { query: pageQuerySchema }),
+  route('GET', '/api/instances/{id}/events', 'instances', 'listInstanceEvents', "An instance's event log", { query: pageQuerySchema }),
+  route('GET', '/api/instances/{id}/metrics', 'instances', 'listInstanceMetrics', 'Recent cpu and memory samples', { query: pageQuerySchema }),
 
-  route('POST', '/api/accounts', 'accounts', 'createAccount', 'Register a provider account: credentials are tested, then stored encrypted', { idempotent: true }),
-  route('GET', '/api/accounts', 'accounts', 'listAccounts', "List a client's provider accounts (never their credentials)"),
-  route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)'),
-  route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses'),
-  route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'The synced catalog (or ?source=live): flavors, images, networks, subnets, security-groups, key-pairs'),
-  route('POST', '/api/sync', 'accounts', 'requestSync', 'Sync catalogs and reconcile statuses now; answers 202 with the queued jobs', { idempotent: true }),
-  route('GET', '/api/sync-jobs', 'accounts', 'listSyncJobs', 'Sync jobs, newest first'),
+  route('POST', '/api/accounts', 'accounts', 'createAccount', 'Register a provider account: credentials are tested, then stored encrypted', { idempotent: true, body: createAccountSchema, what: 'account' }),
+  route('GET', '/api/accounts', 'accounts', 'listAccounts', "List a client's provider accounts (never their credentials)", { query: listAccountsQuerySchema }),
+  route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)', { query: clientScopeQuerySchema }),
+  route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses', { query: clientScopeQuerySchema }),
+  route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'The synced catalog (or ?source=live): flavors, images, networks, subnets, security-groups, key-pairs', { query: catalogQuerySchema }),
+  route('POST', '/api/sync', 'accounts', 'requestSync', 'Sync catalogs and reconcile statuses now; answers 202 with the queued jobs', { idempotent: true, body: syncRequestSchema, what: 'sync' }),
+  route('GET', '/api/sync-jobs', 'accounts', 'listSyncJobs', 'Sync jobs, newest first', { query: listSyncJobsQuerySchema }),
   route('GET', '/api/sync-jobs/{id}', 'accounts', 'getSyncJob', 'One sync job with its counts, findings and errors'),
-  route('POST', '/api/accounts/{id}/test', 'accounts', 'testAccount', "Test an account's connection now and record the result", { idempotent: true }),
+  route('POST', '/api/accounts/{id}/test', 'accounts', 'testAccount', "Test an account's connection now and record the result", { idempotent: true, query: clientScopeQuerySchema }),
 ];
 
 export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>) => `${r.method} ${r.path}`;

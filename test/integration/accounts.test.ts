@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler as accountsHandler } from '../../functions/api/accounts.ts';
+import { routes as accountRoutes } from '../../functions/api/accounts.ts';
 import { lambdaContext } from '../../infra/local/gateway.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
-import { buildAppDependencies, useAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
+import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
+import { httpApi } from '../../shared/http/http-api.ts';
 import { AccountStore } from '../../shared/db/account-store.ts';
 import { createDb } from '../../shared/db/db.ts';
 import type { Credentials } from '../../shared/domain/account.ts';
@@ -79,7 +80,6 @@ beforeAll(async () => {
     secretBox: new LocalSecretBox({ keyFile: join(home, 'secret.key') }),
     providerFactory: factory.make,
   });
-  useAppDependencies(deps);
 });
 afterAll(async () => {
   await deleteTestTable(table);
@@ -365,6 +365,7 @@ describe('over HTTP', () => {
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEventV2;
+    const accountsHandler = httpApi('accounts', accountRoutes, () => deps);
     const result = (await accountsHandler(event, lambdaContext('accounts', requestId))) as APIGatewayProxyStructuredResultV2;
     const raw = result.body ?? '';
     return { status: result.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown>, raw };

@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-scheduler';
 import type { ScheduleRequest, Scheduler } from '../../ports/scheduler.ts';
 
-/** Created once per container; the SDK's own retries and endpoint resolution apply. */
-const scheduler = new SchedulerClient({});
+/** Created once per container, on first use; the SDK's own retries and endpoint resolution apply. */
+let sharedClient: SchedulerClient | undefined;
+const defaultClient = () => (sharedClient ??= new SchedulerClient({}));
 
 export interface EventBridgeSchedulerOptions {
   /** The schedule group every schedule is created in (it must exist). */
@@ -72,7 +73,7 @@ export class EventBridgeScheduler implements Scheduler {
   }
 
   private get client(): SchedulerClient {
-    return this.options.client ?? scheduler;
+    return this.options.client ?? defaultClient();
   }
 
   /** The full definition; CreateSchedule and UpdateSchedule take the same fields (update replaces all). */

@@ -2,8 +2,9 @@ import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/clie
 import { type KmsSealedSecret, type SealedSecret, type SecretBox, type SecretContext } from '../../ports/secret-box.ts';
 import { gcmOpen, gcmSeal, SecretBoxError } from '../crypto/aes-gcm.ts';
 
-/** Created once per container; the SDK's own retries and endpoint resolution apply. */
-const kms = new KMSClient({});
+/** Created once per container, on first use; the SDK's own retries and endpoint resolution apply. */
+let sharedClient: KMSClient | undefined;
+const defaultClient = () => (sharedClient ??= new KMSClient({}));
 
 /** The variable naming the KMS key that protects data keys (key id, ARN or alias). */
 export const SECRETS_KEY_VARIABLE = 'SECRETS_KMS_KEY_ID';
@@ -24,7 +25,7 @@ export class KmsSecretBox implements SecretBox {
   ) {}
 
   private get client(): KMSClient {
-    return this.options.client ?? kms;
+    return this.options.client ?? defaultClient();
   }
 
   async seal(plaintext: string, context: SecretContext): Promise<KmsSealedSecret> {

@@ -3,8 +3,9 @@ import { requireEnv } from '../../config/env.ts';
 import type { InstanceRef, WorkflowOptions, Workflows } from '../../ports/workflows.ts';
 import { WORKFLOWS, type WorkflowInput, type WorkflowName } from '../../workflows/definitions.ts';
 
-/** Created once per container; the SDK's own retries and endpoint resolution apply. */
-const sfn = new SFNClient({});
+/** Created once per container, on first use; the SDK's own retries and endpoint resolution apply. */
+let sharedClient: SFNClient | undefined;
+const defaultClient = () => (sharedClient ??= new SFNClient({}));
 
 export type StateMachineArns = Record<WorkflowName, string>;
 
@@ -37,8 +38,12 @@ export class StepFunctionsWorkflows implements Workflows {
    */
   constructor(
     private readonly arns: StateMachineArns | (() => StateMachineArns),
-    private readonly client: SFNClient = sfn,
+    private readonly injectedClient?: SFNClient,
   ) {}
+
+  private get client(): SFNClient {
+    return this.injectedClient ?? defaultClient();
+  }
 
   private arnOf(workflow: WorkflowName): string {
     this.resolved ??= typeof this.arns === 'function' ? this.arns() : this.arns;

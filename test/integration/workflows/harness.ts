@@ -8,11 +8,12 @@
  *   const created = await h.create();
  *   await h.drain();
  */
-import { handler as stepsHandler } from '../../../functions/workflow/steps.ts';
+import { runWorkflowStep } from '../../../functions/workflow/steps.ts';
 import { lambdaContext } from '../../../infra/local/gateway.ts';
 import { LocalStepFunctions } from '../../../infra/local/local-step-functions.ts';
 import { executionName } from '../../../shared/adapters/aws/step-functions-workflows.ts';
-import { buildAppDependencies, useAppDependencies, type AppDependencies } from '../../../shared/config/composition.ts';
+import { buildAppDependencies, type AppDependencies } from '../../../shared/config/composition.ts';
+import { workflowTask } from '../../../shared/lambda/job-handlers.ts';
 import { createDb } from '../../../shared/db/db.ts';
 import type { InstanceEvent } from '../../../shared/domain/events.ts';
 import type { Instance } from '../../../shared/domain/instance.ts';
@@ -84,7 +85,8 @@ export async function startWorkflowHarness(prefix: string): Promise<WorkflowHarn
     retryIntervalMs: 5,
   });
   const deps = buildAppDependencies({ db, providers: [provider], workflows: () => workflows });
-  useAppDependencies(deps);
+  // The Lambda's own Task handler, on this test's composition.
+  const stepsHandler = workflowTask(() => deps, runWorkflowStep);
   const manualDeps = buildAppDependencies({ db, providers: [provider], workflows: () => new RecordingWorkflows() });
 
   const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: `Workflow tenant ${prefix} ${Date.now()}`, maxInstances: 5_000 });

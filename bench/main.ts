@@ -1,0 +1,4 @@
+/** `npm run bench`: prints Hangar's performance figures. A benchmark, not a test: nothing here fails. */
+import { bundleFigures } from './bundles.ts';
+
+await bundleFigures();
