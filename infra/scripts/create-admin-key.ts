@@ -8,7 +8,7 @@
  * module, so it has exactly the shape the API's authentication reads.
  */
 import { createDb } from '../../shared/db/db.ts';
-import { ClientStore } from '../../shared/db/client-store.ts';
+import { DynamoClientRepository } from '../../shared/adapters/dynamodb/client-repository.ts';
 import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
 import { newId } from '../../shared/domain/ids.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
@@ -22,7 +22,7 @@ if (!tableName) {
 const key = generateApiKey();
 const keyId = newId('key');
 // A conditional put: fails rather than overwrite, should the hash ever exist.
-await new ClientStore(createDb({ tableName })).putApiKey({
+await new DynamoClientRepository(createDb({ tableName })).putApiKey({
   keyHash: hashApiKey(key),
   keyId,
   clientId: PLATFORM_CLIENT_ID,

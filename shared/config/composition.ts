@@ -1,9 +1,9 @@
-import { AccountStore } from '../db/account-store.ts';
-import { CatalogStore } from '../db/catalog-store.ts';
-import { ClientStore } from '../db/client-store.ts';
+import { DynamoAccountRepository } from '../adapters/dynamodb/account-repository.ts';
+import { DynamoCatalogRepository } from '../adapters/dynamodb/catalog-repository.ts';
+import { DynamoClientRepository } from '../adapters/dynamodb/client-repository.ts';
 import type { Db } from '../db/db.ts';
-import { InstanceStore } from '../db/instance-store.ts';
-import { SyncStore } from '../db/sync-store.ts';
+import { DynamoInstanceRepository } from '../adapters/dynamodb/instance-repository.ts';
+import { DynamoSyncJobRepository } from '../adapters/dynamodb/sync-job-repository.ts';
 import type { ProviderName } from '../domain/catalog.ts';
 import type { Instance } from '../domain/instance.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
@@ -77,11 +77,11 @@ export interface AppDependencies extends ServiceDeps {
  */
 export function composeHangar(pieces: Pieces): AppDependencies {
   const clock = pieces.clock ?? systemClock;
-  const instances = once(() => new InstanceStore(pieces.db));
-  const clients = once(() => new ClientStore(pieces.db));
-  const accountStore = once(() => new AccountStore(pieces.db));
-  const catalogStore = once(() => new CatalogStore(pieces.db));
-  const syncs = once(() => new SyncStore(pieces.db));
+  const instances = once(() => new DynamoInstanceRepository(pieces.db));
+  const clients = once(() => new DynamoClientRepository(pieces.db));
+  const accountStore = once(() => new DynamoAccountRepository(pieces.db));
+  const catalogStore = once(() => new DynamoCatalogRepository(pieces.db));
+  const syncs = once(() => new DynamoSyncJobRepository(pieces.db));
   const secretBox = pieces.secretBox ?? refusingSecretBox;
   const providerFactory = pieces.providerFactory ?? unavailableProviderFactory;
 

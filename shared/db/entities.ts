@@ -4,10 +4,12 @@ import { INSTANCE_KINDS, PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
 import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
+import { KEY_TEMPLATES } from './keys.ts';
 
 /**
- * Single-table entities. Keys follow DESIGN.md's sketch through templates, with casing kept as
- * written; every entity carries `entityType` and an item `version` for optimistic concurrency.
+ * Single-table entities. Keys follow DESIGN.md's sketch through the templates of ./keys.ts, with
+ * casing kept as written; every entity carries `entityType` and an item `version` for optimistic
+ * concurrency.
  */
 const SERVICE = 'hangar';
 const none = 'none' as const;
@@ -39,13 +41,13 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byId: {
-          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
-          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+          pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.client.pk, casing: none },
+          sk: { field: 'sk', composite: [], template: KEY_TEMPLATES.client.sk, casing: none },
         },
         all: {
           index: 'gsi2',
-          pk: { field: 'gsi2pk', composite: [], template: 'CLIENTS', casing: none },
-          sk: { field: 'gsi2sk', composite: ['nameKey', 'clientId'], template: '${nameKey}#${clientId}', casing: none },
+          pk: { field: 'gsi2pk', composite: [], template: KEY_TEMPLATES.clientsByName.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['nameKey', 'clientId'], template: KEY_TEMPLATES.clientsByName.sk, casing: none },
         },
       },
     },
@@ -63,8 +65,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byName: {
-          pk: { field: 'pk', composite: ['nameKey'], template: 'CLIENTNAME#${nameKey}', casing: none },
-          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+          pk: { field: 'pk', composite: ['nameKey'], template: KEY_TEMPLATES.clientName.pk, casing: none },
+          sk: { field: 'sk', composite: [], template: KEY_TEMPLATES.clientName.sk, casing: none },
         },
       },
     },
@@ -89,13 +91,13 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byHash: {
-          pk: { field: 'pk', composite: ['keyHash'], template: 'KEY#${keyHash}', casing: none },
-          sk: { field: 'sk', composite: [], template: 'META', casing: none },
+          pk: { field: 'pk', composite: ['keyHash'], template: KEY_TEMPLATES.apiKey.pk, casing: none },
+          sk: { field: 'sk', composite: [], template: KEY_TEMPLATES.apiKey.sk, casing: none },
         },
         byClient: {
           index: 'gsi1',
-          pk: { field: 'gsi1pk', composite: ['clientId'], template: 'CLIENT#${clientId}#KEYS', casing: none },
-          sk: { field: 'gsi1sk', composite: ['createdAt', 'keyId'], template: '${createdAt}#${keyId}', casing: none },
+          pk: { field: 'gsi1pk', composite: ['clientId'], template: KEY_TEMPLATES.apiKeysByClient.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['createdAt', 'keyId'], template: KEY_TEMPLATES.apiKeysByClient.sk, casing: none },
         },
       },
     },
@@ -147,23 +149,23 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byClient: {
-          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
-          sk: { field: 'sk', composite: ['id'], template: 'INSTANCE#${id}', casing: none },
+          pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.instance.pk, casing: none },
+          sk: { field: 'sk', composite: ['id'], template: KEY_TEMPLATES.instance.sk, casing: none },
         },
         byId: {
           index: 'gsi1',
-          pk: { field: 'gsi1pk', composite: ['id'], template: 'INSTANCE#${id}', casing: none },
-          sk: { field: 'gsi1sk', composite: [], template: 'INSTANCE', casing: none },
+          pk: { field: 'gsi1pk', composite: ['id'], template: KEY_TEMPLATES.instanceById.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: [], template: KEY_TEMPLATES.instanceById.sk, casing: none },
         },
         byClientStatus: {
           index: 'gsi2',
-          pk: { field: 'gsi2pk', composite: ['clientId', 'status'], template: 'CLIENT#${clientId}#STATUS#${status}', casing: none },
-          sk: { field: 'gsi2sk', composite: ['createdAt', 'id'], template: '${createdAt}#${id}', casing: none },
+          pk: { field: 'gsi2pk', composite: ['clientId', 'status'], template: KEY_TEMPLATES.instancesByClientStatus.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['createdAt', 'id'], template: KEY_TEMPLATES.instancesByClientStatus.sk, casing: none },
         },
         byStatus: {
           index: 'gsi3',
-          pk: { field: 'gsi3pk', composite: ['status'], template: 'STATUS#${status}', casing: none },
-          sk: { field: 'gsi3sk', composite: ['provider', 'createdAt', 'id'], template: '${provider}#${createdAt}#${id}', casing: none },
+          pk: { field: 'gsi3pk', composite: ['status'], template: KEY_TEMPLATES.instancesByStatus.pk, casing: none },
+          sk: { field: 'gsi3sk', composite: ['provider', 'createdAt', 'id'], template: KEY_TEMPLATES.instancesByStatus.sk, casing: none },
         },
       },
     },
@@ -190,13 +192,13 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byInstance: {
-          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
-          sk: { field: 'sk', composite: ['eventId'], template: 'EVENT#${eventId}', casing: none },
+          pk: { field: 'pk', composite: ['instanceId'], template: KEY_TEMPLATES.instanceEvent.pk, casing: none },
+          sk: { field: 'sk', composite: ['eventId'], template: KEY_TEMPLATES.instanceEvent.sk, casing: none },
         },
         byClient: {
           index: 'gsi1',
-          pk: { field: 'gsi1pk', composite: ['clientId'], template: 'CLIENT#${clientId}#EVENTS', casing: none },
-          sk: { field: 'gsi1sk', composite: ['eventId'], template: '${eventId}', casing: none },
+          pk: { field: 'gsi1pk', composite: ['clientId'], template: KEY_TEMPLATES.eventsByClient.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['eventId'], template: KEY_TEMPLATES.eventsByClient.sk, casing: none },
         },
       },
     },
@@ -218,8 +220,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byInstance: {
-          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
-          sk: { field: 'sk', composite: ['checkedAt'], template: 'HEALTH#${checkedAt}', casing: none },
+          pk: { field: 'pk', composite: ['instanceId'], template: KEY_TEMPLATES.healthCheck.pk, casing: none },
+          sk: { field: 'sk', composite: ['checkedAt'], template: KEY_TEMPLATES.healthCheck.sk, casing: none },
         },
       },
     },
@@ -240,8 +242,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byInstance: {
-          pk: { field: 'pk', composite: ['instanceId'], template: 'INSTANCE#${instanceId}', casing: none },
-          sk: { field: 'sk', composite: ['sampledAt'], template: 'METRIC#${sampledAt}', casing: none },
+          pk: { field: 'pk', composite: ['instanceId'], template: KEY_TEMPLATES.metricSample.pk, casing: none },
+          sk: { field: 'sk', composite: ['sampledAt'], template: KEY_TEMPLATES.metricSample.sk, casing: none },
         },
       },
     },
@@ -270,19 +272,19 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byClient: {
-          pk: { field: 'pk', composite: ['clientId'], template: 'CLIENT#${clientId}', casing: none },
-          sk: { field: 'sk', composite: ['accountId'], template: 'ACCOUNT#${accountId}', casing: none },
+          pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.account.pk, casing: none },
+          sk: { field: 'sk', composite: ['accountId'], template: KEY_TEMPLATES.account.sk, casing: none },
         },
         byId: {
           index: 'gsi1',
-          pk: { field: 'gsi1pk', composite: ['accountId'], template: 'ACCOUNT#${accountId}', casing: none },
-          sk: { field: 'gsi1sk', composite: [], template: 'ACCOUNT', casing: none },
+          pk: { field: 'gsi1pk', composite: ['accountId'], template: KEY_TEMPLATES.accountById.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: [], template: KEY_TEMPLATES.accountById.sk, casing: none },
         },
         /** Every account of every client: what the periodic sync walks. */
         all: {
           index: 'gsi2',
-          pk: { field: 'gsi2pk', composite: [], template: 'ACCOUNTS', casing: none },
-          sk: { field: 'gsi2sk', composite: ['provider', 'accountId'], template: '${provider}#${accountId}', casing: none },
+          pk: { field: 'gsi2pk', composite: [], template: KEY_TEMPLATES.allAccounts.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['provider', 'accountId'], template: KEY_TEMPLATES.allAccounts.sk, casing: none },
         },
       },
     },
@@ -317,8 +319,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byTarget: {
-          pk: { field: 'pk', composite: ['provider', 'scope', 'region'], template: 'CATALOG#${provider}#${scope}#${region}', casing: none },
-          sk: { field: 'sk', composite: ['kind', 'itemId'], template: '${kind}#${itemId}', casing: none },
+          pk: { field: 'pk', composite: ['provider', 'scope', 'region'], template: KEY_TEMPLATES.catalogItem.pk, casing: none },
+          sk: { field: 'sk', composite: ['kind', 'itemId'], template: KEY_TEMPLATES.catalogItem.sk, casing: none },
         },
       },
     },
@@ -354,18 +356,18 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byId: {
-          pk: { field: 'pk', composite: [], template: 'SYNCJOB', casing: none },
-          sk: { field: 'sk', composite: ['jobId'], template: '${jobId}', casing: none },
+          pk: { field: 'pk', composite: [], template: KEY_TEMPLATES.syncJob.pk, casing: none },
+          sk: { field: 'sk', composite: ['jobId'], template: KEY_TEMPLATES.syncJob.sk, casing: none },
         },
         byType: {
           index: 'gsi1',
-          pk: { field: 'gsi1pk', composite: ['resourceType'], template: 'SYNCJOB#${resourceType}', casing: none },
-          sk: { field: 'gsi1sk', composite: ['jobId'], template: '${jobId}', casing: none },
+          pk: { field: 'gsi1pk', composite: ['resourceType'], template: KEY_TEMPLATES.syncJobsByType.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['jobId'], template: KEY_TEMPLATES.syncJobsByType.sk, casing: none },
         },
         byClient: {
           index: 'gsi2',
-          pk: { field: 'gsi2pk', composite: ['clientId'], template: 'CLIENT#${clientId}#SYNCJOBS', casing: none },
-          sk: { field: 'gsi2sk', composite: ['jobId'], template: '${jobId}', casing: none },
+          pk: { field: 'gsi2pk', composite: ['clientId'], template: KEY_TEMPLATES.syncJobsByClient.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['jobId'], template: KEY_TEMPLATES.syncJobsByClient.sk, casing: none },
         },
       },
     },
@@ -388,8 +390,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       },
       indexes: {
         byTarget: {
-          pk: { field: 'pk', composite: ['targetKey'], template: 'SYNCSTATE#${targetKey}', casing: none },
-          sk: { field: 'sk', composite: ['resourceType'], template: '${resourceType}', casing: none },
+          pk: { field: 'pk', composite: ['targetKey'], template: KEY_TEMPLATES.syncState.pk, casing: none },
+          sk: { field: 'sk', composite: ['resourceType'], template: KEY_TEMPLATES.syncState.sk, casing: none },
         },
       },
     },

@@ -1,13 +1,57 @@
 /**
- * Key templates: the one place key strings are spelled. ElectroDB entities use the templates;
- * raw commands (statistics counters) use the builders.
+ * The one place key strings are spelled. Templates use ElectroDB's `${attribute}` syntax:
+ * entities (./entities.ts) pass them as index templates, and raw commands fill them through
+ * `keyOf`, so an entity's keys and a hand-built key cannot differ.
  */
+export const KEY_TEMPLATES = {
+  client: { pk: 'CLIENT#${clientId}', sk: 'META' },
+  /** Every client, in name order (gsi2). */
+  clientsByName: { pk: 'CLIENTS', sk: '${nameKey}#${clientId}' },
+  /** The uniqueness marker: a client name is taken while this item exists. */
+  clientName: { pk: 'CLIENTNAME#${nameKey}', sk: 'META' },
+  apiKey: { pk: 'KEY#${keyHash}', sk: 'META' },
+  apiKeysByClient: { pk: 'CLIENT#${clientId}#KEYS', sk: '${createdAt}#${keyId}' },
+  instance: { pk: 'CLIENT#${clientId}', sk: 'INSTANCE#${id}' },
+  instanceById: { pk: 'INSTANCE#${id}', sk: 'INSTANCE' },
+  instancesByClientStatus: { pk: 'CLIENT#${clientId}#STATUS#${status}', sk: '${createdAt}#${id}' },
+  instancesByStatus: { pk: 'STATUS#${status}', sk: '${provider}#${createdAt}#${id}' },
+  instanceEvent: { pk: 'INSTANCE#${instanceId}', sk: 'EVENT#${eventId}' },
+  eventsByClient: { pk: 'CLIENT#${clientId}#EVENTS', sk: '${eventId}' },
+  healthCheck: { pk: 'INSTANCE#${instanceId}', sk: 'HEALTH#${checkedAt}' },
+  metricSample: { pk: 'INSTANCE#${instanceId}', sk: 'METRIC#${sampledAt}' },
+  clientStats: { pk: 'CLIENT#${clientId}', sk: 'STATS' },
+  userStats: { pk: 'CLIENT#${clientId}', sk: 'STATS#USER#${userId}' },
+  account: { pk: 'CLIENT#${clientId}', sk: 'ACCOUNT#${accountId}' },
+  accountById: { pk: 'ACCOUNT#${accountId}', sk: 'ACCOUNT' },
+  /** Every account of every client: what the periodic sync walks (gsi2). */
+  allAccounts: { pk: 'ACCOUNTS', sk: '${provider}#${accountId}' },
+  catalogItem: { pk: 'CATALOG#${provider}#${scope}#${region}', sk: '${kind}#${itemId}' },
+  syncJob: { pk: 'SYNCJOB', sk: '${jobId}' },
+  syncJobsByType: { pk: 'SYNCJOB#${resourceType}', sk: '${jobId}' },
+  syncJobsByClient: { pk: 'CLIENT#${clientId}#SYNCJOBS', sk: '${jobId}' },
+  syncState: { pk: 'SYNCSTATE#${targetKey}', sk: '${resourceType}' },
+} as const;
+
+type Template = (typeof KEY_TEMPLATES)[keyof typeof KEY_TEMPLATES];
+
+/** A template with its `${name}` parts filled; a missing part is a programming error. */
+export function keyOf(template: Template, values: Record<string, string>): { pk: string; sk: string } {
+  const fill = (text: string) =>
+    text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new Error(`Key part '${name}' is missing for ${text}`);
+      return value;
+    });
+  return { pk: fill(template.pk), sk: fill(template.sk) };
+}
+
+/** Keys the raw commands (statistics counters, tests of raw items) build. */
 export const keys = {
-  client: (clientId: string) => ({ pk: `CLIENT#${clientId}`, sk: 'META' }),
-  clientName: (nameKey: string) => ({ pk: `CLIENTNAME#${nameKey}`, sk: 'META' }),
-  apiKey: (keyHash: string) => ({ pk: `KEY#${keyHash}`, sk: 'META' }),
-  clientStats: (clientId: string) => ({ pk: `CLIENT#${clientId}`, sk: 'STATS' }),
-  userStats: (clientId: string, userId: string) => ({ pk: `CLIENT#${clientId}`, sk: `STATS#USER#${userId}` }),
+  client: (clientId: string) => keyOf(KEY_TEMPLATES.client, { clientId }),
+  clientName: (nameKey: string) => keyOf(KEY_TEMPLATES.clientName, { nameKey }),
+  apiKey: (keyHash: string) => keyOf(KEY_TEMPLATES.apiKey, { keyHash }),
+  clientStats: (clientId: string) => keyOf(KEY_TEMPLATES.clientStats, { clientId }),
+  userStats: (clientId: string, userId: string) => keyOf(KEY_TEMPLATES.userStats, { clientId, userId }),
 };
 
 /** Case- and space-insensitive form of a client name, so "Acme Inc" and "acme  inc" collide. */

@@ -1,9 +1,5 @@
 import { ValidationError } from '../domain/errors.ts';
-
-export interface Page<T> {
-  items: T[];
-  cursor: string | null;
-}
+import type { Page } from '../ports/page.ts';
 
 /**
  * Run one page of a query; a cursor this list did not hand out (garbage, edited, or pointing

@@ -54,7 +54,8 @@ export function counterUpdate(
       TableName: tableName,
       Key: key,
       UpdateExpression: `SET #entityType = :entityType ADD ${clauses.join(', ')}`,
-      ...(guard ? { ConditionExpression: 'attribute_not_exists(#live) OR #live < :maxLive' } : {}),
+      // ALL_OLD: a refusal can say how many live instances the client had.
+      ...(guard ? { ConditionExpression: 'attribute_not_exists(#live) OR #live < :maxLive', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
@@ -71,6 +72,9 @@ export function counterUpdates(
   if (scope.userId) items.push(counterUpdate(tableName, keys.userStats(scope.clientId, scope.userId), delta));
   return items.filter((i): i is TransactWriteItem => i !== null);
 }
+
+/** The live count of a counters item read raw (a refused transaction's old image). */
+export const liveOf = (item: Record<string, unknown>): number => toCounters(item).live;
 
 export async function readCounters(db: Db, scope: { clientId: string; userId?: string }): Promise<Counters> {
   const key = scope.userId ? keys.userStats(scope.clientId, scope.userId) : keys.clientStats(scope.clientId);

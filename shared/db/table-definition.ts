@@ -34,12 +34,6 @@ export const TABLE = {
       sortKey: 'gsi3sk',
       serves: ['instances by status across clients (reconcilers, sweepers)'],
     },
-    {
-      name: 'gsi4',
-      partitionKey: 'gsi4pk',
-      sortKey: 'gsi4sk',
-      serves: ["instances by the provider's own id"],
-    },
   ] satisfies IndexDefinition[],
 } as const;
 

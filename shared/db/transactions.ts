@@ -1,12 +1,20 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Db } from './db.ts';
 
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Which item of a cancelled transaction failed its condition, so callers can name the cause. */
+/**
+ * Which item of a cancelled transaction failed its condition, so callers can name the cause;
+ * `items` holds, by index, the item as it stood when its write asked for it
+ * (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ */
 export class TransactionConditionFailed extends Error {
-  constructor(readonly failedIndexes: number[]) {
+  constructor(
+    readonly failedIndexes: number[],
+    readonly items: Record<number, Record<string, unknown>> = {},
+  ) {
     super(`Transaction condition failed on item(s) ${failedIndexes.join(', ')}`);
   }
 }
@@ -31,7 +39,15 @@ export async function writeTransaction(db: Db, items: TransactWriteItem[]): Prom
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       const failed = reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
-      if (failed.length > 0) throw new TransactionConditionFailed(failed);
+      if (failed.length > 0) {
+        const items: Record<number, Record<string, unknown>> = {};
+        for (const index of failed) {
+          const item = reasons[index]?.Item;
+          // Numbers stay wrapped: a counters item holds 38-digit values.
+          if (item) items[index] = unmarshall(item, { wrapNumbers: true });
+        }
+        throw new TransactionConditionFailed(failed, items);
+      }
       const contended = reasons.some((reason) => reason.Code === 'TransactionConflict');
       if (!contended) throw error;
       if (attempt >= MAX_ATTEMPTS) throw new TransactionContention('The items are busy with other changes; retry shortly');

@@ -82,9 +82,25 @@ export class UnmanagedMachineError extends DomainError {
   readonly code = 'NOT_MANAGED';
 }
 
+/** A quota refused a create; `usage` carries the numbers when the refusal knows them. */
 export class QuotaExceededError extends DomainError {
   readonly status = 400;
   readonly code = 'QUOTA_EXCEEDED';
+  constructor(
+    message: string,
+    details: ErrorDetail[] = [],
+    readonly usage?: { used: number; limit: number },
+  ) {
+    super(message, details);
+  }
+
+  /** The live-instance quota, worded once for every place that enforces it. */
+  static liveInstances(client: string, live: number, max: number): QuotaExceededError {
+    return new QuotaExceededError(`Client '${client}' already has ${live} of its ${max} instances; terminate one or raise maxInstances`, [], {
+      used: live,
+      limit: max,
+    });
+  }
 }
 
 /**

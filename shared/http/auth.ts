@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { UnauthorizedError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
-import type { ClientStore } from '../db/client-store.ts';
+import type { ClientRepository } from '../ports/client-repository.ts';
 import { PLATFORM_CLIENT_ID } from '../db/keys.ts';
 
 const KEY_PREFIX = 'hgr_';
@@ -24,7 +24,7 @@ export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
   constructor(
-    private readonly clients: ClientStore,
+    private readonly clients: ClientRepository,
     private readonly ttlMs = 30_000,
     private readonly now = () => Date.now(),
   ) {}

@@ -3,7 +3,7 @@ import { accruedCost, type Instance } from '../domain/instance.ts';
 import { microsToDisplay } from '../domain/money.ts';
 import type { Statistics } from '../domain/statistics.ts';
 import { SHARED_SCOPE, type SyncJob } from '../domain/sync.ts';
-import type { StoredCatalogItem } from '../db/catalog-store.ts';
+import type { StoredCatalogItem } from '../ports/catalog-repository.ts';
 import type { CatalogItem } from '../ports/compute-provider.ts';
 
 /** The instance as clients read it; money as display decimals plus the exact micros. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { AccountStore } from '../db/account-store.ts';
-import type { ClientStore } from '../db/client-store.ts';
-import type { Page } from '../db/pagination.ts';
+import type { AccountRepository } from '../ports/account-repository.ts';
+import type { ClientRepository } from '../ports/client-repository.ts';
+import type { Page } from '../ports/page.ts';
 import {
   type Account,
   type AccountProvider,
@@ -35,8 +35,8 @@ export const unavailableProviderFactory: ProviderFactory = (provider) => {
 };
 
 export interface AccountServiceDeps {
-  accounts: AccountStore;
-  clients: ClientStore;
+  accounts: AccountRepository;
+  clients: ClientRepository;
   secretBox: SecretBox;
   providerFactory: ProviderFactory;
   clock: Clock;

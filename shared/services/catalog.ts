@@ -3,9 +3,9 @@ import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts
 import { describeTarget, type SyncTarget, targetKey } from '../domain/sync.ts';
 import { parseInput } from '../domain/validate.ts';
 import { catalogQuerySchema } from '../domain/schemas.ts';
-import type { AccountStore } from '../db/account-store.ts';
-import type { CatalogStore, StoredCatalogItem } from '../db/catalog-store.ts';
-import type { SyncStore } from '../db/sync-store.ts';
+import type { AccountRepository } from '../ports/account-repository.ts';
+import type { CatalogRepository, StoredCatalogItem } from '../ports/catalog-repository.ts';
+import type { SyncJobRepository } from '../ports/sync-job-repository.ts';
 import type { CatalogItem, CatalogKind } from '../ports/compute-provider.ts';
 import type { ProviderRegistry } from './provider-registry.ts';
 
@@ -39,7 +39,7 @@ export interface LaunchChoice {
  * The catalog: the synced copy in the table (what GET /api/catalog serves and what a create is
  * checked against), or the provider read live on request.
  */
-export function makeCatalogService(deps: { providers: ProviderRegistry; accounts: AccountStore; catalog: CatalogStore; syncs: SyncStore }) {
+export function makeCatalogService(deps: { providers: ProviderRegistry; accounts: AccountRepository; catalog: CatalogRepository; syncs: SyncJobRepository }) {
   async function targetFor(principal: Principal, q: { accountId?: string; provider?: 'LOCAL'; region?: string; clientId?: string }): Promise<SyncTarget> {
     if (!q.accountId) {
       if (!q.provider) throw new ValidationError('Give accountId (a cloud account) or provider=LOCAL', [{ path: 'accountId', message: 'required' }]);

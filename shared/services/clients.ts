@@ -6,7 +6,7 @@ import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts
 import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
 import { clientNameKey } from '../db/keys.ts';
-import type { Page } from '../db/instance-store.ts';
+import type { Page } from '../ports/page.ts';
 import { generateApiKey, hashApiKey } from '../http/auth.ts';
 import type { ServiceDeps } from './deps.ts';
 

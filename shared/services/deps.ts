@@ -1,5 +1,5 @@
-import type { ClientStore } from '../db/client-store.ts';
-import type { InstanceStore } from '../db/instance-store.ts';
+import type { ClientRepository } from '../ports/client-repository.ts';
+import type { InstanceRepository } from '../ports/instance-repository.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ProviderRegistry } from './provider-registry.ts';
 import type { Workflows } from '../ports/workflows.ts';
@@ -8,8 +8,8 @@ import type { SyncTarget } from '../domain/sync.ts';
 
 /** What the use cases need; built once per process by the composition root and injected. */
 export interface ServiceDeps {
-  instances: InstanceStore;
-  clients: ClientStore;
+  instances: InstanceRepository;
+  clients: ClientRepository;
   providers: ProviderRegistry;
   workflows: Workflows;
   clock: Clock;

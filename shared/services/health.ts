@@ -3,7 +3,7 @@ import type { HealthState, Instance } from '../domain/instance.ts';
 import { type Principal, requireRole } from '../domain/roles.ts';
 import { pageQuerySchema } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
-import type { HealthCheckRecord, Page } from '../db/instance-store.ts';
+import type { HealthCheckRecord, Page } from '../ports/instance-repository.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { InstanceService } from './instances.ts';
 import { mutateInstance } from './instance-changes.ts';

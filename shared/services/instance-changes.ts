@@ -2,7 +2,7 @@ import { VersionConflictError } from '../domain/errors.ts';
 import type { InstanceEvent } from '../domain/events.ts';
 import { applyAction, type Instance, type TransitionChanges } from '../domain/instance.ts';
 import type { InstanceAction } from '../domain/lifecycle.ts';
-import type { InstanceStore } from '../db/instance-store.ts';
+import type { InstanceRepository } from '../ports/instance-repository.ts';
 import type { Clock } from '../ports/clock.ts';
 
 export type EventInput = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'>;
@@ -38,7 +38,7 @@ export function transition(
  * null when there is nothing to do (the step already ran), which keeps every step idempotent.
  */
 export async function mutateInstance(
-  deps: { instances: InstanceStore; clock: Clock },
+  deps: { instances: InstanceRepository; clock: Clock },
   ref: { clientId: string; instanceId: string },
   decide: (current: Instance, now: Date) => { after: Instance; event: EventInput } | null,
   attempts = 5,

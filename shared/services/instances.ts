@@ -21,7 +21,7 @@ import {
 } from '../domain/schemas.ts';
 import { statisticsAt, type Statistics } from '../domain/statistics.ts';
 import { parseInput } from '../domain/validate.ts';
-import type { Page } from '../db/instance-store.ts';
+import type { Page } from '../ports/page.ts';
 import type { LaunchSpec, ResourceSample } from '../ports/compute-provider.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type EventInput, transition } from './instance-changes.ts';

@@ -19,10 +19,11 @@ import {
 import { parseInput } from '../domain/validate.ts';
 import { listSyncJobsQuerySchema, syncRequestSchema } from '../domain/schemas.ts';
 import type { Account } from '../domain/account.ts';
-import type { AccountStore } from '../db/account-store.ts';
-import { type CatalogStore, fingerprintOf, type StoredCatalogItem } from '../db/catalog-store.ts';
-import type { Page } from '../db/pagination.ts';
-import type { SyncStore } from '../db/sync-store.ts';
+import type { AccountRepository } from '../ports/account-repository.ts';
+import type { CatalogRepository, StoredCatalogItem } from '../ports/catalog-repository.ts';
+import { fingerprintOf } from '../db/catalog-fingerprint.ts';
+import type { Page } from '../ports/page.ts';
+import type { SyncJobRepository } from '../ports/sync-job-repository.ts';
 import type { CatalogKind, ComputeProvider, Machine, MachineRef } from '../ports/compute-provider.ts';
 import type { SyncDispatcher } from '../ports/sync-dispatcher.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -47,9 +48,9 @@ const isIncremental = (provider: ComputeProvider): provider is IncrementalProvid
   typeof (provider as Partial<IncrementalProvider>).listChangedSince === 'function';
 
 export interface SyncDeps extends ServiceDeps {
-  catalog: CatalogStore;
-  syncs: SyncStore;
-  accounts: AccountStore;
+  catalog: CatalogRepository;
+  syncs: SyncJobRepository;
+  accounts: AccountRepository;
   dispatcher: SyncDispatcher;
 }
 

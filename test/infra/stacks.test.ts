@@ -82,8 +82,8 @@ describe('stateful stack: the table', () => {
     });
   });
 
-  it('has the four GSIs of the shared definition, string keys, projection ALL', () => {
-    expect(TABLE.indexes.map((i) => i.name)).toEqual(['gsi1', 'gsi2', 'gsi3', 'gsi4']);
+  it('has the three GSIs of the shared definition, string keys, projection ALL', () => {
+    expect(TABLE.indexes.map((i) => i.name)).toEqual(['gsi1', 'gsi2', 'gsi3']);
     stateful.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: TABLE.indexes.map((index) => ({
         IndexName: index.name,

@@ -14,7 +14,7 @@ import { lambdaContext } from '../../infra/local/gateway.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
-import { AccountStore } from '../../shared/db/account-store.ts';
+import { DynamoAccountRepository } from '../../shared/adapters/dynamodb/account-repository.ts';
 import { createDb } from '../../shared/db/db.ts';
 import type { Credentials } from '../../shared/domain/account.ts';
 import type { ProviderName } from '../../shared/domain/catalog.ts';
@@ -307,7 +307,7 @@ describe('testing again, deleting', () => {
   it('a stale copy cannot overwrite a newer test result', async () => {
     const { client } = await newClient();
     const account = await deps.services.accounts.create(principalFor(client.clientId, 'admin'), openstackPassword());
-    const store = new AccountStore(deps.db);
+    const store = new DynamoAccountRepository(deps.db);
     await store.save(account, { ...account, version: 2, name: 'first' });
     const error = await rejection(store.save(account, { ...account, version: 2, name: 'second' }));
     expect(error).toBeInstanceOf(ConflictError);

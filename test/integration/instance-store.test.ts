@@ -6,7 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { incrementBase32 } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../shared/db/db.ts';
-import { InstanceStore, newEventId } from '../../shared/db/instance-store.ts';
+import { DynamoInstanceRepository, newEventId } from '../../shared/adapters/dynamodb/instance-repository.ts';
 import { keys } from '../../shared/db/keys.ts';
 import { ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { InstanceEvent } from '../../shared/domain/events.ts';
@@ -24,12 +24,12 @@ const HOUR = 60 * MINUTE;
 
 let table: TestTable;
 let db: Db;
-let store: InstanceStore;
+let store: DynamoInstanceRepository;
 
 beforeAll(async () => {
   table = await createTestTable('instance-store');
   db = createDb({ tableName: table.tableName, client: table.client });
-  store = new InstanceStore(db);
+  store = new DynamoInstanceRepository(db);
 });
 afterAll(async () => {
   await deleteTestTable(table);
@@ -228,7 +228,7 @@ describe('list', () => {
     });
   }, 120_000);
 
-  async function collect(filters: Parameters<InstanceStore['list']>[1], limit: number) {
+  async function collect(filters: Parameters<DynamoInstanceRepository['list']>[1], limit: number) {
     const ids: string[] = [];
     const cursors: (string | null)[] = [];
     let cursor: string | undefined;

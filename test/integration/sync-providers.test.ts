@@ -30,7 +30,8 @@ import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
 import { OpenStackProvider, OWNER_METADATA_KEY, CLIENT_METADATA_KEY, toOpenStackCredentials } from '../../shared/adapters/openstack/openstack-provider.ts';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
-import { CatalogStore, fingerprintOf } from '../../shared/db/catalog-store.ts';
+import { DynamoCatalogRepository } from '../../shared/adapters/dynamodb/catalog-repository.ts';
+import { fingerprintOf } from '../../shared/db/catalog-fingerprint.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { priceEntriesFor, type ProviderName } from '../../shared/domain/catalog.ts';
 import type { Instance } from '../../shared/domain/instance.ts';
@@ -131,7 +132,7 @@ async function localWorld(): Promise<World> {
     dropCatalogItem: async (deps, at) => {
       const item = { kind: 'images' as const, id: 'retired-workload', name: 'retired-workload', region: 'local', attributes: { description: 'no longer shipped' } };
       const when = at.toISOString();
-      await new CatalogStore(deps.db).write(target, [
+      await new DynamoCatalogRepository(deps.db).write(target, [
         { ...item, provider: 'LOCAL', fingerprint: fingerprintOf(item), firstSeenAt: when, updatedAt: when, syncJobId: 'sync-previous-release' },
       ]);
       return { kind: item.kind, id: item.id };

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-sync.ts';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { createDb } from '../../shared/db/db.ts';
-import { SyncStore } from '../../shared/db/sync-store.ts';
-import { AccountStore } from '../../shared/db/account-store.ts';
+import { DynamoSyncJobRepository } from '../../shared/adapters/dynamodb/sync-job-repository.ts';
+import { DynamoAccountRepository } from '../../shared/adapters/dynamodb/account-repository.ts';
 import { targetKey } from '../../shared/domain/sync.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
@@ -278,7 +278,7 @@ describe('sync service', () => {
     it('refuses a region of the account with no synced catalog, saying how to sync it, and checks the home region', async () => {
       const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Two Regions Inc' });
       const at = clock.now().toISOString();
-      await new AccountStore(deps.db).create({
+      await new DynamoAccountRepository(deps.db).create({
         accountId: 'acct-two-regions',
         clientId: client.clientId,
         provider: 'OPENSTACK',
@@ -293,7 +293,7 @@ describe('sync service', () => {
         version: 1,
       });
       const home = { provider: 'OPENSTACK' as const, region: 'RegionOne', accountId: 'acct-two-regions', clientId: client.clientId };
-      const syncs = new SyncStore(deps.db);
+      const syncs = new DynamoSyncJobRepository(deps.db);
       await syncs.saveState(await syncs.getState(targetKey(home), 'flavors'), { targetKey: targetKey(home), resourceType: 'flavors', lastSucceededAt: at });
 
       const elsewhere = deps.services.catalog.checkLaunch({ ...home, region: 'RegionTwo' }, { instanceType: 'm1.small' });
@@ -324,7 +324,7 @@ describe('sync service', () => {
     it('closes a job whose run was lost as FAILED at the next periodic run', async () => {
       // A job left RUNNING, as by an invocation that timed out halfway.
       const { completedAt: _completedAt, ...job } = (await syncNow(['images']))[0]!;
-      await new SyncStore(deps.db).putJob({ ...job, status: 'RUNNING' });
+      await new DynamoSyncJobRepository(deps.db).putJob({ ...job, status: 'RUNNING' });
       clock.advance(16 * 60_000);
       await deps.services.sync.runScheduled();
       const closed = await deps.services.sync.getJob(PLATFORM_ADMIN, job.jobId);

@@ -1,11 +1,13 @@
-import type { Account } from '../domain/account.ts';
-import { ConflictError, VersionConflictError } from '../domain/errors.ts';
-import type { Db } from './db.ts';
-import { isConditionFailure } from './transactions.ts';
-import { type Page, paged } from './pagination.ts';
+import type { Account } from '../../domain/account.ts';
+import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
+import type { AccountRepository } from '../../ports/account-repository.ts';
+import type { Page, PageRequest } from '../../ports/page.ts';
+import type { Db } from '../../db/db.ts';
+import { paged } from '../../db/pagination.ts';
+import { isConditionFailure } from '../../db/transactions.ts';
 
-/** Provider accounts, under their client's partition (`CLIENT#<id>` / `ACCOUNT#<id>`). */
-export class AccountStore {
+/** Provider accounts, under their client's partition. */
+export class DynamoAccountRepository implements AccountRepository {
   constructor(private readonly db: Db) {}
 
   private get e() {
@@ -33,7 +35,7 @@ export class AccountStore {
     return owner ? this.get(owner, accountId) : null;
   }
 
-  async list(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<Account>> {
+  async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
     return paged<Account>(() => this.e.account.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null }));
   }
 
@@ -68,11 +70,7 @@ export class AccountStore {
     }
   }
 
-  /**
-   * Ids of the client's instances that name this account and are not yet TERMINATED (an ERROR
-   * instance may still hold a machine that needs the account to be released). Reads the
-   * client's partition only, never the table; stops at `limit`.
-   */
+  /** Reads the client's partition only, never the table; stops at `limit`. */
   async instancesUsing(clientId: string, accountId: string, limit = 5): Promise<string[]> {
     const { data } = await this.e.instance.query
       .byClient({ clientId })

@@ -1,11 +1,13 @@
-import { ConflictError, VersionConflictError } from '../domain/errors.ts';
-import type { ApiKeyRecord, Client } from '../domain/client.ts';
-import type { Db } from './db.ts';
-import { type Page, paged } from './pagination.ts';
-import { TransactionConditionFailed, type TransactWriteItem, writeTransaction } from './transactions.ts';
+import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
+import type { ApiKeyRecord, Client } from '../../domain/client.ts';
+import type { ClientRepository } from '../../ports/client-repository.ts';
+import type { Page, PageRequest } from '../../ports/page.ts';
+import type { Db } from '../../db/db.ts';
+import { paged } from '../../db/pagination.ts';
+import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
-/** Clients with their unique-name markers, and the API keys that act for them. */
-export class ClientStore {
+/** Clients with their unique-name markers (`CLIENTNAME#<nameKey>`), and the API keys that act for them. */
+export class DynamoClientRepository implements ClientRepository {
   constructor(private readonly db: Db) {}
 
   private get e() {
@@ -36,7 +38,7 @@ export class ClientStore {
     return data ? this.get(data.clientId) : null;
   }
 
-  async list(page: { limit: number; cursor?: string }): Promise<Page<Client>> {
+  async list(page: PageRequest): Promise<Page<Client>> {
     return paged<Client>(() => this.e.client.query.all({}).go({ count: page.limit, cursor: page.cursor ?? null }));
   }
 
@@ -85,7 +87,12 @@ export class ClientStore {
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
-    await this.e.apiKey.create(record).go();
+    try {
+      await this.e.apiKey.create(record).go();
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`API key '${record.keyId}' already exists`, 'ALREADY_EXISTS');
+      throw error;
+    }
   }
 
   /** Idempotent: used at start-up for the platform admin key. */

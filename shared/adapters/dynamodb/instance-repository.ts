@@ -1,44 +1,34 @@
 import { monotonicFactory } from 'ulid';
-import { ConflictError, QuotaExceededError, VersionConflictError } from '../domain/errors.ts';
-import type { InstanceEvent } from '../domain/events.ts';
-import type { Instance } from '../domain/instance.ts';
-import type { InstanceStatus } from '../domain/lifecycle.ts';
-import type { ProviderName } from '../domain/catalog.ts';
-import type { ResourceSample } from '../ports/compute-provider.ts';
-import { counterDelta, type Counters } from '../domain/statistics.ts';
-import type { Db } from './db.ts';
-import { type Page, paged } from './pagination.ts';
-import { counterUpdates, readCounters } from './statistics-counters.ts';
-import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from './transactions.ts';
-
-export type { Page } from './pagination.ts';
-
-export interface HealthCheckRecord {
-  checkedAt: string;
-  status: 'HEALTHY' | 'UNHEALTHY' | 'ERROR';
-  error?: string;
-}
-
-export interface InstanceFilters {
-  status?: InstanceStatus;
-  provider?: ProviderName;
-  type?: string;
-  userId?: string;
-  /** `key` or `key=value` */
-  tag?: string;
-}
+import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
+import type { InstanceEvent } from '../../domain/events.ts';
+import type { Instance } from '../../domain/instance.ts';
+import type { InstanceStatus } from '../../domain/lifecycle.ts';
+import type { ProviderName } from '../../domain/catalog.ts';
+import { counterDelta, type Counters } from '../../domain/statistics.ts';
+import type { ResourceSample } from '../../ports/compute-provider.ts';
+import type {
+  HealthCheckRecord,
+  InstanceFilters,
+  InstanceRepository,
+  LiveQuota,
+  NewInstanceEvent,
+  Page,
+  PageRequest,
+} from '../../ports/instance-repository.ts';
+import type { Db } from '../../db/db.ts';
+import { paged } from '../../db/pagination.ts';
+import { counterUpdates, liveOf, readCounters } from '../../db/statistics-counters.ts';
+import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
 const nextUlid = monotonicFactory();
 /** Event ids sort by time (ULID), so an instance's log reads in order. */
 export const newEventId = (at: Date) => nextUlid(at.getTime());
 
-type EventInput = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'> & { at?: string };
-
 /**
- * Instances, their events and the counters they move. Every state change is one transaction:
- * the instance conditional on the version it was read at, its events, and the counters.
+ * Every state change is one transaction: the instance conditional on the version it was read
+ * at, its events, and the counters (the client's guarded by the quota on create).
  */
-export class InstanceStore {
+export class DynamoInstanceRepository implements InstanceRepository {
   constructor(private readonly db: Db) {}
 
   async get(clientId: string, id: string): Promise<Instance | null> {
@@ -54,7 +44,7 @@ export class InstanceStore {
   }
 
   /** Create the instance unless the client already holds `maxLive` live instances. */
-  async create(instance: Instance, event: EventInput, quota?: { maxLive: number }): Promise<void> {
+  async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota): Promise<void> {
     const put = this.db.entities.entities.instance.create(toItem(instance)).params() as TransactWriteItem['Put'];
     const events = this.eventItems(instance, [event]);
     const counters = counterUpdates(this.db.tableName, { clientId: instance.clientId, userId: instance.userId }, counterDelta(null, instance), quota);
@@ -63,14 +53,17 @@ export class InstanceStore {
     } catch (error) {
       const clientCountersAt = 1 + events.length;
       if (quota && error instanceof TransactionConditionFailed && error.failedIndexes.includes(clientCountersAt)) {
-        throw new QuotaExceededError(`The client already has its maximum of ${quota.maxLive} instances; terminate one or raise maxInstances`);
+        // The refused counters item as it stood; read it again only if DynamoDB did not return it.
+        const refused = error.items[clientCountersAt];
+        const live = refused ? liveOf(refused) : (await this.counters({ clientId: instance.clientId })).live;
+        throw QuotaExceededError.liveInstances(quota.clientName ?? instance.clientId, live, quota.maxLive);
       }
       throw error;
     }
   }
 
   /** Persist `after` if the stored instance is still at `before.version`; a lost race is a 409. */
-  async save(before: Instance, after: Instance, events: EventInput[]): Promise<void> {
+  async save(before: Instance, after: Instance, events: NewInstanceEvent[]): Promise<void> {
     const put = this.db.entities.entities.instance
       .put(toItem(after))
       .where(({ version }, { eq }) => eq(version, before.version))
@@ -79,13 +72,13 @@ export class InstanceStore {
   }
 
   /** Record something that happened without changing the instance (a step's progress). */
-  async appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: EventInput): Promise<InstanceEvent> {
+  async appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): Promise<InstanceEvent> {
     const full = this.toEvent(instance, event);
     await this.db.entities.entities.event.create({ ...full, version: 1 }).go();
     return full;
   }
 
-  async list(clientId: string, filters: InstanceFilters, page: { limit: number; cursor?: string }): Promise<Page<Instance>> {
+  async list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>> {
     const { instance } = this.db.entities.entities;
     const query = filters.status
       ? instance.query.byClientStatus({ clientId, status: filters.status })
@@ -121,15 +114,9 @@ export class InstanceStore {
     return data.map(fromItem);
   }
 
-  async events(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
+  async events(instanceId: string, page: PageRequest): Promise<Page<InstanceEvent>> {
     return paged(() =>
       this.db.entities.entities.event.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null }),
-    );
-  }
-
-  async clientEvents(clientId: string, page: { limit: number; cursor?: string }): Promise<Page<InstanceEvent>> {
-    return paged(() =>
-      this.db.entities.entities.event.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
     );
   }
 
@@ -139,7 +126,7 @@ export class InstanceStore {
   }
 
   /** Newest samples first. */
-  async samples(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<ResourceSample>> {
+  async samples(instanceId: string, page: PageRequest): Promise<Page<ResourceSample>> {
     const result = await paged<ResourceSample & Record<string, unknown>>(() =>
       this.db.entities.entities.metric.query
         .byInstance({ instanceId })
@@ -154,7 +141,7 @@ export class InstanceStore {
   }
 
   /** Newest first. */
-  async healthChecks(instanceId: string, page: { limit: number; cursor?: string }): Promise<Page<HealthCheckRecord>> {
+  async healthChecks(instanceId: string, page: PageRequest): Promise<Page<HealthCheckRecord>> {
     return paged<HealthCheckRecord>(() =>
       this.db.entities.entities.healthCheck.query
         .byInstance({ instanceId })
@@ -166,7 +153,7 @@ export class InstanceStore {
     return readCounters(this.db, scope);
   }
 
-  private eventItems(instance: Instance, events: EventInput[]): TransactWriteItem[] {
+  private eventItems(instance: Instance, events: NewInstanceEvent[]): TransactWriteItem[] {
     return events.map((event) => ({
       Put: this.db.entities.entities.event.create({ ...this.toEvent(instance, event), version: 1 }).params() as TransactWriteItem['Put'],
     }));
@@ -176,7 +163,7 @@ export class InstanceStore {
     return counterUpdates(this.db.tableName, { clientId: after.clientId, userId: after.userId }, counterDelta(before, after));
   }
 
-  private toEvent(instance: Pick<Instance, 'id' | 'clientId' | 'updatedAt'> | Pick<Instance, 'id' | 'clientId'>, event: EventInput): InstanceEvent {
+  private toEvent(instance: Pick<Instance, 'id' | 'clientId' | 'updatedAt'> | Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): InstanceEvent {
     const at = event.at ?? ('updatedAt' in instance ? instance.updatedAt : new Date().toISOString());
     return { ...event, at, eventId: newEventId(new Date(at)), instanceId: instance.id, clientId: instance.clientId };
   }

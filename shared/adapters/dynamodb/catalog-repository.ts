@@ -1,43 +1,14 @@
-import { createHash } from 'node:crypto';
-import type { CatalogItem, CatalogKind } from '../ports/compute-provider.ts';
-import { type SyncTarget, scopeOfTarget, SHARED_SCOPE } from '../domain/sync.ts';
-import type { Db } from './db.ts';
-import { type Page, paged } from './pagination.ts';
-
-/** A catalog entry as kept in the table. */
-export interface StoredCatalogItem extends CatalogItem {
-  provider: SyncTarget['provider'];
-  accountId?: string;
-  fingerprint: string;
-  firstSeenAt: string;
-  updatedAt: string;
-  deletedAt?: string;
-  syncJobId: string;
-}
-
-/** Stable across runs for the same content, whatever order the provider lists attributes in. */
-export function fingerprintOf(item: Pick<CatalogItem, 'name' | 'hourlyMicros' | 'attributes'>): string {
-  const canonical = JSON.stringify({ n: item.name, p: item.hourlyMicros ?? null, a: sortKeys(item.attributes) });
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, v]) => [k, sortKeys(v)]),
-    );
-  }
-  return value;
-}
+import { type SyncTarget, scopeOfTarget, SHARED_SCOPE } from '../../domain/sync.ts';
+import type { CatalogRepository, StoredCatalogItem } from '../../ports/catalog-repository.ts';
+import type { CatalogKind } from '../../ports/compute-provider.ts';
+import type { Page } from '../../ports/page.ts';
+import type { Db } from '../../db/db.ts';
+import { paged } from '../../db/pagination.ts';
 
 const BATCH_RETRIES = 5;
 
-/** The synced catalog: `CATALOG#<provider>#<account|shared>#<region>` / `<kind>#<id>`. */
-export class CatalogStore {
+/** The synced catalog, one partition per target, sorted by kind and id. */
+export class DynamoCatalogRepository implements CatalogRepository {
   constructor(private readonly db: Db) {}
 
   private get entity() {

@@ -1,13 +1,15 @@
-import { VersionConflictError } from '../domain/errors.ts';
-import type { SyncJob, SyncResourceType, SyncState } from '../domain/sync.ts';
-import type { Db } from './db.ts';
-import { isConditionFailure } from './transactions.ts';
-import { type Page, paged } from './pagination.ts';
+import { VersionConflictError } from '../../domain/errors.ts';
+import type { SyncJob, SyncResourceType, SyncState } from '../../domain/sync.ts';
+import type { Page, PageRequest } from '../../ports/page.ts';
+import type { SyncJobRepository } from '../../ports/sync-job-repository.ts';
+import type { Db } from '../../db/db.ts';
+import { paged } from '../../db/pagination.ts';
+import { isConditionFailure } from '../../db/transactions.ts';
 
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
 
-/** Sync jobs (`SYNCJOB` / `<ulid>`) and the state each target carries between runs. */
-export class SyncStore {
+/** Sync jobs (kept 30 days) and the state each target carries between runs. */
+export class DynamoSyncJobRepository implements SyncJobRepository {
   constructor(private readonly db: Db) {}
 
   private get e() {
@@ -26,7 +28,7 @@ export class SyncStore {
   }
 
   /** Newest first; by resource type, by the owning client, or all. */
-  async listJobs(filter: { resourceType?: SyncResourceType; clientId?: string }, page: { limit: number; cursor?: string }): Promise<Page<SyncJob>> {
+  async listJobs(filter: { resourceType?: SyncResourceType; clientId?: string }, page: PageRequest): Promise<Page<SyncJob>> {
     const options = { count: page.limit, cursor: page.cursor ?? null, order: 'desc' as const };
     const run = () => {
       if (filter.clientId) {

@@ -1,0 +1,71 @@
+import type { ProviderName } from '../domain/catalog.ts';
+import type { InstanceEvent } from '../domain/events.ts';
+import type { Instance } from '../domain/instance.ts';
+import type { InstanceStatus } from '../domain/lifecycle.ts';
+import type { Counters } from '../domain/statistics.ts';
+import type { ResourceSample } from './compute-provider.ts';
+import type { Page, PageRequest } from './page.ts';
+
+export type { Page, PageRequest } from './page.ts';
+
+export interface HealthCheckRecord {
+  checkedAt: string;
+  status: 'HEALTHY' | 'UNHEALTHY' | 'ERROR';
+  error?: string;
+}
+
+export interface InstanceFilters {
+  status?: InstanceStatus;
+  provider?: ProviderName;
+  type?: string;
+  userId?: string;
+  /** `key` or `key=value` */
+  tag?: string;
+}
+
+/** An event as a use case writes it; the repository gives it its id, owner and (default) time. */
+export type NewInstanceEvent = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'> & { at?: string };
+
+/** The live-instance quota a create must respect; `clientName` only words the refusal. */
+export interface LiveQuota {
+  maxLive: number;
+  clientName?: string;
+}
+
+/**
+ * Instances, their events, samples and health history, and the statistics counters they move.
+ * Every state change is all-or-nothing: the instance (conditional on the version it was read
+ * at), its events and the counters are written together or not at all.
+ */
+export interface InstanceRepository {
+  get(clientId: string, id: string): Promise<Instance | null>;
+  /** By id alone (platform admin, workflows, reconcilers). */
+  findById(id: string): Promise<Instance | null>;
+  /**
+   * Create the instance with its first event. An existing id is a ConflictError; with a quota,
+   * a client already holding `maxLive` live instances is refused with a QuotaExceededError,
+   * decided in the same atomic write (concurrent creates cannot pass the limit together).
+   */
+  create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota): Promise<void>;
+  /** Persist `after` if the stored instance is still at `before.version`, else VersionConflictError. */
+  save(before: Instance, after: Instance, events: NewInstanceEvent[]): Promise<void>;
+  /** Record something that happened without changing the instance (a step's progress). */
+  appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): Promise<InstanceEvent>;
+  list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>>;
+  /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
+  listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]>;
+  /** A client's instances on one of its accounts, in any of `statuses`. */
+  listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]>;
+  /** Oldest first. */
+  events(instanceId: string, page: PageRequest): Promise<Page<InstanceEvent>>;
+  /** Kept `retentionSeconds` (default a day). */
+  recordSample(instanceId: string, sample: ResourceSample, retentionSeconds?: number): Promise<void>;
+  /** Newest first. */
+  samples(instanceId: string, page: PageRequest): Promise<Page<ResourceSample>>;
+  /** Kept `retentionSeconds` (default a week). */
+  recordHealthCheck(instanceId: string, check: HealthCheckRecord, retentionSeconds?: number): Promise<void>;
+  /** Newest first. */
+  healthChecks(instanceId: string, page: PageRequest): Promise<Page<HealthCheckRecord>>;
+  /** A client's (or one of its users') counters, as of the last change. */
+  counters(scope: { clientId: string; userId?: string }): Promise<Counters>;
+}
