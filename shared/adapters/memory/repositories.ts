@@ -1,0 +1,17 @@
+import { MemoryAccountRepository } from './account-repository.ts';
+import { MemoryCatalogRepository } from './catalog-repository.ts';
+import { MemoryClientRepository } from './client-repository.ts';
+import { MemoryInstanceRepository } from './instance-repository.ts';
+import { MemorySyncJobRepository } from './sync-job-repository.ts';
+
+/** Every repository in memory, wired as the table wires them (accounts see the instances that use them). */
+export function createMemoryRepositories() {
+  const instances = new MemoryInstanceRepository();
+  return {
+    instances,
+    clients: new MemoryClientRepository(),
+    accounts: new MemoryAccountRepository(instances),
+    catalog: new MemoryCatalogRepository(),
+    syncs: new MemorySyncJobRepository(),
+  };
+}
