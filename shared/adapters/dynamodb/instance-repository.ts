@@ -125,14 +125,15 @@ export class DynamoInstanceRepository implements InstanceRepository {
     await this.db.entities.entities.metric.put({ instanceId, ...sample, ttl, version: 1 }).go();
   }
 
-  /** Newest samples first. */
+  /**
+   * Newest samples first. Whole items are read and trimmed here: with an `attributes`
+   * projection ElectroDB cannot build a cursor from the page's last item, so page two failed.
+   */
   async samples(instanceId: string, page: PageRequest): Promise<Page<ResourceSample>> {
-    const result = await paged<ResourceSample & Record<string, unknown>>(() =>
-      this.db.entities.entities.metric.query
-        .byInstance({ instanceId })
-        .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['sampledAt', 'cpuPercent', 'memoryBytes'] }),
+    const result = await paged<ResourceSample>(() =>
+      this.db.entities.entities.metric.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
     );
-    return result;
+    return { items: result.items.map(({ sampledAt, cpuPercent, memoryBytes }) => ({ sampledAt, cpuPercent, memoryBytes })), cursor: result.cursor };
   }
 
   async recordHealthCheck(instanceId: string, check: HealthCheckRecord, retentionSeconds = 7 * 24 * 3600): Promise<void> {
@@ -140,13 +141,15 @@ export class DynamoInstanceRepository implements InstanceRepository {
     await this.db.entities.entities.healthCheck.put({ instanceId, ...check, ttl, version: 1 }).go();
   }
 
-  /** Newest first. */
+  /** Newest first; whole items read, as for samples. */
   async healthChecks(instanceId: string, page: PageRequest): Promise<Page<HealthCheckRecord>> {
-    return paged<HealthCheckRecord>(() =>
-      this.db.entities.entities.healthCheck.query
-        .byInstance({ instanceId })
-        .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc', attributes: ['checkedAt', 'status', 'error'] }),
+    const result = await paged<HealthCheckRecord>(() =>
+      this.db.entities.entities.healthCheck.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
     );
+    return {
+      items: result.items.map(({ checkedAt, status, error }) => ({ checkedAt, status, ...(error !== undefined ? { error } : {}) })),
+      cursor: result.cursor,
+    };
   }
 
   counters(scope: { clientId: string; userId?: string }): Promise<Counters> {
