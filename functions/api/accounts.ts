@@ -1,6 +1,8 @@
+import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
+import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
-import { kmsSecretBoxFromEnvironment, lambdaSyncDispatcher, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { presentAccount } from '../../shared/domain/account.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { accepted, created, ok } from '../../shared/http/responses.ts';
@@ -63,7 +65,7 @@ export const handler = httpApi('accounts', routes, () =>
   composeHangar({
     db: tableFromEnvironment(),
     providerFactory: cloudProviderFactory,
-    secretBox: kmsSecretBoxFromEnvironment(),
-    syncDispatcher: lambdaSyncDispatcher,
+    secretBox: KmsSecretBox.fromEnvironment(),
+    syncDispatcher: () => new LambdaSyncDispatcher(),
   }),
 );

@@ -1,5 +1,5 @@
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
-import { tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { created, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { presentApiKey, presentClient } from '../../shared/http/present.ts';

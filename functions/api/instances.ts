@@ -1,6 +1,10 @@
+import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
+import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
-import { deadlineSchedulerFromLambdaEnvironment, deadlineWarningMinutesFromEnvironment, kmsSecretBoxFromEnvironment, stepFunctionsFromEnvironment, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
@@ -81,9 +85,9 @@ export const handler = httpApi('instances', routes, () =>
   composeHangar({
     db: tableFromEnvironment(),
     providerFactory: cloudProviderFactory,
-    secretBox: kmsSecretBoxFromEnvironment(),
-    workflows: stepFunctionsFromEnvironment,
-    scheduler: deadlineSchedulerFromLambdaEnvironment(),
+    secretBox: KmsSecretBox.fromEnvironment(),
+    workflows: () => StepFunctionsWorkflows.fromEnvironment(),
+    scheduler: EventBridgeScheduler.fromEnvironment(),
     deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
   }),
 );

@@ -1,13 +1,16 @@
 import { ok } from '../../shared/http/responses.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
-import { buildOpenApiDocument } from '../../shared/http/openapi.ts';
 
 const health = async () => ok({ status: 'ok', service: 'hangar' });
 
 export const routes = {
   getHealth: health,
   headHealth: health,
-  getOpenApi: async () => ({ status: 200, payload: buildOpenApiDocument() as Record<string, unknown>, raw: true }),
+  // Loaded on first use: liveness probes, the frequent caller, never parse the OpenAPI generator.
+  getOpenApi: async () => {
+    const { buildOpenApiDocument } = await import('../../shared/http/openapi.ts');
+    return { status: 200, payload: buildOpenApiDocument() as Record<string, unknown>, raw: true };
+  },
 };
 
 /** Routes anyone may call: liveness and the API description. No table, no SDK client. */

@@ -1,5 +1,8 @@
+import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
-import { deadlineSchedulerFromLambdaEnvironment, deadlineWarningMinutesFromEnvironment, stepFunctionsFromEnvironment, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
@@ -9,9 +12,9 @@ export const handler = scheduledJob(
   () =>
     composeHangar({
       db: tableFromEnvironment(),
-      scheduler: deadlineSchedulerFromLambdaEnvironment(),
+      scheduler: EventBridgeScheduler.fromEnvironment(),
       deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
-      workflows: stepFunctionsFromEnvironment,
+      workflows: () => StepFunctionsWorkflows.fromEnvironment(),
     }),
   async (deps, payload: DeadlinePayload) => {
     await deps.services.automations!.onSchedule(payload);

@@ -1,12 +1,10 @@
+import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
+import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
+import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
-import {
-  deadlineSchedulerFromLambdaEnvironment,
-  kmsSecretBoxFromEnvironment,
-  lambdaSyncDispatcher,
-  stepFunctionsFromEnvironment,
-  tableFromEnvironment,
-} from '../../shared/config/lambda-pieces.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
@@ -21,11 +19,11 @@ export const handler = scheduledJob(
     composeHangar({
       db: tableFromEnvironment(),
       providerFactory: cloudProviderFactory,
-      secretBox: kmsSecretBoxFromEnvironment(),
-      syncDispatcher: lambdaSyncDispatcher,
+      secretBox: KmsSecretBox.fromEnvironment(),
+      syncDispatcher: () => new LambdaSyncDispatcher(),
       // Reconciliation closes ghosts: their deadlines are cancelled and workflows may start.
-      scheduler: deadlineSchedulerFromLambdaEnvironment(),
-      workflows: stepFunctionsFromEnvironment,
+      scheduler: EventBridgeScheduler.fromEnvironment(),
+      workflows: () => StepFunctionsWorkflows.fromEnvironment(),
     }),
   async (deps, event: { run?: SyncRun }): Promise<{ queued?: number; ran?: number; failed?: number }> => {
     if (event?.run) {

@@ -1,6 +1,8 @@
+import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
-import { deadlineSchedulerFromLambdaEnvironment, kmsSecretBoxFromEnvironment, tableFromEnvironment } from '../../shared/config/lambda-pieces.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { runStep, type StepInput } from '../../shared/workflows/run-step.ts';
 
@@ -16,8 +18,8 @@ export const handler = workflowTask(
     composeHangar({
       db: tableFromEnvironment(),
       providerFactory: cloudProviderFactory,
-      secretBox: kmsSecretBoxFromEnvironment(),
-      scheduler: deadlineSchedulerFromLambdaEnvironment(),
+      secretBox: KmsSecretBox.fromEnvironment(),
+      scheduler: EventBridgeScheduler.fromEnvironment(),
     }),
   runWorkflowStep,
 );

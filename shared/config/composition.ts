@@ -1,3 +1,5 @@
+import { dynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.ts';
+import type { HttpDeps } from '../http/http-api.ts';
 import { DynamoAccountRepository } from '../adapters/dynamodb/account-repository.ts';
 import { DynamoCatalogRepository } from '../adapters/dynamodb/catalog-repository.ts';
 import { DynamoClientRepository } from '../adapters/dynamodb/client-repository.ts';
@@ -56,6 +58,7 @@ type ProvisioningSteps = ReturnType<typeof makeProvisioningSteps>;
 
 export interface AppDependencies extends ServiceDeps {
   db: Db;
+  idempotencyStore: HttpDeps['idempotencyStore'];
   authenticator: ApiKeyAuthenticator;
   secretBox: SecretBox;
   providerFactory: ProviderFactory;
@@ -146,6 +149,7 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     lazyObject<Omit<AppDependencies, keyof ServiceDeps>>({
       db: () => pieces.db,
       authenticator,
+      idempotencyStore: once(() => dynamoIdempotencyStore(pieces.db)),
       secretBox: () => secretBox,
       providerFactory: () => providerFactory,
       services: () => services,

@@ -4,3 +4,7 @@ export function requireEnv(name: string): string {
   if (!value) throw new Error(`Environment variable ${name} is required but not set`);
   return value;
 }
+
+/** Minutes before a deadline that its warning is written, when the stage sets it. */
+export const deadlineWarningMinutesFromEnvironment = (): number | undefined =>
+  process.env.DEADLINE_WARNING_MINUTES ? Number(process.env.DEADLINE_WARNING_MINUTES) : undefined;

@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requireEnv } from '../config/env.ts';
 import { createEntities, type HangarService } from './entities.ts';
 
 /** Everything that talks to the table, built once per process. */
@@ -16,3 +17,6 @@ export function createDb(options: { tableName: string; client?: DynamoDBClient; 
   const doc = DynamoDBDocumentClient.from(client, translateConfig);
   return { client, doc, tableName: options.tableName, entities: createEntities(doc, options.tableName) };
 }
+
+/** The table the CDK app names in TABLE_NAME. */
+export const tableFromEnvironment = (): Db => createDb({ tableName: requireEnv('TABLE_NAME') });

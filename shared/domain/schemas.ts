@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.ts';
 import { INSTANCE_KINDS, PROVIDERS } from './catalog.ts';
 import { toKebab } from './ids.ts';
 import { INSTANCE_STATUSES } from './lifecycle.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from './zod.ts';
 import { ValidationError } from './errors.ts';
 
 /** Parse `input` or throw a ValidationError that lists every problem with its path. */

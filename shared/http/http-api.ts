@@ -1,5 +1,5 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -7,7 +7,6 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { composeOnce } from '../config/compose-once.ts';
-import type { Db } from '../db/db.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
 import { parseInput } from '../domain/validate.ts';
@@ -20,8 +19,8 @@ import { type ApiArea, type RouteDefinition, routesOf } from './routes.ts';
 /** What every authenticated area's composition provides to the HTTP stack itself. */
 export interface HttpDeps {
   authenticator: { authenticate(authorization: string | undefined): Promise<Principal> };
-  /** The table the Idempotency-Key records live in. */
-  db: Pick<Db, 'tableName' | 'client'>;
+  /** Where Idempotency-Key records live (the table, on every deployment). */
+  idempotencyStore: BasePersistenceLayer;
 }
 
 /** What a route handler receives: validated, authenticated, and nothing of the Lambda event shape. */
@@ -93,7 +92,7 @@ const DUPLICATE_WAIT_MS = 100;
 const DUPLICATE_WAIT_ATTEMPTS = 100;
 let idempotentRunner: ((call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>) | undefined;
 let idempotencyConfig: IdempotencyConfig | undefined;
-async function runIdempotently(db: HttpDeps['db'], context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
+async function runIdempotently(store: BasePersistenceLayer, context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
   idempotencyConfig ??= new IdempotencyConfig({
     eventKeyJmesPath: '[scope, key]',
     payloadValidationJmesPath: 'body',
@@ -102,14 +101,7 @@ async function runIdempotently(db: HttpDeps['db'], context: Context, call: Idemp
   // Lets an in-progress record expire with the invocation if the function dies mid-request.
   idempotencyConfig.registerLambdaContext(context);
   idempotentRunner ??= makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: db.tableName,
-      awsSdkV3Client: db.client,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      staticPkValue: 'IDEMPOTENCY',
-      expiryAttr: 'ttl',
-    }),
+    persistenceStore: store,
     config: idempotencyConfig,
     dataIndexArgument: 0,
   });
@@ -159,7 +151,7 @@ function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler
     const idempotencyKey = headers['idempotency-key'];
     if (!route.idempotent || !idempotencyKey) return run();
     return runIdempotently(
-      deps.db,
+      deps.idempotencyStore,
       context,
       { scope: `${principal.keyId} ${route.method} ${event.rawPath}`, key: idempotencyKey.slice(0, 256), body: canonicalJson(event.body ?? null) },
       run,

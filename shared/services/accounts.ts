@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../domain/zod.ts';
 import type { AccountRepository } from '../ports/account-repository.ts';
 import type { ClientRepository } from '../ports/client-repository.ts';
 import type { Page } from '../ports/page.ts';

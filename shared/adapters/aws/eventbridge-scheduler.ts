@@ -67,6 +67,11 @@ export class EventBridgeScheduler implements Scheduler {
   /** `options` may be a function: read from the environment on first use, not at cold start. */
   constructor(private readonly given: EventBridgeSchedulerOptions | (() => EventBridgeSchedulerOptions)) {}
 
+  /** As the CDK app configures it; the variables are read on first use. */
+  static fromEnvironment(): EventBridgeScheduler {
+    return new EventBridgeScheduler(deadlineSchedulerFromEnvironment);
+  }
+
   private get options(): EventBridgeSchedulerOptions {
     this.resolved ??= typeof this.given === 'function' ? this.given() : this.given;
     return this.resolved;

@@ -24,6 +24,11 @@ export class KmsSecretBox implements SecretBox {
     },
   ) {}
 
+  /** The key is checked when sealing, so functions that only open need not be given one. */
+  static fromEnvironment(): KmsSecretBox {
+    return new KmsSecretBox({ keyId: process.env[SECRETS_KEY_VARIABLE] });
+  }
+
   private get client(): KMSClient {
     return this.options.client ?? defaultClient();
   }

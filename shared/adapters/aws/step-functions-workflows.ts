@@ -45,6 +45,11 @@ export class StepFunctionsWorkflows implements Workflows {
     return this.injectedClient ?? defaultClient();
   }
 
+  /** As the CDK app configures it; the ARNs are read on first use. */
+  static fromEnvironment(): StepFunctionsWorkflows {
+    return new StepFunctionsWorkflows(stateMachineArnsFromEnvironment);
+  }
+
   private arnOf(workflow: WorkflowName): string {
     this.resolved ??= typeof this.arns === 'function' ? this.arns() : this.arns;
     return this.resolved[workflow];
