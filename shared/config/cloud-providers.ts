@@ -19,6 +19,10 @@ export const cloudProviderFactory: ProviderFactory = async (provider, { region, 
       const { OpenStackProvider, toOpenStackCredentials } = await import('../adapters/openstack/openstack-provider.ts');
       return new OpenStackProvider({ region, deployment, credentials: toOpenStackCredentials(credentials) });
     }
+    case 'AZURE': {
+      const { AzureProvider } = await import('../adapters/azure/azure-provider.ts');
+      return new AzureProvider({ region, deployment, credentials });
+    }
     default:
       throw new ValidationError(`Provider ${provider} is not available in this deployment`, [{ path: 'provider', message: 'not available' }], 'PROVIDER_NOT_AVAILABLE');
   }

@@ -29,7 +29,7 @@ export interface PriceEntry {
  * The shipped price table. Bump the version whenever a price changes: every instance records
  * the version its price came from, so old bills stay explainable.
  */
-export const PRICE_TABLE_VERSION = '2026-11-01';
+export const PRICE_TABLE_VERSION = '2026-12-01';
 
 const entry = (
   provider: ProviderName,
@@ -52,11 +52,18 @@ export const PRICE_TABLE: readonly PriceEntry[] = [
   entry('AWS', 'p3.2xlarge', 8, 61, 1, '3.06'),
   entry('AWS', 'g4dn.xlarge', 4, 16, 1, '0.526'),
   entry('AWS', 'g4dn.12xlarge', 48, 192, 4, '3.912'),
-  entry('AZURE', 'Standard_NC6', 6, 56, 1, '0.90'),
-  entry('AZURE', 'Standard_NC12', 12, 112, 2, '1.80'),
-  entry('AZURE', 'Standard_NC24', 24, 224, 4, '3.60'),
-  entry('AZURE', 'Standard_NV6', 6, 56, 1, '1.14'),
-  entry('AZURE', 'Standard_NV12', 12, 112, 2, '2.28'),
+  // Azure's current GPU sizes: Linux pay-as-you-go list prices in East US (USD, as listed by the
+  // Azure pricing calculator in 2025; not re-checked against the Retail Prices API here). The
+  // seed's Standard_NC6/NC12/NC24/NV6/NV12 were retired in 2023: see retired-sizes.ts.
+  entry('AZURE', 'Standard_NC4as_T4_v3', 4, 28, 1, '0.526'),
+  entry('AZURE', 'Standard_NC8as_T4_v3', 8, 56, 1, '0.752'),
+  entry('AZURE', 'Standard_NC16as_T4_v3', 16, 110, 1, '1.204'),
+  entry('AZURE', 'Standard_NC64as_T4_v3', 64, 440, 4, '4.352'),
+  entry('AZURE', 'Standard_NV6ads_A10_v5', 6, 55, 1, '0.454'),
+  entry('AZURE', 'Standard_NV12ads_A10_v5', 12, 110, 1, '0.908'),
+  entry('AZURE', 'Standard_NV36ads_A10_v5', 36, 440, 1, '3.20'),
+  entry('AZURE', 'Standard_NC24ads_A100_v4', 24, 220, 1, '3.673'),
+  entry('AZURE', 'Standard_NC40ads_H100_v5', 40, 320, 1, '6.98'),
 ];
 
 export const priceEntriesFor = (provider: ProviderName) =>
