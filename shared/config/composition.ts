@@ -39,7 +39,7 @@ export interface Pieces {
   providers?: ComputeProvider[];
   /** Builds a cloud adapter from an account's opened credentials. Default: no cloud. */
   providerFactory?: ProviderFactory;
-  /** The clouds the factory builds (default: AWS and OPENSTACK when a factory is given). */
+  /** The clouds the factory builds (default: AWS, OPENSTACK and AZURE when a factory is given). */
   cloudProviders?: ProviderName[];
   /** Seals and opens provider credentials. Default: a box that refuses. */
   secretBox?: SecretBox;
@@ -93,7 +93,7 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     const registry = new ProviderRegistry(pieces.providers ?? []);
     if (pieces.providerFactory) {
       // Credentials are opened only when a cloud instance is first acted on.
-      registry.useAccounts({ openCredentials: (c, a) => accounts().openCredentials(c, a) }, providerFactory, pieces.cloudProviders ?? ['AWS', 'OPENSTACK']);
+      registry.useAccounts({ openCredentials: (c, a) => accounts().openCredentials(c, a) }, providerFactory, pieces.cloudProviders ?? ['AWS', 'OPENSTACK', 'AZURE']);
     }
     return registry;
   });

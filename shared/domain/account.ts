@@ -1,8 +1,8 @@
 import type { SealedSecret } from '../ports/secret-box.ts';
 import type { ProviderName } from './catalog.ts';
 
-/** Providers that need an account. LOCAL runs here and EXTERNAL is only watched; AZURE comes later. */
-export const ACCOUNT_PROVIDERS = ['AWS', 'OPENSTACK'] as const;
+/** Providers that need an account. LOCAL runs here and EXTERNAL is only watched. */
+export const ACCOUNT_PROVIDERS = ['AWS', 'OPENSTACK', 'AZURE'] as const;
 export type AccountProvider = (typeof ACCOUNT_PROVIDERS)[number];
 
 export const isAccountProvider = (provider: ProviderName): provider is AccountProvider =>
@@ -59,7 +59,7 @@ export function presentAccount(account: Account) {
 }
 
 /** The credential fields that are secrets (the others, such as authUrl, may appear in messages). */
-export const SECRET_CREDENTIAL_FIELDS = ['password', 'applicationCredentialSecret', 'secretAccessKey', 'externalId'] as const;
+export const SECRET_CREDENTIAL_FIELDS = ['password', 'applicationCredentialSecret', 'secretAccessKey', 'externalId', 'clientSecret'] as const;
 
 /**
  * A provider's message with any secret credential value blanked: messages are shown to callers

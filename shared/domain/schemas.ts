@@ -236,9 +236,41 @@ export const awsAssumeRoleCredentialsSchema = z
 /** `{}`: the deployment's own role (the function's credentials). */
 export const awsDefaultCredentialsSchema = z.object({}).strict();
 
+/** An endpoint for a sovereign cloud or Azure Stack: https, or plain http on a loopback host only (tests, emulators). */
+const azureEndpoint = (field: string) =>
+  z
+    .url({ protocol: /^https?$/, error: `cloud.${field} must be a URL, e.g. https://management.usgovcloudapi.net` })
+    .refine((value) => {
+      const url = new URL(value);
+      const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      return url.protocol === 'https:' || host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+    }, `cloud.${field} must use https; plain http is allowed only for a loopback endpoint`);
+
+/**
+ * A service principal as the Azure CLI and Terraform take it. `cloud` (sovereign clouds, Azure
+ * Stack) is stored flat as resourceManagerEndpoint and authorityHost, like every credential field.
+ */
+export const azureCredentialsSchema = z
+  .object({
+    tenantId: plainText('tenantId'),
+    clientId: plainText('clientId'),
+    clientSecret: secretText('clientSecret'),
+    subscriptionId: z.string({ error: 'subscriptionId is required' }).regex(/^[0-9a-fA-F-]{36}$/, 'subscriptionId must be a subscription GUID'),
+    resourceGroup: z
+      .string({ error: 'resourceGroup is required' })
+      .regex(/^[-\w._()]{1,90}$/, 'resourceGroup must be a resource group name (1 to 90 letters, digits, -_.())'),
+    cloud: z
+      .object({ resourceManagerEndpoint: azureEndpoint('resourceManagerEndpoint'), authorityHost: azureEndpoint('authorityHost') })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .transform(({ cloud, ...rest }): Record<string, string> => ({ ...rest, ...(cloud ?? {}) }));
+
 /** The credentials schema for the form the given fields point at. */
-export function credentialsSchemaFor(provider: 'AWS' | 'OPENSTACK', credentials: Record<string, unknown>): z.ZodType<Record<string, string>> {
+export function credentialsSchemaFor(provider: 'AWS' | 'OPENSTACK' | 'AZURE', credentials: Record<string, unknown>): z.ZodType<Record<string, string>> {
   const has = (field: string) => field in credentials;
+  if (provider === 'AZURE') return azureCredentialsSchema as unknown as z.ZodType<Record<string, string>>;
   if (provider === 'OPENSTACK') {
     return has('applicationCredentialId') || has('applicationCredentialSecret')
       ? openstackApplicationCredentialsSchema
@@ -261,7 +293,8 @@ export const createAccountSchema = z
       .describe(
         'OPENSTACK: {authUrl, username, password, userDomainName?, projectName, projectDomainName?} or ' +
           '{authUrl, applicationCredentialId, applicationCredentialSecret}. AWS: {accessKeyId, secretAccessKey}, ' +
-          "{roleArn, externalId?}, or {} for the deployment's own role. Stored encrypted, never returned.",
+          "{roleArn, externalId?}, or {} for the deployment's own role. AZURE: {tenantId, clientId, clientSecret, subscriptionId, " +
+          'resourceGroup, cloud?: {resourceManagerEndpoint, authorityHost}}. Stored encrypted, never returned.',
       ),
   })
   .strict();

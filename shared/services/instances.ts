@@ -1,4 +1,5 @@
 import { DEFAULT_REGION, PRICE_TABLE_VERSION, findPrice, priceEntriesFor, smallestFitting } from '../domain/catalog.ts';
+import { refuseRetiredSize } from '../domain/retired-sizes.ts';
 import { NotFoundError, QuotaExceededError, UnmanagedMachineError, ValidationError } from '../domain/errors.ts';
 import { KEY_ACTOR, type InstanceEvent } from '../domain/events.ts';
 import { newInstanceId } from '../domain/ids.ts';
@@ -275,6 +276,7 @@ const refOf = (instance: Instance) => ({ clientId: instance.clientId, instanceId
 /** The instance type and hourly price for a request: named explicitly, or the smallest that fits. */
 function priceFor(request: CreateInstanceRequest): { instanceType: string; hourlyMicros: number } {
   const { provider, instanceType } = request.config;
+  refuseRetiredSize(provider, instanceType);
   if (instanceType) {
     const listed = findPrice(provider, instanceType);
     if (listed) return listed;
