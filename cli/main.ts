@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerCreateAccount } from './commands/accounts.ts';
 import { registerCatalog } from './commands/catalog.ts';
 import { registerCreateApiKey, registerCreateClient, registerListClients } from './commands/clients.ts';
 import { registerCreateInstance } from './commands/create-instance.ts';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIO): Command {
   registerCreateInstance(create, io);
   registerCreateClient(create, io);
   registerCreateApiKey(create, io);
+  registerCreateAccount(create, io);
 
   const list = program.command('list').description('List instances or clients');
   registerListInstances(list, io);
@@ -89,6 +91,8 @@ const EXAMPLES = `Examples:
   hangar task finish vps-web-server-abc123
   hangar delete instance vps-web-server-abc123 --wait
   hangar --json stats
+  hangar create account lab --provider AZURE --credentials azure-sp.json
+  hangar create instance trainer gpu --provider AZURE --account acc-123 --instance-type Standard_NC4as_T4_v3 --wait
   hangar sync --account acc-123 --types flavors,images --wait
   hangar sync-jobs --type instances
   hangar catalog flavors --local`;

@@ -47,7 +47,7 @@ export function registerCreateInstance(create: Command, io: CliIO): void {
     .option('--instance-type <t>', 'flavor or instance type, e.g. t3.micro')
     .option('--region <r>', 'provider region')
     .option('--image <i>', 'image name or provider id')
-    .option('--account <accountId>', 'the provider account to use (AWS, OPENSTACK)')
+    .option('--account <accountId>', 'the provider account to use (AWS, OPENSTACK, AZURE)')
     .option('--network <name>', 'a network or subnet, by name or id (repeatable)', collectList, [])
     .option('--key-pair <name>', 'the key pair to install')
     .option('--security-group <name>', 'a security group (repeatable)', collectList, [])

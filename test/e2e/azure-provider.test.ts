@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureDouble } from '../support/azure-double.ts';
-import { apiClient, type RuntimeProcess, startRuntimeProcess, waitFor } from '../support/local-runtime.ts';
+import { REPO_ROOT, apiClient, type RuntimeProcess, startRuntimeProcess, waitFor } from '../support/local-runtime.ts';
 
 /**
  * An AZURE account and instances driven through the local runtime, against a loopback double of
@@ -11,6 +16,7 @@ describe('an AZURE instance through the local runtime', () => {
   let runtime: RuntimeProcess;
   let api: ReturnType<typeof apiClient>;
   let accountId: string;
+  let apiKey: string;
 
   async function until(id: string, status: string) {
     return waitFor(
@@ -32,7 +38,8 @@ describe('an AZURE instance through the local runtime', () => {
     const admin = apiClient(runtime.url, runtime.adminKey);
     const client = await admin('POST', '/api/clients', { name: 'Azure Customer' });
     const key = await admin('POST', `/api/clients/${client.body.client.id}/api-keys`, { name: 'azure admin', role: 'admin' });
-    api = apiClient(runtime.url, key.body.apiKey.key);
+    apiKey = key.body.apiKey.key;
+    api = apiClient(runtime.url, apiKey);
   });
 
   afterAll(async () => {
@@ -115,5 +122,28 @@ describe('an AZURE instance through the local runtime', () => {
     } finally {
       cloud.failCreates(undefined);
     }
+  });
+
+  it('registers an Azure account and creates on it from the CLI', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hangar-azure-cli-'));
+    const file = join(dir, 'azure-sp.json');
+    await writeFile(file, JSON.stringify(cloud.credentials()));
+    const hangar = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['cli/bin.js', '--json', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, HANGAR_URL: runtime.url, HANGAR_API_KEY: apiKey },
+        timeout: 60_000,
+      });
+
+    const account = JSON.parse((await hangar('create', 'account', 'from-cli', '--provider', 'AZURE', '--credentials', file)).stdout);
+    const created = JSON.parse(
+      (await hangar('create', 'instance', 'cli-gpu', 'gpu', '--provider', 'AZURE', '--account', account.account.id, '--instance-type', 'Standard_NC4as_T4_v3')).stdout,
+    );
+
+    expect(account.account).toMatchObject({ provider: 'AZURE', region: 'eastus' });
+    expect(created.instance).toMatchObject({ provider: 'AZURE', instanceType: 'Standard_NC4as_T4_v3' });
+    await until(created.instance.id, 'READY');
+    expect((await api('DELETE', `/api/instances/${created.instance.id}`)).status).toBe(202);
+    await until(created.instance.id, 'TERMINATED');
   });
 });
