@@ -4,7 +4,7 @@ import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.t
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
-import { logger } from '../../shared/observability/logger.ts';
+import { logger } from '../../shared/observability/powertools.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
 
 /** The target of every per-instance deadline schedule: warn ahead of it, or terminate if it still stands. */

@@ -3,7 +3,7 @@ import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
-import { logger } from '../../shared/observability/logger.ts';
+import { logger } from '../../shared/observability/powertools.ts';
 
 /** Every minute: probe every up instance, a bounded number at a time. */
 export const handler = scheduledJob(

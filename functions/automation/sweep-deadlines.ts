@@ -3,7 +3,7 @@ import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
-import { logger } from '../../shared/observability/logger.ts';
+import { logger } from '../../shared/observability/powertools.ts';
 
 /** Every few minutes: terminate what a lost schedule missed, and stop instances idle too long. */
 export const handler = scheduledJob(

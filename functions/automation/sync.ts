@@ -6,7 +6,7 @@ import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
-import { logger } from '../../shared/observability/logger.ts';
+import { logger } from '../../shared/observability/powertools.ts';
 import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
 
 /**

@@ -10,7 +10,10 @@ import { composeOnce } from '../config/compose-once.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
 import { parseInput } from '../domain/validate.ts';
-import { logger } from '../observability/logger.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logger, metrics } from '../observability/powertools.ts';
 import { mapError } from './errors.ts';
 import { canonicalJson, exceedsJsonDepth, PayloadTooLargeError } from './json-limits.ts';
 import { type HttpResult, toResponse } from './responses.ts';
@@ -67,6 +70,9 @@ const jsonBody = (): middy.MiddlewareObj<Event> => {
   };
 };
 
+/** Answers by status class (Http2xx, Http4xx, Http5xx): what the operators' alarms watch. */
+const countResponse = (status: number) => metrics.addMetric(`Http${Math.floor(status / 100)}xx`, MetricUnit.Count, 1);
+
 /** Errors become the contract's JSON, in this one place; unexpected ones are logged, never shown. */
 const errorResponses = (): middy.MiddlewareObj<Event, Response> => ({
   onError: async (request) => {
@@ -74,6 +80,7 @@ const errorResponses = (): middy.MiddlewareObj<Event, Response> => ({
     const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId;
     if (mapped.unexpected) logger.error('Unhandled error', { error: request.error as Error, requestId });
     request.response = toResponse(mapped.statusCode, { ...mapped.body, requestId });
+    countResponse(mapped.statusCode);
   },
 });
 
@@ -146,6 +153,7 @@ function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const run = async () => {
       const result = await handler({ principal, params, query, body, headers, requestId, deps });
+      countResponse(result.status);
       return toResponse(result.status, result.raw ? result.payload : { success: true, ...result.payload }, result.headers);
     };
     const idempotencyKey = headers['idempotency-key'];
@@ -175,6 +183,8 @@ export function httpApi<D extends HttpDeps>(area: ApiArea, handlers: RouteHandle
     return { method: route.method, path: route.path, handler: adapt(route, handler, deps) };
   });
   return middy<Event, Response>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
     .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,idempotency-key,if-match' }))
     .use(errorResponses())

@@ -18,7 +18,7 @@ import { createDb } from '../../../shared/db/db.ts';
 import type { InstanceEvent } from '../../../shared/domain/events.ts';
 import type { Instance } from '../../../shared/domain/instance.ts';
 import type { Principal } from '../../../shared/domain/roles.ts';
-import { logger } from '../../../shared/observability/logger.ts';
+import { logger } from '../../../shared/observability/powertools.ts';
 import { DEFINITIONS, type WorkflowName } from '../../../shared/workflows/definitions.ts';
 import type { StepInput } from '../../../shared/workflows/run-step.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../../support/dynamodb.ts';
