@@ -8,6 +8,7 @@ import {
   type ConnectionTestResult,
   type Credentials,
   credentialsContext,
+  ACCOUNT_PROVIDERS,
   isAccountProvider,
   redactCredentials,
 } from '../domain/account.ts';
@@ -193,7 +194,7 @@ function accountProviderOf(provider: ProviderName): AccountProvider {
   }
   if (!isAccountProvider(provider)) {
     throw new ValidationError(
-      `${provider} accounts are not supported yet; supported: AWS, OPENSTACK`,
+      `${provider} accounts are not supported yet; supported: ${ACCOUNT_PROVIDERS.join(', ')}`,
       [{ path: 'provider', message: 'not supported yet' }],
       'PROVIDER_NOT_SUPPORTED',
     );
