@@ -10,6 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEADLINE_SCHEDULER_VARIABLES } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
 import { SYNC_FUNCTION_VARIABLE } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
+import { nagResource } from './nag.ts';
 import { ProjectFunction } from './project-function.ts';
 import type { ProvisioningWorkflow } from './provisioning-workflow.ts';
 
@@ -36,7 +37,17 @@ export interface AutomationsProps {
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Reserved concurrency of the sync function: at most this many targets sync at once, however many
+   * accounts the fan-out finds, so a sync never starves the API and workflow functions of the
+   * account's concurrency nor floods the providers. Throttled asynchronous invocations wait in
+   * Lambda's queue and are retried (up to the hour they may age). @default 4
+   */
+  readonly syncConcurrency?: number;
 }
+
+/** See AutomationsProps.syncConcurrency. */
+export const DEFAULT_SYNC_CONCURRENCY = 4;
 
 /**
  * Auto-terminate, health checks and sync. Each instance deadline is a one-time EventBridge Scheduler
@@ -148,6 +159,7 @@ export class Automations extends Construct {
       // One invocation runs every job of a target in turn: a full catalog listing per kind, then
       // the target's machines, each through the provider's API.
       timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: props.syncConcurrency ?? DEFAULT_SYNC_CONCURRENCY,
     })
       .bindTable(props.table, 'RW')
       .bindSecrets(props.secretsKey, 'OPEN');
@@ -383,22 +395,4 @@ export class Automations extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }
-}
-
-/**
- * A resource as cdk-nag names it in a finding (`<AWS::Region>`, `<Fn123.Arn>`), so that an
- * acknowledgement covers that resource alone, whether or not the stack's account and region are known.
- */
-function nagResource(scope: Construct, value: string): string {
-  const part = (token: unknown): string => {
-    if (typeof token === 'string') return token;
-    const ref = (token as { Ref?: string }).Ref;
-    if (ref) return `<${ref}>`;
-    const attribute = (token as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (attribute) return `<${attribute[0]}.${attribute[1]}>`;
-    const join = (token as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-    if (join) return join[1].map(part).join(join[0]);
-    throw new Error(`No cdk-nag name for ${JSON.stringify(token)}`);
-  };
-  return part(Stack.of(scope).resolve(value));
 }

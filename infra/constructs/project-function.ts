@@ -1,14 +1,16 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SECRETS_KEY_VARIABLE } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { TABLE } from '../../shared/db/table-definition.ts';
-import { fromRepoRoot, REPO_ROOT } from '../paths.ts';
+import { REPO_ROOT } from '../paths.ts';
+import { BUNDLE_ENTRY_FILE, bundleFunction } from './function-bundle.ts';
+import { computeStatements, computeWildcardReasons, type ComputeAccess } from './compute-access.ts';
+import { nagResource } from './nag.ts';
 
 export type TableAccess = 'RO' | 'RW';
 
@@ -33,9 +35,6 @@ const SECRETS_ACTIONS: Record<SecretsAccess, string[]> = {
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-/** Lets ESM bundles load the CommonJS dependencies esbuild leaves as `require` calls. */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-
 export interface ProjectFunctionProps {
   /** The handler file, relative to the repository root, e.g. `functions/api/instances.ts`. */
   readonly entry: string;
@@ -55,6 +54,8 @@ export interface ProjectFunctionProps {
   readonly serviceName?: string;
   /** Extra environment; TABLE_NAME comes from `bindTable`, SECRETS_KMS_KEY_ID from `bindSecrets`. */
   readonly environment?: Record<string, string>;
+  /** Reserved concurrency: at most this many invocations at once. @default unreserved */
+  readonly reservedConcurrentExecutions?: number;
   /** @default one month */
   readonly logRetention?: RetentionDays;
   /** What happens to the log group when the stack is deleted. @default RemovalPolicy.DESTROY */
@@ -62,14 +63,15 @@ export interface ProjectFunctionProps {
 }
 
 /**
- * Every Lambda function of the project: Node.js 22 on arm64, traced, logging to its own log group
- * with a retention, bundled by esbuild as a minified, tree-shaken ESM file that carries its own
- * AWS SDK. Its role starts empty (writes to its own log group, X-Ray) and gains table and key access
+ * Every Lambda function of the project: Node.js 22 on arm64 (the code itself also runs on Node.js 20, as CI
+ * and the local runtime do), traced, logging to its own log group
+ * with a retention, bundled by esbuild as minified, tree-shaken ESM that carries its own AWS SDK,
+ * split so that cloud adapters load on first use (./function-bundle.ts). Its role starts empty (writes to its own log group, X-Ray) and gains table and key access
  * only through `bindTable` and `bindSecrets`, which keep each grant next to the variable that names
  * the table or the key.
  */
 export class ProjectFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -89,50 +91,46 @@ export class ProjectFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: fromRepoRoot(props.entry),
+    this.function = new LambdaFunction(this, 'Function', {
+      code: Code.fromAsset(REPO_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: bundling runs here with esbuild (tryBundle), no container needed.
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          // Part of the bundling cache key: without the entry, every function would reuse the first bundle.
+          command: ['bundle', props.entry],
+          local: {
+            tryBundle(outputDir) {
+              bundleFunction(props.entry, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
       functionName: props.functionName,
-      handler: props.handler ?? 'handler',
+      handler: `${BUNDLE_ENTRY_FILE.replace(/\.mjs$/, '')}.${props.handler ?? 'handler'}`,
       description: props.description,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: fromRepoRoot('package-lock.json'),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
-      // The flag only matters to the AWS SDK v2, which nothing here uses.
-      awsSdkConnectionReuse: false,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'hangar',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // A .map file beside the bundle, linked by a sourceMappingURL comment (read via --enable-source-maps).
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces need file and line, not the sources: keeps the .map small.
-        sourcesContent: false,
-        // Prefer packages' ESM builds so esbuild can tree-shake them.
-        mainFields: ['module', 'main'],
-        esbuildArgs: { '--tree-shaking': 'true' },
-        // Bundle the AWS SDK v3: pinned versions, and only the commands a handler imports ship.
-        externalModules: [],
-        banner: ESM_REQUIRE_BANNER,
       },
     });
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'Node.js 22 is the pinned project runtime: bundles target node22 and the local runtime and CI run the same ' +
-        'major. Moving to a newer runtime is a deliberate, tested upgrade of the whole project, not a per-function drift.',
+        'Node.js 22 is the pinned Lambda runtime of every function: bundles target node22. The code also runs on ' +
+        'Node.js 20 (the engines floor, which CI and the local runtime use), so it relies on nothing newer than 20. Moving ' +
+        'Lambda to a newer runtime is a deliberate, tested upgrade of the whole project, not a per-function drift.',
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -156,6 +154,25 @@ export class ProjectFunction extends Construct {
       // Writes go to the base table; DynamoDB maintains the indexes.
       this.role.addToPrincipalPolicy(new PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
     }
+    return this;
+  }
+
+  /**
+   * Names the deployment in HANGAR_DEPLOYMENT (the `hangar:deployment` tag the EC2 adapter stamps on
+   * every machine and scopes its listings by) and grants the EC2 and STS actions of `access`, every
+   * machine action conditioned on that tag: see compute-access.ts. The statements sit in a policy of
+   * their own (`ComputePolicy`), so each wildcard the EC2 API forces is acknowledged there, with why.
+   */
+  bindCompute(access: ComputeAccess, deployment: string): this {
+    this.function.addEnvironment('HANGAR_DEPLOYMENT', deployment);
+    const policy = new Policy(this, 'ComputePolicy', { statements: computeStatements(access, deployment) });
+    policy.attachToRole(this.role);
+    Validations.of(policy).acknowledge(
+      ...Object.entries(computeWildcardReasons(access)).map(([resource, reason]) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(this, resource)}]`,
+        reason,
+      })),
+    );
     return this;
   }
 

@@ -4,7 +4,9 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { Automations } from '../constructs/automations.ts';
 import { InstancesApi } from '../constructs/instances-api.ts';
+import { OperatorAlarms } from '../constructs/operator-alarms.ts';
 import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
+import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -13,6 +15,10 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITableV2;
   /** The key that seals provider-account credentials, from the stateful stack. */
   readonly secretsKey: IKey;
+  /** Subscribed to the operators' alarm topic (context `alarmEmail`). @default no subscription */
+  readonly alarmEmail?: string;
+  /** Reserved concurrency of the sync fan-out (context `syncConcurrency`). @default Automations' default */
+  readonly syncConcurrency?: number;
 }
 
 /** Everything that can be redeployed or replaced without losing data: functions, the API, the workflows, the automations. */
@@ -20,16 +26,18 @@ export class StatelessStack extends Stack {
   readonly api: InstancesApi;
   readonly workflows: ProvisioningWorkflow;
   readonly automations: Automations;
+  readonly alarms: OperatorAlarms;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { stage, table, secretsKey } = props;
+    const deployment = `hangar-${stage.name}`;
 
     // Shared by every function of the stage: API areas and workflow steps.
     const environment = {
       HANGAR_STAGE: stage.name,
       // Stamped on every cloud machine, so stages sharing a cloud account never see each other's as orphans.
-      HANGAR_DEPLOYMENT: `hangar-${stage.name}`,
+      HANGAR_DEPLOYMENT: deployment,
       HANGAR_RUNTIME: 'aws',
       POWERTOOLS_SERVICE_NAME: 'hangar',
     };
@@ -62,6 +70,7 @@ export class StatelessStack extends Stack {
       environment,
       logRetention: stage.logRetention,
       logRemovalPolicy: stage.removalPolicy,
+      syncConcurrency: props.syncConcurrency ?? numberContext(this, 'syncConcurrency'),
     });
     // Activate and extend set an instance's deadline schedule (instances API, provisioning steps);
     // terminate cancels it. The auto-terminate function is the schedules' target.
@@ -70,9 +79,70 @@ export class StatelessStack extends Stack {
     // POST /api/sync and a new account queue sync jobs; the sync function runs them.
     this.automations.grantSyncDispatch(this.api.functions.accounts);
 
+    // Cloud machines, through the deployment's own role or a role account's (see compute-access.ts):
+    // the steps launch and act on them, the sync ends orphans, the others only look.
+    this.workflows.stepsFunction.bindCompute('OPERATE', deployment);
+    this.automations.syncFunction.bindCompute('RECONCILE', deployment);
+    this.automations.healthCheckFunction.bindCompute('OBSERVE', deployment);
+    // Check-now health checks; the connection test and the live catalog of an account.
+    this.api.functions.instances.bindCompute('OBSERVE', deployment);
+    this.api.functions.accounts.bindCompute('OBSERVE', deployment);
+
+    this.alarms = new OperatorAlarms(this, 'Alarms', {
+      namePrefix: deployment,
+      metricNamespace: `Hangar/${stage.name}`,
+      email: props.alarmEmail ?? stringContext(this, 'alarmEmail'),
+    });
+    this.alarms.watchQueue(
+      'DeadlineDeadLetters',
+      this.automations.deadLetterQueue,
+      'Deadline schedules that EventBridge Scheduler could not deliver: those instances were not auto-terminated on time ' +
+        '(the sweeper retries within 5 minutes). The messages name the instances.',
+    );
+    this.alarms.watchQueue(
+      'SyncFailures',
+      this.automations.syncFailureQueue,
+      'Sync runs that failed after Lambda retried them twice, or waited over an hour: the messages carry the target and the error.',
+    );
+    for (const workflow of WORKFLOWS) {
+      this.alarms.watchStateMachine(
+        `${pascal(workflow)}ExecutionsFailed`,
+        this.workflows.stateMachines[workflow],
+        `${pascal(workflow)} executions failed or timed out: their instances are in ERROR, their events say why.`,
+      );
+    }
+    this.alarms.watchFunction(
+      'SyncErrors',
+      this.automations.syncFunction,
+      'The sync function failed, or recorded a sync job FAILED (GET /api/sync-jobs lists the errors).',
+      // Logged by functions/automation/sync.ts for every job a run recorded FAILED.
+      { metricName: 'SyncJobsFailed', message: 'Sync job failed' },
+    );
+
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'SNS topic of the operator alarms: subscribe to it (or deploy with -c alarmEmail=…)',
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Base URL of the Hangar API (routes start with /api)',
     });
   }
+}
+
+const pascal = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+function stringContext(scope: Construct, key: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function numberContext(scope: Construct, key: string): number | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`Context ${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  return number;
 }

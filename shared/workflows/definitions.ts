@@ -45,10 +45,22 @@ export const POLL = { maxAttempts: 40, firstWaitSeconds: 1, maxWaitSeconds: 30 }
 
 type State = Record<string, unknown>;
 
+/**
+ * Lambda's own transient failures to invoke the steps function (service errors, throttling, SDK
+ * client errors), as AWS recommends retrying for every Lambda Task. The step never ran or its
+ * answer was lost; every step is idempotent, so running it again is safe.
+ */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
 const RETRY = [
   {
     // Throttling, blips and lost races with a person's PATCH: try again soon.
-    ErrorEquals: [ERRORS.throttled, ERRORS.transient, ERRORS.conflict, 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException'],
+    ErrorEquals: [ERRORS.throttled, ERRORS.transient, ERRORS.conflict, ...LAMBDA_TRANSIENT_ERRORS],
     IntervalSeconds: 2,
     BackoffRate: 2,
     MaxAttempts: 4,

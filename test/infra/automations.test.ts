@@ -8,6 +8,7 @@ import { stateMachineArnVariable } from '../../shared/adapters/aws/step-function
 import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
 import {
   acknowledgedRules,
+  computePolicyAcknowledgements,
   actionsOf,
   kmsActionsOf,
   logicalIdIn,
@@ -512,6 +513,9 @@ describe('automations: cdk-nag AwsSolutions', () => {
           `AwsSolutions-L1 at ${automationsPath}/${fn}`,
           `AwsSolutions-IAM5[Resource::*] at ${automationsPath}/${fn}/Role`,
         ]),
+        // From bindCompute (infra/stacks/stateless-stack.ts): the sync ends orphans, the health check looks.
+        ...computePolicyAcknowledgements(`${automationsPath}/SyncFunction`, 'RECONCILE'),
+        ...computePolicyAcknowledgements(`${automationsPath}/HealthCheckFunction`, 'OBSERVE'),
         `AwsSolutions-SQS3 at ${automationsPath}/DeadLetterQueue`,
         `AwsSolutions-SQS3 at ${automationsPath}/SyncFailureQueue`,
         `AwsSolutions-IAM5[Resource::${sweepArn}:*] at ${automationsPath}/SweepSchedulerRole`,

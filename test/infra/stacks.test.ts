@@ -7,6 +7,7 @@ import { API_AREAS, ROUTES, routeKey, type ApiArea } from '../../shared/http/rou
 import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
 import {
   acknowledgedRules,
+  computePolicyAcknowledgements,
   actionsOf,
   logicalIdIn,
   nagErrorsIn,
@@ -311,6 +312,12 @@ describe('cdk-nag AwsSolutions', () => {
         ...projectFunction(`${automations}/SweepFunction`),
         ...projectFunction(`${automations}/HealthCheckFunction`),
         ...projectFunction(`${automations}/SyncFunction`),
+        ...computePolicyAcknowledgements(`${workflows}/StepsFunction`, 'OPERATE'),
+        ...computePolicyAcknowledgements(`${automations}/SyncFunction`, 'RECONCILE'),
+        ...computePolicyAcknowledgements(`${automations}/HealthCheckFunction`, 'OBSERVE'),
+        ...computePolicyAcknowledgements(`${api}/InstancesFunction`, 'OBSERVE'),
+        ...computePolicyAcknowledgements(`${api}/AccountsFunction`, 'OBSERVE'),
+        `AwsSolutions-SNS2 at Hangar-test-Stateless/Alarms/Topic`,
         `${deadlineSchedules} at ${api}/InstancesFunction/Role`,
         `${deadlineSchedules} at ${workflows}/StepsFunction/Role`,
         `${deadlineSchedules} at ${automations}/SyncFunction/Role`,

@@ -134,3 +134,19 @@ export function acknowledgedRules(scope: IConstruct): { rule: string; path: stri
   visit(scope);
   return acknowledged;
 }
+
+/**
+ * The acknowledgements `bindCompute(access, …)` puts on `<functionPath>/ComputePolicy`: one per
+ * wildcard the EC2 and STS APIs force (Describe on `*`, any role to assume, and, for the actions on
+ * machines, the resource types the tag conditions scope).
+ */
+export function computePolicyAcknowledgements(functionPath: string, access: 'OBSERVE' | 'RECONCILE' | 'OPERATE'): string[] {
+  const ec2 = (resource: string, account = '<AWS::AccountId>') => `arn:<AWS::Partition>:ec2:*:${account}:${resource}/*`;
+  const resources = ['*', 'arn:<AWS::Partition>:iam::*:role/*'];
+  if (access !== 'OBSERVE') resources.push(ec2('instance'));
+  if (access === 'OPERATE') {
+    resources.push(ec2('volume'), ec2('image', ''), ec2('snapshot', ''));
+    resources.push(...['subnet', 'network-interface', 'security-group', 'key-pair'].map((r) => ec2(r)));
+  }
+  return resources.map((resource) => `AwsSolutions-IAM5[Resource::${resource}] at ${functionPath}/ComputePolicy`);
+}

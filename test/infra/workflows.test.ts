@@ -7,6 +7,7 @@ import type { ApiArea } from '../../shared/http/routes.ts';
 import { DEFINITIONS, ERRORS, WORKFLOWS, type WorkflowName } from '../../shared/workflows/definitions.ts';
 import {
   acknowledgedRules,
+  computePolicyAcknowledgements,
   actionsOf,
   logicalIdIn,
   nagErrorsIn,
@@ -195,6 +196,20 @@ describe('workflows: the state machines', () => {
     }
   });
 
+  it.each(WORKFLOWS)("%s retries Lambda's own transient invoke errors in every Task state, with backoff", (w) => {
+    const lambdaErrors = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+    for (const [name, state] of taskStates(deployedDefinition(w))) {
+      for (const error of lambdaErrors) {
+        const retrier = (state.Retry ?? []).find((r) => r.ErrorEquals.includes(error));
+        expect(retrier, `${name} retries ${error}`).toBeDefined();
+        expect(retrier!.MaxAttempts, `${name} ${error}`).toBeGreaterThan(0);
+        expect(retrier!.BackoffRate, `${name} ${error}`).toBeGreaterThan(1);
+      }
+      // Retriers are tried in order and States.ALL must come last: none may shadow the Lambda errors.
+      expect((state.Retry ?? []).flatMap((r) => r.ErrorEquals), name).not.toContain('States.ALL');
+    }
+  });
+
   it.each(WORKFLOWS)('%s sends any failure to Compensate, and a failed compensation to CompensationFailed', (w) => {
     const definition = deployedDefinition(w);
     for (const [name, state] of taskStates(definition)) {
@@ -349,6 +364,8 @@ describe('workflows: cdk-nag AwsSolutions', () => {
       [
         `AwsSolutions-L1 at ${workflowsPath}/StepsFunction`,
         `AwsSolutions-IAM5[Resource::*] at ${workflowsPath}/StepsFunction/Role`,
+        // From bindCompute (infra/constructs/compute-access.ts): the steps launch and act on machines.
+        ...computePolicyAcknowledgements(`${workflowsPath}/StepsFunction`, 'OPERATE'),
         // From grantScheduling (infra/constructs/automations.ts): the steps set and cancel deadlines.
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-${STAGE}-deadlines/*] at ${workflowsPath}/StepsFunction/Role`,
         ...WORKFLOWS.map(
