@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ROUTES, type ApiArea, type RouteDefinition, routeKey } from '../../shared/http/routes.ts';
 
 export type AreaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** The request line and headers together: API Gateway refuses more than about 10 KB of headers, Node 16 KB by default. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 interface CompiledRoute {
   route: RouteDefinition;
@@ -23,16 +26,58 @@ const compiled: CompiledRoute[] = ROUTES.map((route) => {
   return { route, pattern: new RegExp(`^${source}/?$`), names };
 });
 
-/** Which route a request is for, preferring literal paths (`/instances/stats` over `/instances/{id}`). */
-export function matchRoute(method: string, path: string): { route: RouteDefinition; params: Record<string, string> } | 'method-not-allowed' | null {
+/**
+ * Which route a request is for, preferring literal paths (`/instances/stats` over `/instances/{id}`).
+ * `malformed-escape`: a path parameter holds a `%` escape that is not UTF-8 (`%ff`, `%zz`), which
+ * no id can be, so the request is refused before any handler sees it.
+ */
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: RouteDefinition; params: Record<string, string> } | 'method-not-allowed' | 'malformed-escape' | null {
   const candidates = compiled
     .map((c) => ({ c, m: c.pattern.exec(path) }))
     .filter((x) => x.m)
     .sort((a, b) => a.c.names.length - b.c.names.length);
   const hit = candidates.find((x) => x.c.route.method === method);
   if (!hit) return candidates.length ? 'method-not-allowed' : null;
-  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, decodeURIComponent(hit.m![i + 1]!)]));
+  const params: Record<string, string> = {};
+  for (const [i, name] of hit.c.names.entries()) {
+    const decoded = decodePathSegment(hit.m![i + 1]!);
+    if (decoded === null) return 'malformed-escape';
+    params[name] = decoded;
+  }
   return { route: hit.c.route, params };
+}
+
+function decodePathSegment(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+const errorBody = (error: string, code: string) => JSON.stringify({ success: false, error, code, details: [] });
+
+/**
+ * What Node's HTTP parser refuses before a request exists (headers over MAX_HEADER_BYTES, a
+ * malformed request line) still gets the JSON error envelope, written straight to the socket.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    // Mid-response (a reset or a timeout): nothing can be answered any more.
+    socket.destroy();
+    return;
+  }
+  const [status, reason, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', errorBody(`Request headers are larger than ${MAX_HEADER_BYTES / 1024} KB`, 'HEADERS_TOO_LARGE')]
+      : [400, 'Bad Request', errorBody('Malformed HTTP request', 'BAD_REQUEST')];
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -40,12 +85,13 @@ export function matchRoute(method: string, path: string): { route: RouteDefiniti
  * event Lambda receives and hands it to the same handler module.
  */
 export async function startGateway(options: { port: number; host?: string; handlers: Record<ApiArea, AreaHandler> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     serve(req, res, options.handlers).catch((error) => {
       send(res, 500, { success: false, error: 'Internal error in the local gateway', code: 'INTERNAL_ERROR', details: [] });
       console.error('gateway:', error);
     });
   });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -76,6 +122,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record
   }
   const match = matchRoute(method, url.pathname);
   if (match === null) return send(res, 404, { success: false, error: `No route for ${method} ${url.pathname}`, code: 'ROUTE_NOT_FOUND', details: [] });
+  if (match === 'malformed-escape') {
+    return send(res, 400, { success: false, error: `The path ${url.pathname} holds a malformed % escape`, code: 'BAD_REQUEST', details: [] });
+  }
   if (match === 'method-not-allowed') {
     return send(res, 405, { success: false, error: `${method} is not allowed on ${url.pathname}`, code: 'METHOD_NOT_ALLOWED', details: [] });
   }
