@@ -153,6 +153,10 @@ export class ApiClient {
       if (response.status === 401 && !this.apiKey) {
         details.push('No API key was given: pass --api-key or set HANGAR_API_KEY (`npm start` prints the admin key).');
       }
+      if (/clientId is required/i.test(message)) {
+        // The platform admin's key belongs to no client: the API says so in its own words.
+        details.push('Hint: with the platform admin key, name the client this acts for: --client <client id or name>.');
+      }
       throw new ApiError(response.status, code, message, details);
     }
     return payload as T;

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { type Context, withContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { type Column, present, printJson, printKeyValues, printTable, text, timestamp } from '../format.ts';
 import { type CliIO, writeLine } from '../io.ts';
 import { wholeNumber } from '../options.ts';
@@ -48,7 +49,7 @@ export function registerCreateApiKey(create: Command, io: CliIO): void {
     .command('api-key')
     .summary('Issue an API key for a client (secret shown once)')
     .description("Issue an API key for a client; the secret is shown only once")
-    .argument('<clientId>', 'the client the key belongs to')
+    .argument('<client>', 'the client the key belongs to: its id, or its name (platform admin)')
     .requiredOption('--name <n>', 'what the key is for, e.g. ci-pipeline')
     .addOption(new Option('--role <role>', 'what it may do (the server defaults to viewer)').choices(['admin', 'operator', 'viewer']))
     .action(withContext(io, createApiKey));
@@ -106,10 +107,22 @@ async function listClients(ctx: Context): Promise<void> {
   printTable(ctx.stdout, CLIENT_COLUMNS, clients);
 }
 
-async function createApiKey(ctx: Context, o: CreateKeyOptions, clientId: string): Promise<void> {
+async function createApiKey(ctx: Context, o: CreateKeyOptions, client: string): Promise<void> {
   const body: Record<string, unknown> = { name: o.name };
   if (o.role !== undefined) body.role = o.role;
-  const payload = await ctx.client.post<ApiKeyResponse>(`/api/clients/${encodeURIComponent(clientId)}/api-keys`, body);
+  const issue = (clientId: string) => ctx.client.post<ApiKeyResponse>(`/api/clients/${encodeURIComponent(clientId)}/api-keys`, body);
+  let clientId = client;
+  let payload: ApiKeyResponse;
+  try {
+    payload = await issue(clientId);
+  } catch (error) {
+    // Not an id: perhaps the client's name, which the route does not take, so find its id.
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    const found = await clientIdByName(ctx, client);
+    if (found === undefined) throw error;
+    clientId = found;
+    payload = await issue(clientId);
+  }
   if (ctx.json) return printJson(ctx.stdout, payload);
   const k = payload.apiKey;
   writeLine(ctx.stdout, `API key ${k.id} (${k.name}, role ${k.role}) for client ${clientId}`);
@@ -118,4 +131,26 @@ async function createApiKey(ctx: Context, o: CreateKeyOptions, clientId: string)
   writeLine(ctx.stdout, '');
   writeLine(ctx.stdout, 'This key is shown only once: store it now. Hangar keeps only its hash.');
   writeLine(ctx.stdout, 'Use it with --api-key <key> or HANGAR_API_KEY=<key>.');
+}
+
+/**
+ * The id of the client named `name` (case and surrounding spaces aside), from the client list,
+ * which only the platform admin may read; undefined when there is none or the list is refused.
+ */
+async function clientIdByName(ctx: Context, name: string): Promise<string | undefined> {
+  const wanted = name.trim().toLowerCase();
+  let cursor: string | null | undefined;
+  do {
+    let page: ClientsResponse;
+    try {
+      page = await ctx.client.get<ClientsResponse>('/api/clients', cursor ? { cursor } : undefined);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 401)) return undefined;
+      throw error;
+    }
+    const match = (page.clients ?? []).find((c) => c.name.trim().toLowerCase() === wanted);
+    if (match) return match.id;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return undefined;
 }

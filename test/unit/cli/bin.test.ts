@@ -50,7 +50,7 @@ describe('cli/bin.js as a real process', () => {
       'stats',
       'create client <name>',
       'list clients',
-      'create api-key <clientId>',
+      'create api-key <client>',
       'sync ',
       'sync-jobs [id]',
       'catalog <kind>',
