@@ -5,6 +5,11 @@ import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { presentApiKey, presentClient } from '../../shared/http/present.ts';
 
 export const routes: RouteHandlers<AppDependencies> = {
+  getCaller: async ({ principal, deps }) => {
+    const client = principal.clientId ? await deps.services.clients.get(principal, principal.clientId) : null;
+    return ok({ caller: { keyId: principal.keyId, role: principal.role, clientId: principal.clientId, clientName: client?.name ?? null } });
+  },
+
   createClient: async ({ principal, body, deps }) => {
     const client = await deps.services.clients.create(principal, body);
     return created({ client: presentClient(client) });

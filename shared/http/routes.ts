@@ -65,6 +65,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('HEAD', '/api/health', 'public', 'headHealth', 'Liveness, for probes that send HEAD', { auth: false }),
   route('GET', '/api/openapi.json', 'public', 'getOpenApi', 'This API described in OpenAPI 3.1', { auth: false }),
 
+  route('GET', '/api/me', 'clients', 'getCaller', 'Who the API key speaks for: its role and client (the console asks this at sign-in)'),
   route('POST', '/api/clients', 'clients', 'createClient', 'Create a client (platform admin)', { idempotent: true, body: createClientSchema, what: 'client' }),
   route('GET', '/api/clients', 'clients', 'listClients', 'List clients (platform admin)', { query: pageQuerySchema }),
   route('GET', '/api/clients/{id}', 'clients', 'getClient', 'Get a client'),
