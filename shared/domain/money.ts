@@ -26,8 +26,12 @@ export function costForDuration(ratePerHour: Micros, elapsedMs: number): Micros 
   return Number((product + MS_PER_HOUR / 2n) / MS_PER_HOUR);
 }
 
-/** A display figure: currency units rounded to cents, e.g. 450000 → 0.45. */
-export function microsToDisplay(micros: Micros): number {
-  const cents = Math.round(micros / 10_000);
-  return cents / 100;
+/**
+ * Micros as a decimal number of currency units, exact: 263000 → 0.263, 526000 → 0.526. A
+ * micro-unit figure has at most six decimals, and below 10^15 micros the nearest double prints
+ * back as exactly that decimal, so JSON carries the exact amount. Never rounded to cents: the API
+ * shows a price as priced and a cost to the micro; rounding is for people (the CLI, the console).
+ */
+export function microsToUnits(micros: Micros): number {
+  return micros / MICROS_PER_UNIT;
 }

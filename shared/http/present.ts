@@ -1,6 +1,6 @@
 import { reconcilePolicyOf, type ApiKeyRecord, type Client } from '../domain/client.ts';
 import { accruedCost, type Instance } from '../domain/instance.ts';
-import { microsToDisplay } from '../domain/money.ts';
+import { microsToUnits } from '../domain/money.ts';
 import type { Statistics } from '../domain/statistics.ts';
 import { SHARED_SCOPE, type SyncJob } from '../domain/sync.ts';
 import type { StoredCatalogItem } from '../ports/catalog-repository.ts';
@@ -32,9 +32,9 @@ export function presentInstance(instance: Instance, now: Date) {
     config: { ...instance.config, userData: instance.config.userData ? '(set)' : undefined },
     tags: instance.tags,
     labels: instance.labels,
-    costPerHour: microsToDisplay(instance.costPerHourMicros),
+    costPerHour: microsToUnits(instance.costPerHourMicros),
     costPerHourMicros: instance.costPerHourMicros,
-    totalCost: microsToDisplay(totalCostMicros),
+    totalCost: microsToUnits(totalCostMicros),
     totalCostMicros,
     priceVersion: instance.priceVersion,
     autoTerminateMinutes: instance.autoTerminateMinutes ?? null,
@@ -51,9 +51,9 @@ export function presentStatistics(stats: Statistics & { clientId: string; userId
   const { totalCostMicros, averageCostMicros, averageDurationMs, ...rest } = stats;
   return {
     ...rest,
-    totalCost: microsToDisplay(totalCostMicros),
+    totalCost: microsToUnits(totalCostMicros),
     totalCostMicros,
-    averageCost: microsToDisplay(averageCostMicros),
+    averageCost: microsToUnits(averageCostMicros),
     averageCostMicros,
     averageDuration: Math.round(averageDurationMs / 1000),
     averageDurationUnit: 'seconds',

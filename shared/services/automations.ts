@@ -1,7 +1,7 @@
 import { SYSTEM_ACTOR } from '../domain/events.ts';
 import type { Instance } from '../domain/instance.ts';
 import { canApply, LIVE_STATUSES } from '../domain/lifecycle.ts';
-import { microsToDisplay } from '../domain/money.ts';
+import { microsToUnits } from '../domain/money.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { deadlineScheduleName } from './schedule-names.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -90,7 +90,7 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
         { terminatedBy: ACTOR },
       );
       change.event.type = 'instance.auto-terminated';
-      change.event.data = { costMicros: change.after.accruedCostMicros, cost: microsToDisplay(change.after.accruedCostMicros), via };
+      change.event.data = { costMicros: change.after.accruedCostMicros, cost: microsToUnits(change.after.accruedCostMicros), via };
       fired = true;
       return change;
     });

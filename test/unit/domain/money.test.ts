@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { MICROS_PER_UNIT, costForDuration, microsToDisplay, unitsToMicros } from '../../../shared/domain/money.ts';
+import { MICROS_PER_UNIT, costForDuration, microsToUnits, unitsToMicros } from '../../../shared/domain/money.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -172,29 +172,30 @@ describe('costForDuration', () => {
   });
 });
 
-describe('microsToDisplay', () => {
+describe('microsToUnits', () => {
   it.each([
     [450_000, 0.45],
-    [675_000, 0.68], // 0.675 rounds half up to 0.68 (0.675 × 100 as a float is 67.499…)
-    [1_005_000, 1.01], // the 1.005 float trap
-    [1_234_567, 1.23],
-    [1_235_000, 1.24],
-    [4_999, 0],
-    [5_000, 0.01],
+    [675_000, 0.675],
+    [1_005_000, 1.005],
+    [1_234_567, 1.234567],
+    [263_000, 0.263],
+    [526_000, 0.526],
+    [1_234_560_000, 1234.56],
+    [1, 0.000001],
     [0, 0],
     [63_072_000_000, 63_072],
-    [526_000, 0.53],
-  ])('%i micros → %s', (micros, shown) => {
-    expect(microsToDisplay(micros)).toBe(shown);
+  ])('%i micros → %s, never rounded to cents', (micros, shown) => {
+    expect(microsToUnits(micros)).toBe(shown);
   });
 
-  it('always shows at most two decimal places (property)', () => {
+  it('prints as the exact decimal of the micros, so JSON carries the amount to the micro (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000_000_000 }), (micros) => {
-        const shown = microsToDisplay(micros);
-        expect(Number(shown.toFixed(2))).toBe(shown);
-        // within half a cent of the exact figure
-        expect(Math.abs(shown * 1_000_000 - micros)).toBeLessThanOrEqual(5_000 + 1e-3);
+      fc.property(fc.integer({ min: 0, max: 999_999_999_999_999 }), (micros) => {
+        const printed = JSON.stringify(microsToUnits(micros));
+        expect(unitsToMicros(Number(printed))).toBe(micros);
+        const whole = Math.floor(micros / MICROS_PER_UNIT);
+        const fraction = String(micros % MICROS_PER_UNIT).padStart(6, '0').replace(/0+$/, '');
+        expect(printed).toBe(fraction ? `${whole}.${fraction}` : `${whole}`);
       }),
     );
   });
