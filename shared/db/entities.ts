@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
-import { INSTANCE_KINDS, PROVIDERS } from '../domain/catalog.ts';
+import { PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
 import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
@@ -113,7 +113,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
         clientId: { type: 'string', required: true, readOnly: true },
         userId: { type: 'string', required: true },
         name: { type: 'string', required: true },
-        type: { type: INSTANCE_KINDS, required: true },
+        type: { type: 'string', required: true },
         taskId: { type: 'string' },
         purpose: { type: 'string' },
         provider: { type: PROVIDERS, required: true },

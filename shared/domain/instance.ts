@@ -1,4 +1,4 @@
-import type { InstanceKind, ProviderName } from './catalog.ts';
+import type { ProviderName } from './catalog.ts';
 import { type InstanceAction, type InstanceStatus, isBillable, isUp, nextStatus } from './lifecycle.ts';
 import { costForDuration, type Micros } from './money.ts';
 
@@ -35,7 +35,8 @@ export interface Instance {
   clientId: string;
   userId: string;
   name: string;
-  type: InstanceKind;
+  /** What the client calls it: a free-form kebab word (`vps`, `database`…). */
+  type: string;
   taskId?: string;
   purpose?: string;
   provider: ProviderName;

@@ -1,6 +1,6 @@
 import { z } from './zod.ts';
-import { INSTANCE_KINDS, PROVIDERS } from './catalog.ts';
-import { toKebab } from './ids.ts';
+import { PROVIDERS } from './catalog.ts';
+import { DEFAULT_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, MAX_INSTANCE_TYPE_LENGTH, toKebab } from './ids.ts';
 import { INSTANCE_STATUSES } from './lifecycle.ts';
 import { CLIENT_ROLES } from './roles.ts';
 import { SYNC_RESOURCE_TYPES } from './sync.ts';
@@ -33,6 +33,13 @@ export const instanceName = z
   .max(63, 'name must be at most 63 characters')
   .refine((name) => toKebab(name).length > 0, 'name must contain letters or digits so an id can be made from it')
   .refine((name) => toKebab(name).length <= 48, 'name is too long once made kebab-case (48 at most)');
+
+/** Free-form, not an enum: `vps`, `database`, `container`, `external`… (DESIGN, Registry). */
+export const instanceTypeName = z
+  .string({ error: 'type must be a string' })
+  .min(1, 'type must not be empty')
+  .max(MAX_INSTANCE_TYPE_LENGTH, `type must be at most ${MAX_INSTANCE_TYPE_LENGTH} characters`)
+  .regex(INSTANCE_TYPE_PATTERN, "type must be a lowercase kebab word such as 'vps', 'database' or 'gpu-worker'");
 
 const diskGB = (field: string) =>
   z
@@ -76,8 +83,9 @@ export const instanceConfigSchema = z
 
 export const createInstanceSchema = z
   .object({
-    name: instanceName,
-    type: oneOf(INSTANCE_KINDS, 'instance type').default('vps'),
+    /** Absent: taken from purpose, else taskId, else the type (the provisioner's request shape). */
+    name: instanceName.optional(),
+    type: instanceTypeName.default(DEFAULT_INSTANCE_TYPE),
     clientId: label.optional(),
     userId: label.optional(),
     taskId: label.optional(),
@@ -101,7 +109,7 @@ export type UpdateInstanceRequest = z.infer<typeof updateInstanceSchema>;
 export const listInstancesQuerySchema = z.object({
   status: oneOf(INSTANCE_STATUSES, 'status').optional(),
   provider: oneOf(PROVIDERS, 'provider').optional(),
-  type: oneOf(INSTANCE_KINDS, 'instance type').optional(),
+  type: instanceTypeName.optional(),
   clientId: label.optional(),
   userId: label.optional(),
   /** `key` or `key=value` */

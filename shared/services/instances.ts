@@ -2,7 +2,7 @@ import { DEFAULT_REGION, PRICE_TABLE_VERSION, findPrice, priceEntriesFor, smalle
 import { refuseRetiredSize } from '../domain/retired-sizes.ts';
 import { NotFoundError, QuotaExceededError, UnmanagedMachineError, ValidationError } from '../domain/errors.ts';
 import { KEY_ACTOR, type InstanceEvent } from '../domain/events.ts';
-import { newInstanceId } from '../domain/ids.ts';
+import { defaultInstanceName, newInstanceId } from '../domain/ids.ts';
 import type { Instance } from '../domain/instance.ts';
 import { priceOverrideKey } from '../domain/client.ts';
 import { type Principal, requireRole } from '../domain/roles.ts';
@@ -70,13 +70,14 @@ export function makeInstanceService(deps: ServiceDeps) {
     const override = client.priceOverrides?.[priceOverrideKey(config.provider, listed.instanceType)];
     const price = override === undefined ? listed : { instanceType: listed.instanceType, hourlyMicros: override };
     const now = deps.clock.now();
-    const id = newInstanceId(request.type, request.name);
+    const name = request.name ?? defaultInstanceName(request);
+    const id = newInstanceId(request.type, name);
     const diskSizeGB = config.diskSizeGB ?? request.resources.disk;
     const instance: Instance = {
       id,
       clientId: client.clientId,
       userId: request.userId ?? principal.keyId,
-      name: request.name,
+      name,
       type: request.type,
       ...(request.taskId ? { taskId: request.taskId } : {}),
       ...(request.purpose ? { purpose: request.purpose } : {}),

@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { INSTANCE_KINDS } from '../../../shared/domain/catalog.ts';
-import { INSTANCE_ID_PATTERN, SUFFIX_LENGTH, newId, newInstanceId, randomSuffix, toKebab } from '../../../shared/domain/ids.ts';
+import { INSTANCE_ID_PATTERN, MAX_NAME_KEBAB_LENGTH, SUFFIX_LENGTH, defaultInstanceName, newId, newInstanceId, randomSuffix, toKebab } from '../../../shared/domain/ids.ts';
 
 /** The shape from DESIGN.md: `{type}-{name-kebab}-{6 random [a-z0-9]}`. */
 const ID_SHAPE = /^([a-z]+)-([a-z0-9]+(?:-[a-z0-9]+)*)-([a-z0-9]{6})$/;
@@ -77,7 +76,7 @@ describe('newInstanceId', () => {
       .tuple(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom(...ALNUM), fc.string({ unit: 'binary', maxLength: 30 }))
       .map(([before, keep, rest]) => before + keep + rest);
     fc.assert(
-      fc.property(fc.constantFrom(...INSTANCE_KINDS), name, (type, n) => {
+      fc.property(fc.constantFrom('vps', 'gpu', 'database', 'container', 'external'), name, (type, n) => {
         const id = newInstanceId(type, n);
         expect(id).toMatch(INSTANCE_ID_PATTERN);
         const match = ID_SHAPE.exec(id);
@@ -146,5 +145,28 @@ describe('newId', () => {
     const b = newId('client');
     expect(a).toMatch(/^client-[a-z0-9]{12}$/);
     expect(a).not.toBe(b);
+  });
+});
+
+describe('defaultInstanceName: a create without a name', () => {
+  it.each([
+    [{ purpose: 'Medical Document Analysis', taskId: 'task-456', type: 'gpu' }, 'medical-document-analysis'],
+    [{ taskId: 'task-456', type: 'gpu' }, 'task-456'],
+    [{ purpose: '!!!', taskId: 'Task 7', type: 'gpu' }, 'task-7'],
+    [{ type: 'database' }, 'database'],
+  ])('%j → %s', (request, name) => {
+    expect(defaultInstanceName(request)).toBe(name);
+    expect(newInstanceId(request.type, defaultInstanceName(request))).toMatch(INSTANCE_ID_PATTERN);
+  });
+
+  it('cuts a long purpose at a word boundary so the id stays within bounds', () => {
+    const name = defaultInstanceName({ purpose: 'word '.repeat(40), type: 'vps' });
+    expect(name.length).toBeLessThanOrEqual(MAX_NAME_KEBAB_LENGTH);
+    expect(name).toMatch(/^word(-word)*$/);
+  });
+
+  it('builds database-production-db-xxxxxx from a free-form type', () => {
+    expect(newInstanceId('database', 'production-db')).toMatch(/^database-production-db-[a-z0-9]{6}$/);
+    expect(newInstanceId('gpu-worker', 'x')).toMatch(INSTANCE_ID_PATTERN);
   });
 });
