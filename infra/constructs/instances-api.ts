@@ -25,18 +25,21 @@ const TABLE_ACCESS: Record<ApiArea, TableAccess | undefined> = {
   clients: 'RW',
   instances: 'RW',
   accounts: 'RW',
+  webhooks: 'RW',
 };
 
 /**
  * Use of the secrets key per API area, a Record over ApiArea like TABLE_ACCESS. `accounts` seals
  * the credentials of new accounts and opens them to test a connection; `instances` opens them to
- * build a provider. `public` and `clients` never see credentials.
+ * build a provider; `webhooks` seals endpoints' signing secrets. `public` and `clients` never see credentials.
  */
 const SECRETS_ACCESS: Record<ApiArea, SecretsAccess | undefined> = {
   public: undefined,
   clients: undefined,
   instances: 'OPEN',
   accounts: 'SEAL',
+  // Seals the whsec_ secret of a new or rotated endpoint.
+  webhooks: 'SEAL',
 };
 
 /** HTTP API access-log fields ($context variables of HTTP APIs, not REST APIs). */

@@ -6,6 +6,8 @@ import { DynamoClientRepository } from '../adapters/dynamodb/client-repository.t
 import type { Db } from '../db/db.ts';
 import { DynamoInstanceRepository } from '../adapters/dynamodb/instance-repository.ts';
 import { DynamoSyncJobRepository } from '../adapters/dynamodb/sync-job-repository.ts';
+import { DynamoWebhookRepository } from '../adapters/dynamodb/webhook-repository.ts';
+import { generateWebhookSecret, signedHeaders } from '../adapters/webhooks/signature.ts';
 import type { ProviderName } from '../domain/catalog.ts';
 import type { Instance } from '../domain/instance.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
@@ -16,6 +18,12 @@ import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
 import type { SyncDispatcher, SyncRun } from '../ports/sync-dispatcher.ts';
 import type { Workflows } from '../ports/workflows.ts';
+import type { EventSink } from '../ports/event-sink.ts';
+import type { WebhookQueue } from '../ports/webhook-queue.ts';
+import type { WebhookTransport } from '../ports/webhook-transport.ts';
+import { makeDeliverWebhook, type DeliverWebhook } from '../services/webhooks/deliver-webhook.ts';
+import { makeWebhookService, type WebhookService } from '../services/webhooks/manage-webhooks.ts';
+import { makeWebhookSink } from '../services/webhooks/webhook-sink.ts';
 import { makeAccountService, unavailableProviderFactory } from '../services/accounts.ts';
 import { makeAutomations, type Automations } from '../services/automations.ts';
 import { makeCatalogService } from '../services/catalog.ts';
@@ -52,6 +60,12 @@ export interface Pieces {
   deadlineWarningMinutes?: number;
   /** Where queued sync jobs run; given the sync service, because the local runner calls it in-process. */
   syncDispatcher?: (sync: SyncService) => SyncDispatcher;
+  /** How webhooks reach receivers (and which targets are refused). Default: a transport that refuses. */
+  webhookTransport?: WebhookTransport;
+  /** Where delivery attempts wait; given the deliverer, because the local queue runs it in-process. */
+  webhookQueue?: (deliver: DeliverWebhook) => WebhookQueue;
+  /** Delays before each delivery attempt (the local runtime may shorten them). */
+  webhookRetrySchedule?: readonly number[];
 }
 
 type ProvisioningSteps = ReturnType<typeof makeProvisioningSteps>;
@@ -71,6 +85,11 @@ export interface AppDependencies extends ServiceDeps {
     catalog: ReturnType<typeof makeCatalogService>;
     sync: SyncService;
     automations: Automations | undefined;
+    webhooks: WebhookService;
+    /** One delivery attempt: what the SQS deliverer and the local queue run. */
+    deliverWebhook: DeliverWebhook;
+    /** The event router's webhook sink. */
+    webhookSink: EventSink;
   };
 }
 
@@ -133,6 +152,28 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     return service;
   });
 
+  const webhookStore = once(() => new DynamoWebhookRepository(pieces.db));
+  const webhookTransport = (): WebhookTransport => pieces.webhookTransport ?? refusingWebhookTransport;
+  const deliverWebhook = once(
+    (): DeliverWebhook =>
+      makeDeliverWebhook({
+        webhooks: webhookStore(),
+        transport: webhookTransport(),
+        queue: { enqueue: (job, delayMs) => webhookQueue().enqueue(job, delayMs) },
+        secretBox,
+        clock,
+        sign: signedHeaders,
+        appendEvent: (subject, event) => instances().appendEvent(subject, event),
+        retrySchedule: pieces.webhookRetrySchedule,
+      }),
+  );
+  const webhookQueue = once((): WebhookQueue => (pieces.webhookQueue ?? (() => refusingWebhookQueue))((job) => deliverWebhook()(job)));
+  const webhookService = once(
+    (): WebhookService =>
+      makeWebhookService({ webhooks: webhookStore(), clients: clients(), secretBox, transport: webhookTransport(), queue: webhookQueue(), clock, generateSecret: generateWebhookSecret }),
+  );
+  const webhookSink = once((): EventSink => makeWebhookSink({ webhooks: webhookStore(), queue: webhookQueue(), clock }));
+
   const services = lazyObject<AppDependencies['services']>({
     instances: instanceService,
     health: once(() => makeHealthService(base, instanceService())),
@@ -142,6 +183,9 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     catalog,
     sync,
     automations,
+    webhooks: webhookService,
+    deliverWebhook,
+    webhookSink,
   });
   const authenticator = once(() => new ApiKeyAuthenticator(clients()));
   return withExtras(
@@ -193,6 +237,21 @@ const refusingSecretBox: SecretBox = {
   },
   open: async () => {
     throw new Error('No secret box is configured in this deployment');
+  },
+};
+
+const refusingWebhookTransport: WebhookTransport = {
+  checkTarget: async () => {
+    throw new Error('No webhook transport is configured in this deployment');
+  },
+  post: async () => {
+    throw new Error('No webhook transport is configured in this deployment');
+  },
+};
+
+const refusingWebhookQueue: WebhookQueue = {
+  enqueue: async () => {
+    throw new Error('No webhook queue is configured in this deployment');
   },
 };
 

@@ -30,6 +30,16 @@ export const KEY_TEMPLATES = {
   syncJobsByType: { pk: 'SYNCJOB#${resourceType}', sk: '${jobId}' },
   syncJobsByClient: { pk: 'CLIENT#${clientId}#SYNCJOBS', sk: '${jobId}' },
   syncState: { pk: 'SYNCSTATE#${targetKey}', sk: '${resourceType}' },
+  /** A WebSocket ticket, by the hash of its value: single use, 60 s (ttl). */
+  realtimeTicket: { pk: 'TICKET#${ticketHash}', sk: 'META' },
+  realtimeConnection: { pk: 'CONN#${connectionId}', sk: 'META' },
+  realtimeSubscription: { pk: 'CONN#${connectionId}', sk: 'SUB#${channel}' },
+  /** Who listens on a channel: what the event router reads per event (gsi1). */
+  subscribersByChannel: { pk: 'CHANNEL#${channel}', sk: '${connectionId}' },
+  webhook: { pk: 'CLIENT#${clientId}', sk: 'WEBHOOK#${webhookId}' },
+  webhookDelivery: { pk: 'CLIENT#${clientId}', sk: 'DELIVERY#${deliveryId}' },
+  /** An endpoint's delivery log, in id (= time) order (gsi1). */
+  deliveriesByWebhook: { pk: 'WEBHOOK#${webhookId}#DELIVERIES', sk: '${deliveryId}' },
 } as const;
 
 type Template = (typeof KEY_TEMPLATES)[keyof typeof KEY_TEMPLATES];

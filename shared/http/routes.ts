@@ -18,6 +18,7 @@ import {
   updateClientSchema,
   updateInstanceSchema,
 } from '../domain/schemas.ts';
+import { createWebhookSchema, listWebhooksQuerySchema, updateWebhookSchema, webhookScopeQuerySchema } from '../domain/webhook-schemas.ts';
 
 /**
  * The route table: the single source for the CDK HTTP API, the local gateway, request
@@ -25,7 +26,7 @@ import {
  * function (`functions/api/<area>.ts`). A route's request schemas sit on it: the HTTP stack
  * validates with them before the handler runs, and the API description is built from them.
  */
-export const API_AREAS = ['public', 'clients', 'instances', 'accounts'] as const;
+export const API_AREAS = ['public', 'clients', 'instances', 'accounts', 'webhooks'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -103,6 +104,14 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/sync-jobs', 'accounts', 'listSyncJobs', 'Sync jobs, newest first', { query: listSyncJobsQuerySchema }),
   route('GET', '/api/sync-jobs/{id}', 'accounts', 'getSyncJob', 'One sync job with its counts, findings and errors'),
   route('POST', '/api/accounts/{id}/test', 'accounts', 'testAccount', "Test an account's connection now and record the result", { idempotent: true, query: clientScopeQuerySchema }),
+
+  route('POST', '/api/webhooks', 'webhooks', 'createWebhook', 'Register a webhook endpoint (client admin); its whsec_ secret is shown once', { idempotent: true, body: createWebhookSchema, what: 'webhook' }),
+  route('GET', '/api/webhooks', 'webhooks', 'listWebhooks', "A client's webhook endpoints (never their secrets)", { query: listWebhooksQuerySchema }),
+  route('GET', '/api/webhooks/{id}', 'webhooks', 'getWebhook', 'One webhook endpoint', { query: webhookScopeQuerySchema }),
+  route('PATCH', '/api/webhooks/{id}', 'webhooks', 'updateWebhook', 'Change url, events, description or status; {"rotateSecret": true} answers a new secret once', { body: updateWebhookSchema, what: 'webhook update', query: webhookScopeQuerySchema }),
+  route('DELETE', '/api/webhooks/{id}', 'webhooks', 'deleteWebhook', 'Delete a webhook endpoint', { query: webhookScopeQuerySchema }),
+  route('POST', '/api/webhooks/{id}/test', 'webhooks', 'testWebhook', 'Send a webhook.test event now; answers 202 with the delivery', { idempotent: true, query: webhookScopeQuerySchema }),
+  route('GET', '/api/webhooks/{id}/deliveries', 'webhooks', 'listWebhookDeliveries', "An endpoint's deliveries, newest first, each with its attempts", { query: listWebhooksQuerySchema }),
 ];
 
 export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>) => `${r.method} ${r.path}`;

@@ -1,0 +1,99 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Entity } from 'electrodb';
+import { DELIVERY_STATUSES, WEBHOOK_STATUSES } from '../domain/webhooks.ts';
+import type { Db } from './db.ts';
+import { KEY_TEMPLATES } from './keys.ts';
+
+const SERVICE = 'hangar';
+const none = 'none' as const;
+const version = { type: 'number', required: true } as const;
+
+/**
+ * Webhook endpoints and their deliveries, on the one table. An endpoint lives under its client
+ * (`CLIENT#<id>` / `WEBHOOK#<id>`), so the fan-out reads one partition per event's client; a
+ * delivery too (`DELIVERY#<id>`, ids start with the event's ULID), with gsi1 giving each
+ * endpoint its log in time order. Deliveries expire after DELIVERY_RETENTION_SECONDS.
+ */
+export function createWebhookEntities(client: DynamoDBDocumentClient, table: string) {
+  const config = { client, table };
+  const endpoint = new Entity(
+    {
+      model: { entity: 'webhookEndpoint', version: '1', service: SERVICE },
+      attributes: {
+        entityType: { type: 'string', default: 'webhookEndpoint', readOnly: true, required: true },
+        webhookId: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        url: { type: 'string', required: true },
+        events: { type: 'list', items: { type: 'string' }, required: true },
+        description: { type: 'string' },
+        status: { type: WEBHOOK_STATUSES, required: true },
+        disabledReason: { type: ['manual', 'gone', 'failing'] as const },
+        sealedSecret: { type: 'any', required: true },
+        previousSealedSecret: { type: 'any' },
+        previousSecretExpiresAt: { type: 'string' },
+        failingSince: { type: 'string' },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        updatedAt: { type: 'string', required: true },
+        createdBy: { type: 'string' },
+        version,
+      },
+      indexes: {
+        byClient: {
+          pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.webhook.pk, casing: none },
+          sk: { field: 'sk', composite: ['webhookId'], template: KEY_TEMPLATES.webhook.sk, casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  const delivery = new Entity(
+    {
+      model: { entity: 'webhookDelivery', version: '1', service: SERVICE },
+      attributes: {
+        entityType: { type: 'string', default: 'webhookDelivery', readOnly: true, required: true },
+        deliveryId: { type: 'string', required: true, readOnly: true },
+        webhookId: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        eventId: { type: 'string', required: true, readOnly: true },
+        type: { type: 'string', required: true, readOnly: true },
+        body: { type: 'string', required: true, readOnly: true },
+        status: { type: DELIVERY_STATUSES, required: true },
+        attempts: { type: 'any', required: true },
+        nextAttemptAt: { type: 'string' },
+        note: { type: 'string' },
+        test: { type: 'boolean' },
+        createdAt: { type: 'string', required: true, readOnly: true },
+        updatedAt: { type: 'string', required: true },
+        ttl: { type: 'number', required: true },
+        version,
+      },
+      indexes: {
+        byClient: {
+          pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.webhookDelivery.pk, casing: none },
+          sk: { field: 'sk', composite: ['deliveryId'], template: KEY_TEMPLATES.webhookDelivery.sk, casing: none },
+        },
+        byWebhook: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['webhookId'], template: KEY_TEMPLATES.deliveriesByWebhook.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['deliveryId'], template: KEY_TEMPLATES.deliveriesByWebhook.sk, casing: none },
+        },
+      },
+    },
+    config,
+  );
+  return { endpoint, delivery };
+}
+
+export type WebhookEntities = ReturnType<typeof createWebhookEntities>;
+
+/** A delivery log entry is kept 30 days. */
+export const DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
+
+const cache = new WeakMap<Db, WebhookEntities>();
+/** The entities on a Db's client and table, built once per Db. */
+export function webhookEntitiesOf(db: Db): WebhookEntities {
+  let entities = cache.get(db);
+  if (!entities) cache.set(db, (entities = createWebhookEntities(db.doc, db.tableName)));
+  return entities;
+}
