@@ -16,10 +16,15 @@ const SCALARS = [
   'currentlyRunning',
   'closedCostMicros',
   'openRateMicrosPerHour',
+  'openStorageRate',
+  'liveVcpus',
+  'liveGpus',
+  'liveCostPerHourMicros',
   'finishedCount',
   'finishedDurationMs',
   'finishedCostMicros',
 ] as const;
+const BIG_SCALARS = ['openRateSince', 'openStorageSince'] as const;
 const PROVIDER_PREFIX = 'provider:';
 const TYPE_PREFIX = 'type:';
 
@@ -32,7 +37,7 @@ export function counterUpdate(
 ): TransactWriteItem | null {
   const adds: [string, number | bigint][] = [];
   for (const name of SCALARS) if (delta[name] !== 0) adds.push([name, delta[name]]);
-  if (delta.openRateSince !== 0n) adds.push(['openRateSince', delta.openRateSince]);
+  for (const name of BIG_SCALARS) if (delta[name] !== 0n) adds.push([name, delta[name]]);
   for (const [p, n] of Object.entries(delta.byProvider)) if (n) adds.push([PROVIDER_PREFIX + p, n]);
   for (const [t, n] of Object.entries(delta.byType)) if (n) adds.push([TYPE_PREFIX + t, n]);
   if (adds.length === 0) return null;
@@ -87,8 +92,10 @@ function toCounters(item: Record<string, unknown>): Counters {
   const c = emptyCounters();
   const num = (v: unknown) => (v instanceof NumberValue ? Number(v.value) : Number(v ?? 0));
   for (const name of SCALARS) c[name] = num(item[name]);
-  const since = item.openRateSince;
-  c.openRateSince = since instanceof NumberValue ? BigInt(since.value) : BigInt(String(since ?? 0));
+  for (const name of BIG_SCALARS) {
+    const value = item[name];
+    c[name] = value instanceof NumberValue ? BigInt(value.value) : BigInt(String(value ?? 0));
+  }
   for (const [attr, value] of Object.entries(item)) {
     if (attr.startsWith(PROVIDER_PREFIX)) c.byProvider[attr.slice(PROVIDER_PREFIX.length)] = num(value);
     if (attr.startsWith(TYPE_PREFIX)) c.byType[attr.slice(TYPE_PREFIX.length)] = num(value);

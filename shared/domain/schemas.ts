@@ -1,4 +1,5 @@
 import { z } from './zod.ts';
+import { BILLING_CYCLES } from './billing.ts';
 import { PROVIDERS } from './catalog.ts';
 import { DEFAULT_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, MAX_INSTANCE_TYPE_LENGTH, toKebab } from './ids.ts';
 import { INSTANCE_STATUSES } from './lifecycle.ts';
@@ -37,7 +38,6 @@ export const instanceName = z
 /** Free-form, not an enum: `vps`, `database`, `container`, `external`… (DESIGN, Registry). */
 export const instanceTypeName = z
   .string({ error: 'type must be a string' })
-  .min(1, 'type must not be empty')
   .max(MAX_INSTANCE_TYPE_LENGTH, `type must be at most ${MAX_INSTANCE_TYPE_LENGTH} characters`)
   .regex(INSTANCE_TYPE_PATTERN, "type must be a lowercase kebab word such as 'vps', 'database' or 'gpu-worker'");
 
@@ -78,6 +78,8 @@ export const instanceConfigSchema = z
     userData: z.string().max(16_384, 'userData must be at most 16 KiB').optional(),
     endpoint: z.string().min(1).max(2048).optional(),
     healthPath: z.string().startsWith('/', 'healthPath must start with /').max(512).optional(),
+    /** `hourly` (default) or `monthly`: accrues hourly, capped at the monthly price per calendar month. */
+    billingCycle: z.enum(BILLING_CYCLES, { error: `billingCycle must be one of ${BILLING_CYCLES.join(', ')}` }).optional(),
   })
   .strict();
 

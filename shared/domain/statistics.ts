@@ -1,5 +1,6 @@
-import type { Instance } from './instance.ts';
-import { isBillable, isFinal, isUp } from './lifecycle.ts';
+import { HOURS_PER_BILLING_MONTH } from './billing.ts';
+import { accrualOf, diskGBOf, type Instance } from './instance.ts';
+import { isFinal, isUp } from './lifecycle.ts';
 import type { Micros } from './money.ts';
 
 /**
@@ -8,6 +9,13 @@ import type { Micros } from './money.ts';
  *   cost now = closedCost + Σ rate_i × (now − since_i) = closedCost + (openRate × now − openRateSince) / 1h
  * where openRate = Σ rate_i and openRateSince = Σ rate_i × since_i over instances billing now.
  * openRateSince outgrows 2^53, hence bigint (DynamoDB numbers hold 38 digits).
+ *
+ * Storage is kept the same way: openStorageRate = Σ diskGB × GB-month price (micros per 730 h)
+ * over instances whose machine exists, openStorageSince = Σ rate × since. An instance with a
+ * status history "opens" at its last history entry and its closed cost is everything accrued up
+ * to that entry (billing.ts), so the closed part is exact whatever the cycle. The one
+ * compromise of reading in O(1): an open period is extrapolated at the hourly price, so a
+ * `monthly` instance past its cap counts at the hourly price until its next status change.
  */
 export interface CounterDelta {
   totalProvisioned: number;
@@ -17,6 +25,12 @@ export interface CounterDelta {
   closedCostMicros: Micros;
   openRateMicrosPerHour: Micros;
   openRateSince: bigint;
+  openStorageRate: number;
+  openStorageSince: bigint;
+  /** vCPUs, GPUs and $/hour held by live instances: what quotas count. */
+  liveVcpus: number;
+  liveGpus: number;
+  liveCostPerHourMicros: Micros;
   finishedCount: number;
   finishedDurationMs: number;
   finishedCostMicros: Micros;
@@ -34,6 +48,11 @@ export const emptyCounters = (): Counters => ({
   closedCostMicros: 0,
   openRateMicrosPerHour: 0,
   openRateSince: 0n,
+  openStorageRate: 0,
+  openStorageSince: 0n,
+  liveVcpus: 0,
+  liveGpus: 0,
+  liveCostPerHourMicros: 0,
   finishedCount: 0,
   finishedDurationMs: 0,
   finishedCostMicros: 0,
@@ -41,7 +60,16 @@ export const emptyCounters = (): Counters => ({
   byType: {},
 });
 
-const billingOpen = (i: Instance) => isBillable(i.status) && i.billableSince !== undefined;
+/** The open periods of an instance: rates and since when (epoch ms). */
+function openOf(i: Instance): { computeRate: number; computeSince: number; storageRate: number; storageSince: number } {
+  const { compute, storage } = accrualOf(i);
+  if (!i.statusHistory) {
+    return { computeRate: compute ? i.costPerHourMicros : 0, computeSince: compute ? Date.parse(i.billableSince!) : 0, storageRate: 0, storageSince: 0 };
+  }
+  const since = Date.parse(i.statusHistory.at(-1)?.at ?? i.createdAt);
+  const storageRate = storage ? diskGBOf(i) * (i.storageGBMonthMicros ?? 0) : 0;
+  return { computeRate: compute ? i.costPerHourMicros : 0, computeSince: since, storageRate, storageSince: since };
+}
 
 /** The counter movement for one write: `before` is null when the instance is created. */
 export function counterDelta(before: Instance | null, after: Instance): CounterDelta {
@@ -54,20 +82,27 @@ export function counterDelta(before: Instance | null, after: Instance): CounterD
   const wasLive = before !== null && !isFinal(before.status);
   d.live = Number(!isFinal(after.status)) - Number(wasLive);
   d.currentlyRunning = Number(isUp(after.status)) - Number(before !== null && isUp(before.status));
+  const liveChange = d.live;
+  if (liveChange !== 0) {
+    d.liveVcpus = liveChange * (after.vcpus ?? 0);
+    d.liveGpus = liveChange * (after.gpus ?? 0);
+    d.liveCostPerHourMicros = liveChange * after.costPerHourMicros;
+  }
 
-  const wasOpen = before !== null && billingOpen(before);
-  const isOpen = billingOpen(after);
-  if (wasOpen && !isOpen) {
-    d.closedCostMicros = after.accruedCostMicros - before!.accruedCostMicros;
+  // accruedCostMicros only moves when a period closes (legacy) or the history grows: exact.
+  d.closedCostMicros = after.accruedCostMicros - (before?.accruedCostMicros ?? 0);
+  if (before) {
+    const was = openOf(before);
+    d.openRateMicrosPerHour -= was.computeRate;
+    d.openRateSince -= BigInt(was.computeRate) * BigInt(was.computeSince);
+    d.openStorageRate -= was.storageRate;
+    d.openStorageSince -= BigInt(was.storageRate) * BigInt(was.storageSince);
   }
-  if (wasOpen) {
-    d.openRateMicrosPerHour -= before!.costPerHourMicros;
-    d.openRateSince -= BigInt(before!.costPerHourMicros) * BigInt(Date.parse(before!.billableSince!));
-  }
-  if (isOpen) {
-    d.openRateMicrosPerHour += after.costPerHourMicros;
-    d.openRateSince += BigInt(after.costPerHourMicros) * BigInt(Date.parse(after.billableSince!));
-  }
+  const is = openOf(after);
+  d.openRateMicrosPerHour += is.computeRate;
+  d.openRateSince += BigInt(is.computeRate) * BigInt(is.computeSince);
+  d.openStorageRate += is.storageRate;
+  d.openStorageSince += BigInt(is.storageRate) * BigInt(is.storageSince);
   if (isFinal(after.status) && !(before && isFinal(before.status))) {
     d.finishedCount = 1;
     d.finishedDurationMs = Date.parse(after.terminatedAt ?? after.updatedAt) - Date.parse(after.createdAt);
@@ -92,11 +127,14 @@ export interface Statistics {
 export function statisticsAt(c: Counters, now: Date): Statistics {
   const openCost = BigInt(c.openRateMicrosPerHour) * BigInt(now.getTime()) - c.openRateSince;
   const openCostMicros = openCost > 0n ? Number((openCost + 1_800_000n) / 3_600_000n) : 0;
+  const storageDivisor = BigInt(HOURS_PER_BILLING_MONTH) * 3_600_000n;
+  const openStorage = BigInt(c.openStorageRate) * BigInt(now.getTime()) - c.openStorageSince;
+  const openStorageMicros = openStorage > 0n ? Number((openStorage + storageDivisor / 2n) / storageDivisor) : 0;
   return {
     totalProvisioned: c.totalProvisioned,
     currentlyRunning: c.currentlyRunning,
     live: c.live,
-    totalCostMicros: c.closedCostMicros + openCostMicros,
+    totalCostMicros: c.closedCostMicros + openCostMicros + openStorageMicros,
     finishedCount: c.finishedCount,
     averageDurationMs: c.finishedCount ? Math.round(c.finishedDurationMs / c.finishedCount) : 0,
     averageCostMicros: c.finishedCount ? Math.round(c.finishedCostMicros / c.finishedCount) : 0,

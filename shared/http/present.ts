@@ -1,5 +1,5 @@
 import { reconcilePolicyOf, type ApiKeyRecord, type Client } from '../domain/client.ts';
-import { accruedCost, type Instance } from '../domain/instance.ts';
+import { accruedParts, type Instance, storageCostPerHourOf } from '../domain/instance.ts';
 import { microsToUnits } from '../domain/money.ts';
 import type { Statistics } from '../domain/statistics.ts';
 import { SHARED_SCOPE, type SyncJob } from '../domain/sync.ts';
@@ -8,7 +8,9 @@ import type { CatalogItem } from '../ports/compute-provider.ts';
 
 /** The instance as clients read it; money as display decimals plus the exact micros. */
 export function presentInstance(instance: Instance, now: Date) {
-  const totalCostMicros = accruedCost(instance, now);
+  const accrued = accruedParts(instance, now);
+  const totalCostMicros = accrued.total;
+  const storageCostPerHourMicros = storageCostPerHourOf(instance);
   return {
     id: instance.id,
     name: instance.name,
@@ -34,8 +36,14 @@ export function presentInstance(instance: Instance, now: Date) {
     labels: instance.labels,
     costPerHour: microsToUnits(instance.costPerHourMicros),
     costPerHourMicros: instance.costPerHourMicros,
+    storageCostPerHour: microsToUnits(storageCostPerHourMicros),
+    storageCostPerHourMicros,
+    billingCycle: instance.billingCycle ?? 'hourly',
+    // compute + storage, from billing.ts over the instance's status history, live at `now`.
     totalCost: microsToUnits(totalCostMicros),
     totalCostMicros,
+    computeCost: microsToUnits(accrued.compute),
+    storageCost: microsToUnits(accrued.storage),
     priceVersion: instance.priceVersion,
     autoTerminateMinutes: instance.autoTerminateMinutes ?? null,
     autoTerminateAt: instance.autoTerminateAt ?? null,

@@ -1,3 +1,4 @@
+import { STORAGE_GB_MONTH_MICROS, STORAGE_PRICE_TABLE_VERSION } from '../domain/billing.ts';
 import { DEFAULT_REGION, PRICE_TABLE_VERSION, findPrice, priceEntriesFor, smallestFitting } from '../domain/catalog.ts';
 import { refuseRetiredSize } from '../domain/retired-sizes.ts';
 import { NotFoundError, QuotaExceededError, UnmanagedMachineError, ValidationError } from '../domain/errors.ts';
@@ -73,6 +74,8 @@ export function makeInstanceService(deps: ServiceDeps) {
     const name = request.name ?? defaultInstanceName(request);
     const id = newInstanceId(request.type, name);
     const diskSizeGB = config.diskSizeGB ?? request.resources.disk;
+    const listedSize = findPrice(config.provider, price.instanceType);
+    const createdAt = now.toISOString();
     const instance: Instance = {
       id,
       clientId: client.clientId,
@@ -103,12 +106,20 @@ export function makeInstanceService(deps: ServiceDeps) {
       costPerHourMicros: price.hourlyMicros,
       priceVersion: PRICE_TABLE_VERSION,
       accruedCostMicros: 0,
+      billingCycle: config.billingCycle ?? 'hourly',
+      storageGBMonthMicros: STORAGE_GB_MONTH_MICROS[config.provider] ?? 0,
+      storagePriceVersion: STORAGE_PRICE_TABLE_VERSION,
+      statusHistory: [{ at: createdAt, status: 'PENDING' }],
+      vcpus: listedSize?.vcpu ?? request.resources.cpu ?? 0,
+      gpus: listedSize?.gpus ?? 0,
       ...(config.autoTerminateMinutes ? { autoTerminateMinutes: config.autoTerminateMinutes } : {}),
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
+      createdAt,
+      updatedAt: createdAt,
       version: 1,
     };
-    provider.checkLaunchSpec?.(launchSpecOf(instance));
+    const spec = launchSpecOf(instance);
+    provider.checkLaunchSpec?.(spec);
+    await provider.preflight?.(spec);
 
     const counters = await deps.instances.counters({ clientId: client.clientId });
     if (counters.live >= client.maxInstances) {

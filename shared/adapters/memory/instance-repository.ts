@@ -151,6 +151,7 @@ export class MemoryInstanceRepository implements InstanceRepository {
     const c = this.counterItems.get(key) ?? emptyCounters();
     for (const name of SCALARS) c[name] += delta[name];
     c.openRateSince += delta.openRateSince;
+    c.openStorageSince += delta.openStorageSince;
     for (const [p, n] of Object.entries(delta.byProvider)) if (n) c.byProvider[p] = (c.byProvider[p] ?? 0) + n;
     for (const [t, n] of Object.entries(delta.byType)) if (n) c.byType[t] = (c.byType[t] ?? 0) + n;
     this.counterItems.set(key, c);
@@ -163,6 +164,10 @@ const SCALARS = [
   'currentlyRunning',
   'closedCostMicros',
   'openRateMicrosPerHour',
+  'openStorageRate',
+  'liveVcpus',
+  'liveGpus',
+  'liveCostPerHourMicros',
   'finishedCount',
   'finishedDurationMs',
   'finishedCostMicros',

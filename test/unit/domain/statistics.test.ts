@@ -15,19 +15,11 @@ function add(c: Counters, d: CounterDelta): Counters {
     for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
     return out;
   };
-  return {
-    totalProvisioned: c.totalProvisioned + d.totalProvisioned,
-    live: c.live + d.live,
-    currentlyRunning: c.currentlyRunning + d.currentlyRunning,
-    closedCostMicros: c.closedCostMicros + d.closedCostMicros,
-    openRateMicrosPerHour: c.openRateMicrosPerHour + d.openRateMicrosPerHour,
-    openRateSince: c.openRateSince + d.openRateSince,
-    finishedCount: c.finishedCount + d.finishedCount,
-    finishedDurationMs: c.finishedDurationMs + d.finishedDurationMs,
-    finishedCostMicros: c.finishedCostMicros + d.finishedCostMicros,
-    byProvider: merge(c.byProvider, d.byProvider),
-    byType: merge(c.byType, d.byType),
-  };
+  const out = { ...c, byProvider: merge(c.byProvider, d.byProvider), byType: merge(c.byType, d.byType) } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(d)) {
+    if (typeof v === 'number' || typeof v === 'bigint') out[k] = (c[k as keyof Counters] as number) + (v as number);
+  }
+  return out as unknown as Counters;
 }
 
 /**
