@@ -76,6 +76,12 @@ export interface ComputeProvider {
   readonly name: ProviderName;
   /** Refuse a spec this provider can never launch (unknown image…) before anything is recorded. */
   checkLaunchSpec?(spec: LaunchSpec): void;
+  /**
+   * Refuse, before anything is recorded, a spec this account's cloud cannot launch as it is set
+   * up (a disk no flavor can hold without a volume service…), saying what would work: a
+   * ValidationError. It may ask the cloud; when it cannot tell, it lets the launch decide.
+   */
+  preflight?(spec: LaunchSpec): Promise<void>;
   /** Create the machine, or return the one already created for `spec.instanceId`. */
   launch(spec: LaunchSpec): Promise<Machine>;
   /** The machine as the provider sees it now; null once it no longer exists. */

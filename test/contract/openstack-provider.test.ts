@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../shared/domain/errors.ts';
+import { ProviderError, ValidationError } from '../../shared/domain/errors.ts';
 import { ipsOf } from '../../shared/adapters/openstack/addresses.ts';
 import { errorKindFor, openStackErrorMessage, retryAfterMs } from '../../shared/adapters/openstack/http.ts';
 import { machineStateOf } from '../../shared/adapters/openstack/states.ts';
@@ -483,6 +483,58 @@ describe('OpenStackProvider', () => {
       expect(() => provider.checkLaunchSpec({ ...spec, userData: 'x'.repeat(60_000) })).toThrow(/userData is too large/);
       expect(() => provider.checkLaunchSpec({ ...spec, region: 'RegionTwo' })).toThrow(/region RegionOne, not RegionTwo/);
       expect(cloud.requests).toHaveLength(0);
+    });
+
+    describe('preflight', () => {
+      it('refuses a disk larger than the flavor on a cloud without a volume service, naming flavors whose disk holds it', async () => {
+        const { cloud, provider } = await setup({ volumeService: false });
+        const spec = openStackSpec(contractInstanceId('pf'), cloud.region, { instanceType: 'm1.small', diskSizeGB: 60 });
+
+        const refused = await provider.preflight(spec).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+
+        expect(refused).toBeInstanceOf(ValidationError);
+        const error = refused as ValidationError;
+        expect(error.status).toBe(400);
+        expect(error.code).toBe('DISK_EXCEEDS_FLAVOR');
+        expect(error.message).toMatch(/has no volume service/);
+        expect(error.message).toMatch(/m1\.small, which has a 20 GB disk/);
+        // m1.large (80 GB) is the smallest disk that holds 60 GB and is at least m1.small's size.
+        expect(error.message).toMatch(/e\.g\. m1\.large \(80 GB/);
+        expect(error.message).toMatch(/or ask for at most 20 GB/);
+        expect(error.details).toEqual([expect.objectContaining({ path: 'config.diskSizeGB' })]);
+        expect(cloud.requestsTo('compute', 'POST')).toHaveLength(0);
+      });
+
+      it('says so when no flavor has a disk that large', async () => {
+        const { cloud, provider } = await setup({ volumeService: false });
+        const spec = openStackSpec(contractInstanceId('pf'), cloud.region, { diskSizeGB: 5000 });
+
+        await expect(provider.preflight(spec)).rejects.toThrow(/no flavor here has a disk of 5000 GB \(the largest is \d+ GB\)/);
+      });
+
+      it('lets the launch boot from a volume when the catalog lists one, and passes a disk the flavor holds', async () => {
+        const withVolumes = await setup();
+        await expect(
+          withVolumes.provider.preflight(openStackSpec(contractInstanceId('pf'), withVolumes.cloud.region, { diskSizeGB: 100 })),
+        ).resolves.toBeUndefined();
+
+        const without = await setup({ volumeService: false });
+        const spec = openStackSpec(contractInstanceId('pf'), without.cloud.region, { instanceType: 'm1.small' });
+        await expect(without.provider.preflight({ ...spec, diskSizeGB: 20 })).resolves.toBeUndefined();
+        await expect(without.provider.preflight(spec)).resolves.toBeUndefined();
+      });
+
+      it('leaves the decision to the launch when the cloud cannot be read', async () => {
+        const { cloud, provider } = await setup({ volumeService: false });
+        cloud.failNext({ status: 503, service: 'compute' });
+
+        await expect(
+          provider.preflight(openStackSpec(contractInstanceId('pf'), cloud.region, { diskSizeGB: 100 })),
+        ).resolves.toBeUndefined();
+      });
     });
   });
 

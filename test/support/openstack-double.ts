@@ -30,8 +30,9 @@
  * default 1000, like Nova's max_limit), floatingIps (give each new server a floating IPv4 from
  * 172.24.4.0/24; default true), dropReusedConnections (Keystone and Nova serve one exchange per
  * connection and cut off a request sent on a kept-alive one, as uwsgi's http-socket does: the
- * client sees ECONNRESET; default true), now (the cloud's clock, default Date.now). All but
- * regions and now are also public fields a test may change mid-way (cloud.maxPageSize = 2).
+ * client sees ECONNRESET; default true), volumeService (list a block-storage service in the
+ * catalog; default true), now (the cloud's clock, default Date.now). All but
+ * regions, volumeService and now are also public fields a test may change mid-way (cloud.maxPageSize = 2).
  *
  * Accounts: a user `hangar` / `s3cret` in domain Default, member of project `hangar-project`,
  * and an application credential `appcred-hangar` / `appcred-secret` for that project.
@@ -99,6 +100,8 @@ export interface OpenStackDoubleOptions {
   maxPageSize?: number;
   floatingIps?: boolean;
   dropReusedConnections?: boolean;
+  /** Whether the catalog lists a block-storage (Cinder) service; default true. */
+  volumeService?: boolean;
   now?: () => number;
 }
 
@@ -254,6 +257,7 @@ export class OpenStackDouble {
   tokenLifetimeMs: number;
   floatingIps: boolean;
   dropReusedConnections: boolean;
+  readonly volumeService: boolean;
 
   private readonly serverRecords = new Map<string, DoubleServer>();
   private readonly tokens = new Map<string, Token>();
@@ -280,6 +284,7 @@ export class OpenStackDouble {
     this.maxPageSize = options.maxPageSize ?? 1000;
     this.floatingIps = options.floatingIps ?? true;
     this.dropReusedConnections = options.dropReusedConnections ?? true;
+    this.volumeService = options.volumeService ?? true;
     this.baseNow = options.now ?? Date.now;
     this.seed();
   }
@@ -656,6 +661,7 @@ export class OpenStackDouble {
       entry('compute', 'nova', (region, iface) => this.endpointUrl('compute', region, iface)),
       entry('image', 'glance', (region, iface) => this.endpointUrl('image', region, iface)),
       entry('network', 'neutron', (region, iface) => this.endpointUrl('network', region, iface)),
+      ...(this.volumeService ? [entry('block-storage', 'cinder', (region, iface) => `${this.baseUrl}/${region}/${iface}/volume/v3`)] : []),
     ];
   }
 

@@ -246,6 +246,18 @@ export class KeystoneSession {
     return serviceRoot(service, url);
   }
 
+  /** Whether the catalog lists a service of any of these types in this region and interface. */
+  async offers(types: readonly string[]): Promise<boolean> {
+    const { catalog } = await this.token();
+    return catalog.some(
+      (service) =>
+        types.includes(service.type) &&
+        service.endpoints.some(
+          (endpoint) => endpoint.interface === this.options.interface && (endpoint.region_id === this.options.region || endpoint.region === this.options.region),
+        ),
+    );
+  }
+
   /**
    * Send one request to a service with the session's token. A 401 means the token died early
    * (revoked, or the server's clock is ahead): the token is dropped, a new one issued and the

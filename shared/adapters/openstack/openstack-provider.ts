@@ -1,4 +1,4 @@
-import { ProviderError } from '../../domain/errors.ts';
+import { ProviderError, ValidationError } from '../../domain/errors.ts';
 import type {
   CatalogItem,
   CatalogKind,
@@ -147,6 +147,38 @@ export class OpenStackProvider implements ComputeProvider {
     if (spec.userData !== undefined && encodeUserData(spec.userData).length > USER_DATA_MAX_LENGTH) {
       throw invalid(`userData is too large for OpenStack (at most ${USER_DATA_MAX_LENGTH} characters once base64-encoded)`);
     }
+  }
+
+  /**
+   * A disk larger than the flavor's makes launch() boot from a volume, which needs Cinder: on a
+   * cloud whose catalog lists no volume service, Nova would only fail the build later. Refused
+   * here instead, naming flavors whose own disk is large enough. A cloud that cannot be read
+   * just now (or a flavor it does not know) is left to the launch, which retries and reports.
+   */
+  async preflight(spec: LaunchSpec): Promise<void> {
+    const disk = spec.diskSizeGB;
+    if (disk === undefined) return;
+    let flavors: NovaFlavor[];
+    try {
+      if (await this.session.offers(VOLUME_SERVICE_TYPES)) return;
+      flavors = await listFlavors(this.session);
+    } catch (error) {
+      if (error instanceof ProviderError) return;
+      throw error;
+    }
+    const flavor = flavors.find((f) => f.id === spec.instanceType) ?? flavors.find((f) => f.name === spec.instanceType);
+    if (!flavor || !needsBootVolume(disk, flavor)) return;
+    const suggested = flavorsHolding(disk, flavor, flavors).slice(0, 3);
+    const has = flavor.disk === 0 ? 'has no disk of its own' : `has a ${flavor.disk} GB disk`;
+    const instead = suggested.length
+      ? `choose a flavor with a large enough disk, e.g. ${suggested.map((f) => `${f.name} (${f.disk} GB, ${f.vcpus} vCPU, ${Math.round(f.ram / 1024)} GiB)`).join(', ')}`
+      : `no flavor here has a disk of ${disk} GB (the largest is ${Math.max(0, ...flavors.map((f) => f.disk))} GB)`;
+    throw new ValidationError(
+      `OpenStack region ${this.region} has no volume service, so a ${disk} GB disk cannot be attached to flavor ${flavor.name}, which ${has}: ` +
+        `${instead}${flavor.disk > 0 ? `, or ask for at most ${flavor.disk} GB` : ''}`,
+      [{ path: 'config.diskSizeGB', message: `larger than flavor ${flavor.name}'s ${flavor.disk} GB disk and no volume service` }],
+      'DISK_EXCEEDS_FLAVOR',
+    );
   }
 
   launch(spec: LaunchSpec): Promise<Machine> {
@@ -392,7 +424,7 @@ export class OpenStackProvider implements ComputeProvider {
 function createBody(spec: LaunchSpec, flavor: NovaFlavor, imageId: string, networkIds: string[], deployment: string | undefined): NovaServerCreate {
   // The flavor's root disk is used unless a larger disk is asked for (or the flavor has none):
   // then the server boots from a new volume of that size, deleted with the server.
-  const bootVolume = spec.diskSizeGB !== undefined && (flavor.disk === 0 || spec.diskSizeGB > flavor.disk);
+  const bootVolume = spec.diskSizeGB !== undefined && needsBootVolume(spec.diskSizeGB, flavor);
   return {
     name: spec.name,
     flavorRef: flavor.id,
@@ -417,6 +449,25 @@ function createBody(spec: LaunchSpec, flavor: NovaFlavor, imageId: string, netwo
     ...(spec.userData !== undefined ? { user_data: encodeUserData(spec.userData), config_drive: true } : {}),
     metadata: metadataFor(spec, deployment),
   };
+}
+
+/** The Keystone service types of Cinder, current and legacy (service-types-authority). */
+const VOLUME_SERVICE_TYPES = ['block-storage', 'volumev3', 'volumev2', 'volume'];
+
+/** A disk the flavor's own root disk cannot hold is a boot volume. */
+function needsBootVolume(diskSizeGB: number, flavor: NovaFlavor): boolean {
+  return flavor.disk === 0 || diskSizeGB > flavor.disk;
+}
+
+/**
+ * Flavors whose own disk holds `disk` GB, those at least as large as `wanted` in vCPUs and RAM
+ * first, then the smallest disk, vCPUs and RAM first: the nearest replacement leads.
+ */
+export function flavorsHolding(disk: number, wanted: Pick<NovaFlavor, 'vcpus' | 'ram'>, flavors: readonly NovaFlavor[]): NovaFlavor[] {
+  const covers = (f: NovaFlavor) => (f.vcpus >= wanted.vcpus && f.ram >= wanted.ram ? 0 : 1);
+  return flavors
+    .filter((f) => f.disk >= disk)
+    .sort((a, b) => covers(a) - covers(b) || a.disk - b.disk || a.vcpus - b.vcpus || a.ram - b.ram || a.name.localeCompare(b.name));
 }
 
 /** Tags first, then Hangar's own keys, so a tag can never forge the ownership mark. */
