@@ -27,3 +27,15 @@ function isBadCursor(error: unknown): boolean {
     /starting key is invalid|ExclusiveStartKey|does not match the (range|hash) key|parse cursor|invalid cursor|cursor/i.test(text),
   );
 }
+
+/**
+ * ElectroDB options for one page of `page.limit` items. `limit` is what sends DynamoDB its
+ * `Limit`; `count` alone reads a whole 1 MB page and slices it. Both together read at most
+ * `limit` items per request and, with a filter, keep reading until the page is full or the
+ * data ends, the cursor pointing just after the last item returned.
+ */
+export const pageOptions = (page: { limit: number; cursor?: string | null }) => ({
+  count: page.limit,
+  limit: page.limit,
+  cursor: page.cursor ?? null,
+});

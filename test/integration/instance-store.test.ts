@@ -3,7 +3,7 @@
  * raw items, the shape of its cursors and counters. What every adapter must do is in
  * test/contract/instance-repository.contract.ts.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { incrementBase32 } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoInstanceRepository, newEventId } from '../../shared/adapters/dynamodb/instance-repository.ts';
@@ -166,5 +166,109 @@ describe('counters items', () => {
     expect((await store.counters({ clientId })).openRateSince).toBe(expected);
     const { Item } = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.clientStats(clientId), ConsistentRead: true }));
     expect(Item?.entityType).toBe('statistics');
+  });
+});
+
+/**
+ * Items DynamoDB reads for the commands sent through `db` (ScannedCount of queries, items of
+ * gets and batch gets), and how many scans were sent: what a page costs, whatever the latency.
+ */
+function countReads(target: Db) {
+  const tally = { items: 0, requests: 0, scans: 0 };
+  target.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = (result.output ?? {}) as { ScannedCount?: number; Item?: unknown; Responses?: Record<string, unknown[]> };
+      tally.requests++;
+      if (context.commandName === 'ScanCommand') tally.scans++;
+      if (output.ScannedCount !== undefined) tally.items += output.ScannedCount;
+      if (output.Item) tally.items++;
+      if (output.Responses) for (const items of Object.values(output.Responses)) tally.items += items.length;
+      return result;
+    },
+    { step: 'initialize', name: `countReads-${Math.random()}` },
+  );
+  return {
+    /** Reads done while `work` runs. */
+    async during<T>(work: () => Promise<T>): Promise<{ result: T; items: number; requests: number; scans: number }> {
+      const before = { ...tally };
+      const result = await work();
+      return { result, items: tally.items - before.items, requests: tally.requests - before.requests, scans: tally.scans - before.scans };
+    },
+  };
+}
+
+/** Thousands of items written the way a bulk load would (BatchWriteItem), in the entities' own shapes. */
+async function seed(items: Record<string, unknown>[]): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        let pending: Record<string, unknown>[] = batch;
+        while (pending.length) {
+          const { UnprocessedItems } = await db.doc.send(
+            new BatchWriteCommand({ RequestItems: { [db.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
+          );
+          pending = (UnprocessedItems?.[db.tableName] ?? []).map((request) => request.PutRequest!.Item!);
+        }
+      }
+    }),
+  );
+}
+
+describe('a page reads only what it returns', () => {
+  const TOTAL = 3000;
+  const clientId = uniqueClient('big');
+  let reads: ReturnType<typeof countReads>;
+  const made: Instance[] = [];
+
+  beforeAll(async () => {
+    reads = countReads(db);
+    const start = Date.parse('2026-01-01T00:00:00.000Z');
+    for (let i = 0; i < TOTAL; i++) {
+      const at = new Date(start + i * 1000).toISOString();
+      made.push(
+        makeInstance({
+          id: `vps-bulk-${i.toString(36).padStart(6, '0')}`,
+          clientId,
+          status: i % 3 === 0 ? 'READY' : 'STOPPED',
+          tags: i % 10 === 0 ? { team: 'rare', env: 'prod' } : { env: 'prod' },
+          createdAt: at,
+          updatedAt: at,
+        }),
+      );
+    }
+    await seed(made.flatMap((instance) => store.itemsOf(instance)));
+  }, 120_000);
+
+  it('a page of 100 out of thousands reads 100 items, and the pages after it as many', async () => {
+    const first = await reads.during(() => store.list(clientId, {}, { limit: 100 }));
+    expect(first.result.items).toHaveLength(100);
+    expect(first.items).toBe(100);
+    expect(first.scans).toBe(0);
+    const second = await reads.during(() => store.list(clientId, {}, { limit: 100, cursor: first.result.cursor! }));
+    expect(second.items).toBe(100);
+    expect(second.result.items[0]!.id > first.result.items.at(-1)!.id).toBe(true);
+  });
+
+  it('a status page of 100 reads 100 items', async () => {
+    const page = await reads.during(() => store.list(clientId, { status: 'READY' }, { limit: 100 }));
+    expect(page.result.items).toHaveLength(100);
+    expect(page.result.items.every((i) => i.status === 'READY')).toBe(true);
+    expect(page.items).toBe(100);
+  });
+
+  it('an instance with thousands of events reads a page of them, not the log', async () => {
+    const instance = await createInstance({ clientId: uniqueClient('chatty') });
+    const at = Date.parse(instance.createdAt);
+    const events = Array.from({ length: 1500 }, (_, i) => {
+      const event = { instanceId: instance.id, clientId: instance.clientId, eventId: newEventId(new Date(at + i)), type: 'instance.note', actor: 'key:test', message: `note ${i}`, at: new Date(at + i).toISOString(), version: 1 };
+      return db.entities.entities.event.put(event).params<{ Item: Record<string, unknown> }>().Item;
+    });
+    await seed(events);
+    const page = await reads.during(() => store.events(instance.id, { limit: 50 }));
+    expect(page.result.items).toHaveLength(50);
+    expect(page.items).toBe(50);
   });
 });

@@ -3,7 +3,7 @@ import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
 import type { AccountRepository } from '../../ports/account-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 
 /** Provider accounts, under their client's partition. */
@@ -36,7 +36,7 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
-    return paged<Account>(() => this.e.account.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null }));
+    return paged<Account>(() => this.e.account.query.byClient({ clientId }).go(pageOptions(page)));
   }
 
   /** Every account of every client (the periodic sync); credentials stay sealed. */

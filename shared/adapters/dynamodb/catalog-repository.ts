@@ -3,7 +3,7 @@ import type { CatalogRepository, StoredCatalogItem } from '../../ports/catalog-r
 import type { CatalogKind } from '../../ports/compute-provider.ts';
 import type { Page } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 
 const BATCH_RETRIES = 5;
 
@@ -33,7 +33,7 @@ export class DynamoCatalogRepository implements CatalogRepository {
   ): Promise<Page<StoredCatalogItem>> {
     const query = this.entity.query.byTarget({ ...this.keyOf(target), kind });
     const filtered = options.includeDeleted ? query : query.where(({ deletedAt }, { notExists }) => notExists(deletedAt));
-    const page = await paged<Record<string, unknown>>(() => filtered.go({ count: options.limit, cursor: options.cursor ?? null }));
+    const page = await paged<Record<string, unknown>>(() => filtered.go(pageOptions(options)));
     return { items: page.items.map((record) => fromRecord(record as never)), cursor: page.cursor };
   }
 

@@ -1,9 +1,11 @@
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import type { ApiKeyRecord, Client } from '../../domain/client.ts';
+import { businessActionItems } from '../../db/business-actions.ts';
 import type { ClientRepository } from '../../ports/client-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
 /** Clients with their unique-name markers (`CLIENTNAME#<nameKey>`), and the API keys that act for them. */
@@ -14,11 +16,12 @@ export class DynamoClientRepository implements ClientRepository {
     return this.db.entities.entities;
   }
 
-  async create(client: Client): Promise<void> {
+  async create(client: Client, action?: NewBusinessAction): Promise<void> {
     try {
       await writeTransaction(this.db, [
         { Put: this.e.client.create(client).params() as TransactWriteItem['Put'] },
         { Put: this.e.clientName.create({ nameKey: client.nameKey, clientId: client.clientId }).params() as TransactWriteItem['Put'] },
+        ...businessActionItems(this.db.tableName, action, client.updatedAt),
       ]);
     } catch (error) {
       if (error instanceof TransactionConditionFailed) {
@@ -39,11 +42,11 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async list(page: PageRequest): Promise<Page<Client>> {
-    return paged<Client>(() => this.e.client.query.all({}).go({ count: page.limit, cursor: page.cursor ?? null }));
+    return paged<Client>(() => this.e.client.query.all({}).go(pageOptions(page)));
   }
 
   /** Replace the client if still at `before.version`; a rename moves the name marker atomically. */
-  async save(before: Client, after: Client): Promise<void> {
+  async save(before: Client, after: Client, action?: NewBusinessAction): Promise<void> {
     const items: TransactWriteItem[] = [
       {
         Put: this.e.client
@@ -58,6 +61,7 @@ export class DynamoClientRepository implements ClientRepository {
         { Delete: this.e.clientName.delete({ nameKey: before.nameKey }).params() as TransactWriteItem['Delete'] },
       );
     }
+    items.push(...businessActionItems(this.db.tableName, action, after.updatedAt));
     try {
       await writeTransaction(this.db, items);
     } catch (error) {
@@ -69,7 +73,7 @@ export class DynamoClientRepository implements ClientRepository {
     }
   }
 
-  async delete(client: Client): Promise<void> {
+  async delete(client: Client, action?: NewBusinessAction): Promise<void> {
     try {
       await writeTransaction(this.db, [
         {
@@ -79,6 +83,7 @@ export class DynamoClientRepository implements ClientRepository {
             .params() as TransactWriteItem['Delete'],
         },
         { Delete: this.e.clientName.delete({ nameKey: client.nameKey }).params() as TransactWriteItem['Delete'] },
+        ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
       ]);
     } catch (error) {
       if (error instanceof TransactionConditionFailed) throw new VersionConflictError('Client', client.clientId);
@@ -86,11 +91,19 @@ export class DynamoClientRepository implements ClientRepository {
     }
   }
 
-  async putApiKey(record: ApiKeyRecord): Promise<void> {
+  async putApiKey(record: ApiKeyRecord, action?: NewBusinessAction): Promise<void> {
     try {
-      await this.e.apiKey.create(record).go();
+      if (!action) await this.e.apiKey.create(record).go();
+      else {
+        await writeTransaction(this.db, [
+          { Put: this.e.apiKey.create(record).params() as TransactWriteItem['Put'] },
+          ...businessActionItems(this.db.tableName, action, record.createdAt),
+        ]);
+      }
     } catch (error) {
-      if (isConditionFailure(error)) throw new ConflictError(`API key '${record.keyId}' already exists`, 'ALREADY_EXISTS');
+      if (isConditionFailure(error) || (error instanceof TransactionConditionFailed && error.failedIndexes.includes(0))) {
+        throw new ConflictError(`API key '${record.keyId}' already exists`, 'ALREADY_EXISTS');
+      }
       throw error;
     }
   }
@@ -110,7 +123,13 @@ export class DynamoClientRepository implements ClientRepository {
     return data as ApiKeyRecord[];
   }
 
-  async deleteApiKey(keyHash: string): Promise<void> {
-    await this.e.apiKey.delete({ keyHash }).go();
+  async deleteApiKey(keyHash: string, action?: NewBusinessAction): Promise<void> {
+    if (!action) await this.e.apiKey.delete({ keyHash }).go();
+    else {
+      await writeTransaction(this.db, [
+        { Delete: this.e.apiKey.delete({ keyHash }).params() as TransactWriteItem['Delete'] },
+        ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
+      ]);
+    }
   }
 }

@@ -1,6 +1,8 @@
 import { monotonicFactory } from 'ulid';
 import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import type { InstanceEvent } from '../../domain/events.ts';
+import { businessActionItems } from '../../db/business-actions.ts';
 import type { Instance } from '../../domain/instance.ts';
 import type { InstanceStatus } from '../../domain/lifecycle.ts';
 import type { ProviderName } from '../../domain/catalog.ts';
@@ -16,7 +18,7 @@ import type {
   PageRequest,
 } from '../../ports/instance-repository.ts';
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 import { counterUpdates, liveOf, readCounters } from '../../db/statistics-counters.ts';
 import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
@@ -44,12 +46,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 
   /** Create the instance unless the client already holds `maxLive` live instances. */
-  async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota): Promise<void> {
+  async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota, action?: NewBusinessAction): Promise<void> {
     const put = this.db.entities.entities.instance.create(toItem(instance)).params() as TransactWriteItem['Put'];
     const events = this.eventItems(instance, [event]);
     const counters = counterUpdates(this.db.tableName, { clientId: instance.clientId, userId: instance.userId }, counterDelta(null, instance), quota);
     try {
-      await this.write(instance, [{ Put: put }, ...events, ...counters], 'create');
+      // The business action goes last, so the counters keep their index for the quota's refusal.
+      await this.write(instance, [{ Put: put }, ...events, ...counters, ...businessActionItems(this.db.tableName, action, instance.updatedAt)], 'create');
     } catch (error) {
       const clientCountersAt = 1 + events.length;
       if (quota && error instanceof TransactionConditionFailed && error.failedIndexes.includes(clientCountersAt)) {
@@ -63,12 +66,16 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 
   /** Persist `after` if the stored instance is still at `before.version`; a lost race is a 409. */
-  async save(before: Instance, after: Instance, events: NewInstanceEvent[]): Promise<void> {
+  async save(before: Instance, after: Instance, events: NewInstanceEvent[], action?: NewBusinessAction): Promise<void> {
     const put = this.db.entities.entities.instance
       .put(toItem(after))
       .where(({ version }, { eq }) => eq(version, before.version))
       .params() as TransactWriteItem['Put'];
-    await this.write(after, [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after)], 'save');
+    await this.write(
+      after,
+      [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)],
+      'save',
+    );
   }
 
   /** Record something that happened without changing the instance (a step's progress). */
@@ -93,7 +100,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
         .filter(Boolean)
         .join(' AND '),
     );
-    const result = await paged<Instance & { tagTerms?: string[] }>(() => filtered.go({ count: page.limit, cursor: page.cursor ?? null }));
+    const result = await paged<Instance & { tagTerms?: string[] }>(() => filtered.go(pageOptions(page)));
     return { items: result.items.map(fromItem), cursor: result.cursor };
   }
 
@@ -116,7 +123,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   async events(instanceId: string, page: PageRequest): Promise<Page<InstanceEvent>> {
     return paged(() =>
-      this.db.entities.entities.event.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null }),
+      this.db.entities.entities.event.query.byInstance({ instanceId }).go(pageOptions(page)),
     );
   }
 
@@ -131,7 +138,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
    */
   async samples(instanceId: string, page: PageRequest): Promise<Page<ResourceSample>> {
     const result = await paged<ResourceSample>(() =>
-      this.db.entities.entities.metric.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
+      this.db.entities.entities.metric.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
     );
     return { items: result.items.map(({ sampledAt, cpuPercent, memoryBytes }) => ({ sampledAt, cpuPercent, memoryBytes })), cursor: result.cursor };
   }
@@ -144,7 +151,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
   /** Newest first; whole items read, as for samples. */
   async healthChecks(instanceId: string, page: PageRequest): Promise<Page<HealthCheckRecord>> {
     const result = await paged<HealthCheckRecord>(() =>
-      this.db.entities.entities.healthCheck.query.byInstance({ instanceId }).go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
+      this.db.entities.entities.healthCheck.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
     );
     return {
       items: result.items.map(({ checkedAt, status, error }) => ({ checkedAt, status, ...(error !== undefined ? { error } : {}) })),
@@ -154,6 +161,14 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   counters(scope: { clientId: string; userId?: string }): Promise<Counters> {
     return readCounters(this.db, scope);
+  }
+
+  /**
+   * The items `create` writes for an instance, as stored (events and counters aside): what a
+   * bulk load (the bench's seed, a migration) writes with BatchWriteItem.
+   */
+  itemsOf(instance: Instance): Record<string, unknown>[] {
+    return [this.db.entities.entities.instance.put(toItem(instance)).params<{ Item: Record<string, unknown> }>().Item];
   }
 
   private eventItems(instance: Instance, events: NewInstanceEvent[]): TransactWriteItem[] {

@@ -3,7 +3,7 @@ import type { SyncJob, SyncResourceType, SyncState } from '../../domain/sync.ts'
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { SyncJobRepository } from '../../ports/sync-job-repository.ts';
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -29,7 +29,7 @@ export class DynamoSyncJobRepository implements SyncJobRepository {
 
   /** Newest first; by resource type, by the owning client, or all. */
   async listJobs(filter: { resourceType?: SyncResourceType; clientId?: string }, page: PageRequest): Promise<Page<SyncJob>> {
-    const options = { count: page.limit, cursor: page.cursor ?? null, order: 'desc' as const };
+    const options = { ...pageOptions(page), order: 'desc' as const };
     const run = () => {
       if (filter.clientId) {
         const query = this.e.syncJob.query.byClient({ clientId: filter.clientId });
