@@ -1,4 +1,4 @@
-import type { SealedSecret } from '../ports/secret-box.ts';
+import type { SealedSecret } from './sealed-secret.ts';
 import type { ProviderName } from './catalog.ts';
 
 /** Providers that need an account. LOCAL runs here and EXTERNAL is only watched. */

@@ -7,6 +7,10 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export const INSTANCE_KINDS = ['vps', 'gpu', 'cpu', 'worker', 'endpoint'] as const;
 export type InstanceKind = (typeof INSTANCE_KINDS)[number];
 
+/** What a provider offers, as listed live or synced into the catalog. */
+export const CATALOG_KINDS = ['flavors', 'images', 'networks', 'subnets', 'securityGroups', 'keyPairs'] as const;
+export type CatalogKind = (typeof CATALOG_KINDS)[number];
+
 /** Regions each provider understands before any catalog sync has run. */
 export const DEFAULT_REGION: Readonly<Record<ProviderName, string>> = {
   LOCAL: 'local',

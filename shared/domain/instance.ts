@@ -16,7 +16,10 @@ export interface Resources {
  * Provider-facing settings kept from the create request: the create schema's `config` (the one
  * declaration of the shape) less what becomes a field of the instance itself.
  */
-export type InstanceConfig = Omit<CreateInstanceRequest['config'], 'provider' | 'instanceType' | 'region' | 'autoTerminateMinutes' | 'tags'>;
+export type InstanceConfig = Omit<
+  CreateInstanceRequest['config'],
+  'provider' | 'instanceType' | 'region' | 'autoTerminateMinutes' | 'tags' | 'billingCycle'
+>;
 
 export interface HealthState {
   status: 'HEALTHY' | 'UNHEALTHY' | 'ERROR' | 'UNKNOWN';

@@ -1,23 +1,13 @@
 import { z } from './zod.ts';
 import { BILLING_CYCLES } from './billing.ts';
 import { PROVIDERS } from './catalog.ts';
+import { LIMITS } from './limits.ts';
 import { DEFAULT_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, MAX_INSTANCE_TYPE_LENGTH, toKebab } from './ids.ts';
 import { INSTANCE_STATUSES } from './lifecycle.ts';
 import { CLIENT_ROLES } from './roles.ts';
 import { SYNC_RESOURCE_TYPES } from './sync.ts';
 
-/** Bounds a person will see in error messages; the tenant may raise the auto-terminate maximum. */
-export const LIMITS = {
-  minDiskGB: 30,
-  maxDiskGB: 16_384,
-  minAutoTerminateMinutes: 5,
-  defaultMaxAutoTerminateMinutes: 120,
-  /** Ceiling for a tenant's own maximum: one week. */
-  ceilingAutoTerminateMinutes: 10_080,
-  maxPageSize: 100,
-  defaultPageSize: 25,
-  defaultMaxInstances: 20,
-} as const;
+export { LIMITS };
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
   z.enum(values, { error: (issue) => `Unknown ${what} '${String(issue.input)}'; expected one of ${values.join(', ')}` });

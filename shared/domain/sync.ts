@@ -1,5 +1,4 @@
-import type { ProviderName } from './catalog.ts';
-import { CATALOG_KINDS, type CatalogKind } from '../ports/compute-provider.ts';
+import { CATALOG_KINDS, type CatalogKind, type ProviderName } from './catalog.ts';
 
 /**
  * What one sync job brings into the table: a catalog kind, or `instances` for status

@@ -1,26 +1,9 @@
-import type { ProviderName } from '../domain/catalog.ts';
-import type { Resources } from '../domain/instance.ts';
+import type { CatalogKind, ProviderName } from '../domain/catalog.ts';
+import type { LaunchSpec } from '../domain/instance.ts';
 
-/** Everything a provider needs to create one machine. */
-export interface LaunchSpec {
-  /** Hangar's public id. Also the idempotency token: launching twice creates one machine. */
-  instanceId: string;
-  clientId: string;
-  name: string;
-  instanceType: string;
-  region: string;
-  image?: string;
-  resources: Resources;
-  diskSizeGB?: number;
-  accountId?: string;
-  keyPair?: string;
-  securityGroups?: string[];
-  networks?: string[];
-  userData?: string;
-  endpoint?: string;
-  healthPath?: string;
-  tags: Record<string, string>;
-}
+// Declared in the domain (derived from the instance and its config); re-exported for adapters.
+export { CATALOG_KINDS, type CatalogKind } from '../domain/catalog.ts';
+export type { LaunchSpec } from '../domain/instance.ts';
 
 /** How Hangar addresses a machine at its provider: always by the provider's own id. */
 export interface MachineRef {
@@ -46,9 +29,6 @@ export interface Machine {
   reason?: string;
 }
 
-/** What a provider offers, as listed live or synced into the catalog. */
-export const CATALOG_KINDS = ['flavors', 'images', 'networks', 'subnets', 'securityGroups', 'keyPairs'] as const;
-export type CatalogKind = (typeof CATALOG_KINDS)[number];
 
 export interface CatalogItem {
   kind: CatalogKind;
