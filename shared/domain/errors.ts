@@ -62,6 +62,21 @@ export class VersionConflictError extends ConflictError {
   }
 }
 
+/**
+ * The caller made its write conditional on a version (If-Match) and the item is no longer at it:
+ * it must read the item again, not have its change laid over someone else's.
+ */
+export class PreconditionFailedError extends DomainError {
+  readonly status = 412;
+  readonly code = 'PRECONDITION_FAILED';
+  constructor(kind: string, id: string, currentVersion?: number) {
+    super(
+      `${kind} '${id}' ${currentVersion === undefined ? 'changed' : `is at version ${currentVersion}`}, not the version If-Match named; ` +
+        'read it again (its ETag says the version) and retry',
+    );
+  }
+}
+
 export class IllegalTransitionError extends DomainError {
   readonly status = 422;
   readonly code = 'ILLEGAL_TRANSITION';
