@@ -84,9 +84,16 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
  * The local stand-in for API Gateway: turns each HTTP request into the HTTP API (payload 2.0)
  * event Lambda receives and hands it to the same handler module.
  */
-export async function startGateway(options: { port: number; host?: string; handlers: Record<ApiArea, AreaHandler> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startGateway(options: {
+  port: number;
+  host?: string;
+  handlers: Record<ApiArea, AreaHandler>;
+  /** Answers every path outside /api (the web console's files). */
+  staticFiles?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-    serve(req, res, options.handlers).catch((error) => {
+    const outsideApi = options.staticFiles && !/^\/api(?:[/?#]|$)/.test(req.url ?? '/');
+    (outsideApi ? options.staticFiles!(req, res) : serve(req, res, options.handlers)).catch((error) => {
       send(res, 500, { success: false, error: 'Internal error in the local gateway', code: 'INTERNAL_ERROR', details: [] });
       console.error('gateway:', error);
     });

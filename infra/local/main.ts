@@ -38,6 +38,7 @@ try {
   });
   console.log(`
   Hangar is running at ${runtime.url}
+  Web console:         open ${runtime.url}/ and sign in with the platform admin key
   Platform admin key:  ${runtime.adminKey}
   State directory:     ${runtime.home}
 

@@ -16,6 +16,7 @@ import { makeMachineWatch } from '../../shared/services/machine-watch.ts';
 import { machineRefOf } from '../../shared/services/provisioning.ts';
 import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type AreaHandler, lambdaContext, startGateway } from './gateway.ts';
+import { makeConsoleServer } from './console-server.ts';
 import { LocalStepFunctions } from './local-step-functions.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
@@ -151,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sampler.unref();
 
     const handlers = await loadHandlers(deps);
-    const gateway = await startGateway({ port: options.port ?? 3000, handlers });
+    const gateway = await startGateway({ port: options.port ?? 3000, handlers, staticFiles: makeConsoleServer() });
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
