@@ -401,7 +401,8 @@ export class AzureProvider implements ComputeProvider {
       await this.call(doing, () => ignoreNotFound(this.network.networkInterfaces.beginDelete(this.resourceGroup, names.nic)));
     }
     const disk = await this.call(doing, () => orNull(this.compute.disks.get(this.resourceGroup, names.osDisk)));
-    if (disk && mine(disk.tags) && !disk.managedBy) {
+    // A disk already being deleted is left to finish, like the NIC and IP: a second DELETE is noise.
+    if (disk && mine(disk.tags) && !disk.managedBy && disk.provisioningState?.toLowerCase() !== 'deleting') {
       await this.call(doing, () => ignoreNotFound(this.compute.disks.beginDelete(this.resourceGroup, names.osDisk)));
     }
     const ip = await this.call(doing, () => orNull(this.network.publicIPAddresses.get(this.resourceGroup, names.publicIp)));
