@@ -31,6 +31,7 @@ export function defineHangarApp(app: App): HangarStacks {
     env,
     table: stateful.table,
     secretsKey: stateful.secretsKey,
+    eventBus: stateful.eventBus,
     description: `Hangar ${stage.name}: API and functions`,
   });
 

@@ -21,6 +21,9 @@ import { LocalStepFunctions } from './local-step-functions.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
 import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-sync.ts';
+import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
+import { InProcessWebhookQueue } from '../../shared/adapters/webhooks/in-process-queue.ts';
+import { webhookRetryScheduleFromEnvironment } from '../../shared/adapters/webhooks/settings.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -41,6 +44,8 @@ export interface LocalRuntimeOptions {
   healthIntervalMs?: number;
   /** How often catalogs sync and statuses reconcile (default 5 minutes, as on AWS). */
   syncIntervalMs?: number;
+  /** Delays before each webhook attempt (default HANGAR_WEBHOOK_RETRY_SCHEDULE, else the standard schedule). */
+  webhookRetryScheduleMs?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -83,6 +88,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Deadlines live in the table, so one that came due while the runtime was down fires at start.
     const scheduler = new LocalScheduler(db);
     let syncRunner: ReturnType<typeof inProcessSyncDispatcher> | undefined;
+    let webhookQueue: InProcessWebhookQueue | undefined;
     const deps: AppDependencies = composeHangar({
       db,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
@@ -97,6 +103,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // Like an asynchronous Lambda invocation: POST /api/sync answers while the jobs run here.
       syncDispatcher: (sync) =>
         (syncRunner = inProcessSyncDispatcher((run) => sync.run(run.target, run.jobIds), { onError: (error) => log(`sync failed: ${error}`) })),
+      // Receivers on this machine are allowed (deployed stages refuse loopback); retries wait on timers here.
+      webhookTransport: new HttpWebhookTransport({ allowLoopback: true }),
+      webhookQueue: (deliver) =>
+        (webhookQueue = new InProcessWebhookQueue(
+          async (job) => void (await deliver(job)),
+          (error, job) => log(`webhook delivery ${job.deliveryId} failed: ${error}`),
+        )),
+      webhookRetrySchedule: options.webhookRetryScheduleMs ?? webhookRetryScheduleFromEnvironment(),
     });
 
     const adminKey = await platformAdminKey(home, options.adminKey);
@@ -165,6 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await gateway.close();
         await queuing;
         await syncRunner?.settle();
+        await webhookQueue?.stop();
         // Executions stop where they are; the next start resumes their instances.
         workflows.abortAll();
         await workflows.drain();
@@ -195,11 +210,12 @@ async function platformAdminKey(home: string, given?: string): Promise<string> {
 
 /** The very route handlers the Lambda functions export, on this process's composition. */
 async function loadHandlers(deps: AppDependencies): Promise<Record<ApiArea, AreaHandler>> {
-  const [publicArea, clients, instances, accounts] = await Promise.all([
+  const [publicArea, clients, instances, accounts, webhooks] = await Promise.all([
     import('../../functions/api/public.ts'),
     import('../../functions/api/clients.ts'),
     import('../../functions/api/instances.ts'),
     import('../../functions/api/accounts.ts'),
+    import('../../functions/api/webhooks.ts'),
   ]);
   const local = () => deps;
   return {
@@ -207,6 +223,7 @@ async function loadHandlers(deps: AppDependencies): Promise<Record<ApiArea, Area
     clients: httpApi('clients', clients.routes, local),
     instances: httpApi('instances', instances.routes, local),
     accounts: httpApi('accounts', accounts.routes, local),
+    webhooks: httpApi('webhooks', webhooks.routes, local),
   } as Record<ApiArea, AreaHandler>;
 }
 

@@ -8,9 +8,11 @@ import {
   TableV2,
   type ITableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { TABLE } from '../../shared/db/table-definition.ts';
+import { HangarEventBus } from '../constructs/event-delivery.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -26,6 +28,8 @@ export class StatefulStack extends Stack {
   readonly table: ITableV2;
   /** Protects provider-account credentials (envelope encryption, shared/adapters/aws/kms-secret-box.ts). */
   readonly secretsKey: IKey;
+  /** The stage's bus `hangar-<stage>`, for customers' rules on Hangar's events (docs/events.md). */
+  readonly eventBus: IEventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? !props.stage.ephemeral });
@@ -67,6 +71,12 @@ export class StatefulStack extends Stack {
       removalPolicy: stage.removalPolicy,
     });
 
+    this.eventBus = new HangarEventBus(this, 'Events', { stageName: stage.name }).bus;
+
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: "The stage's EventBridge bus: write rules on source \"hangar\" (docs/events.md)",
+    });
     new CfnOutput(this, 'TableName', {
       value: this.table.tableName,
       description: 'The Hangar table (HANGAR_TABLE for infra/scripts/create-admin-key.ts)',

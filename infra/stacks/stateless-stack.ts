@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { Automations } from '../constructs/automations.ts';
+import { WebhookDelivery } from '../constructs/event-delivery.ts';
 import { InstancesApi } from '../constructs/instances-api.ts';
 import { OperatorAlarms } from '../constructs/operator-alarms.ts';
 import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
@@ -15,6 +17,8 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITableV2;
   /** The key that seals provider-account credentials, from the stateful stack. */
   readonly secretsKey: IKey;
+  /** The stage's event bus, from the stateful stack: the event router publishes every event on it. */
+  readonly eventBus: IEventBus;
   /** Subscribed to the operators' alarm topic (context `alarmEmail`). @default no subscription */
   readonly alarmEmail?: string;
   /** Reserved concurrency of the sync fan-out (context `syncConcurrency`). @default Automations' default */
@@ -27,6 +31,7 @@ export class StatelessStack extends Stack {
   readonly workflows: ProvisioningWorkflow;
   readonly automations: Automations;
   readonly alarms: OperatorAlarms;
+  readonly webhooks: WebhookDelivery;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -88,6 +93,16 @@ export class StatelessStack extends Stack {
     this.api.functions.instances.bindCompute('OBSERVE', deployment);
     this.api.functions.accounts.bindCompute('OBSERVE', deployment);
 
+    // Signed webhooks: the test-event route enqueues, the deliverer consumes (the router enqueues too).
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      table,
+      secretsKey,
+      environment,
+      logRetention: stage.logRetention,
+      logRemovalPolicy: stage.removalPolicy,
+    });
+    this.webhooks.grantEnqueue(this.api.functions.webhooks);
+
     this.alarms = new OperatorAlarms(this, 'Alarms', {
       namePrefix: deployment,
       metricNamespace: `Hangar/${stage.name}`,
@@ -103,6 +118,12 @@ export class StatelessStack extends Stack {
       'SyncFailures',
       this.automations.syncFailureQueue,
       'Sync runs that failed after Lambda retried them twice, or waited over an hour: the messages carry the target and the error.',
+    );
+    this.alarms.watchQueue(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetterQueue,
+      'Webhook delivery jobs the deliverer failed to process five times (the table or KMS failing, not receivers): ' +
+        'their deliveries stay pending in the log; the messages name client and delivery.',
     );
     for (const workflow of WORKFLOWS) {
       this.alarms.watchStateMachine(

@@ -23,13 +23,14 @@ import {
 } from './synth.ts';
 
 const STAGE = 'test';
-const RW_AREAS: ApiArea[] = ['clients', 'instances', 'accounts'];
+const RW_AREAS: ApiArea[] = ['clients', 'instances', 'accounts', 'webhooks'];
 /** KMS actions on the secrets key per API area: sealing needs data keys, opening only Decrypt. */
 const KMS_ACTIONS: Record<ApiArea, string[]> = {
   public: [],
   clients: [],
   instances: ['kms:Decrypt'],
   accounts: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  webhooks: ['kms:Decrypt', 'kms:GenerateDataKey'],
 };
 
 let synthesized: Synthesized;
@@ -193,9 +194,9 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper, the health check and the sync, on Node.js 22, arm64, traced, with source maps', () => {
-    expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts']);
-    stateless.resourceCountIs('AWS::Lambda::Function', 4 + 1 + 4);
+  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper, the health check, the sync and the webhook deliverer, on Node.js 22, arm64, traced, with source maps', () => {
+    expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts', 'webhooks']);
+    stateless.resourceCountIs('AWS::Lambda::Function', 5 + 1 + 4 + 1);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetrySchedule, webhookRetryScheduleFromEnvironment } from '../../../shared/adapters/webhooks/settings.ts';
-import { DEFAULT_RETRY_SCHEDULE_MS, deliveryDecision, FAILING_ENDPOINT_DISABLE_MS, subscribes, webhookTypeOf } from '../../../shared/domain/webhooks.ts';
+import { type AttemptOutcome, DEFAULT_RETRY_SCHEDULE_MS, deliveryDecision, FAILING_ENDPOINT_DISABLE_MS, subscribes, webhookTypeOf } from '../../../shared/domain/webhooks.ts';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
 const failure = { statusCode: 500 };
@@ -24,7 +24,7 @@ describe('deliveryDecision', () => {
     [{ statusCode: 503 }, 'a server error'],
     [{ error: 'No answer within 15 s' }, 'a timeout'],
     [{ error: 'Connection refused' }, 'a refused connection'],
-  ])('retries after %j (%s)', (outcome) => {
+  ] as [AttemptOutcome, string][])('retries after %j (%s)', (outcome) => {
     expect(deliveryDecision(outcome, 1, undefined, now)).toEqual({ kind: 'retry', delayMs: 5_000 });
   });
 

@@ -42,7 +42,7 @@ describe('webhook signatures (Standard Webhooks)', () => {
     const previous = generateWebhookSecret();
     const current = generateWebhookSecret();
     const headers = signedHeaders([current, previous], 'msg-1', now(), body);
-    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(new Webhook(current).verify(body, headers)).toBeTruthy();
     expect(new Webhook(previous).verify(body, headers)).toBeTruthy();
   });
