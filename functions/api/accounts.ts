@@ -7,6 +7,7 @@ import { presentAccount } from '../../shared/domain/account.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { accepted, created, ok } from '../../shared/http/responses.ts';
 import { presentCatalogItem, presentSyncJob } from '../../shared/http/present.ts';
+import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 export const routes: RouteHandlers<AppDependencies> = {
   createAccount: async ({ principal, body, deps }) => {
@@ -22,11 +23,12 @@ export const routes: RouteHandlers<AppDependencies> = {
   },
 
   getAccount: async ({ principal, params, query, deps }) => {
-    return ok({ account: presentAccount(await deps.services.accounts.get(principal, params.id!, query)) });
+    const account = await deps.services.accounts.get(principal, params.id!, query);
+    return withETag(ok({ account: presentAccount(account) }), account.version);
   },
 
-  deleteAccount: async ({ principal, params, query, deps }) => {
-    return ok({ account: presentAccount(await deps.services.accounts.remove(principal, params.id!, query)) });
+  deleteAccount: async ({ principal, params, query, headers, deps }) => {
+    return ok({ account: presentAccount(await deps.services.accounts.remove(principal, params.id!, query, writeConditions(headers))) });
   },
 
   listCatalog: async ({ principal, params, query, deps }) => {

@@ -3,6 +3,7 @@ import { composeHangar, type AppDependencies } from '../../shared/config/composi
 import { created, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { presentApiKey, presentClient } from '../../shared/http/present.ts';
+import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 export const routes: RouteHandlers<AppDependencies> = {
   getCaller: async ({ principal, deps }) => {
@@ -21,15 +22,17 @@ export const routes: RouteHandlers<AppDependencies> = {
   },
 
   getClient: async ({ principal, params, deps }) => {
-    return ok({ client: presentClient(await deps.services.clients.get(principal, params.id!)) });
+    const client = await deps.services.clients.get(principal, params.id!);
+    return withETag(ok({ client: presentClient(client) }), client.version);
   },
 
-  updateClient: async ({ principal, params, body, deps }) => {
-    return ok({ client: presentClient(await deps.services.clients.update(principal, params.id!, body)) });
+  updateClient: async ({ principal, params, body, headers, deps }) => {
+    const client = await deps.services.clients.update(principal, params.id!, body, writeConditions(headers));
+    return withETag(ok({ client: presentClient(client) }), client.version);
   },
 
-  deleteClient: async ({ principal, params, deps }) => {
-    return ok({ client: presentClient(await deps.services.clients.remove(principal, params.id!)) });
+  deleteClient: async ({ principal, params, headers, deps }) => {
+    return ok({ client: presentClient(await deps.services.clients.remove(principal, params.id!, writeConditions(headers))) });
   },
 
   createApiKey: async ({ principal, params, body, deps }) => {

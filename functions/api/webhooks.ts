@@ -6,6 +6,7 @@ import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
 import { presentDelivery, presentWebhook } from '../../shared/http/present-webhooks.ts';
 import { accepted, created, ok } from '../../shared/http/responses.ts';
+import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 export const routes: RouteHandlers<AppDependencies> = {
   createWebhook: async ({ principal, body, deps }) => {
@@ -19,16 +20,17 @@ export const routes: RouteHandlers<AppDependencies> = {
   },
 
   getWebhook: async ({ principal, params, query, deps }) => {
-    return ok({ webhook: presentWebhook(await deps.services.webhooks.get(principal, params.id!, query)) });
+    const endpoint = await deps.services.webhooks.get(principal, params.id!, query);
+    return withETag(ok({ webhook: presentWebhook(endpoint) }), endpoint.version);
   },
 
-  updateWebhook: async ({ principal, params, body, query, deps }) => {
-    const { endpoint, secret } = await deps.services.webhooks.update(principal, params.id!, body, query);
-    return ok({ webhook: presentWebhook(endpoint, secret) });
+  updateWebhook: async ({ principal, params, body, query, headers, deps }) => {
+    const { endpoint, secret } = await deps.services.webhooks.update(principal, params.id!, body, query, writeConditions(headers));
+    return withETag(ok({ webhook: presentWebhook(endpoint, secret) }), endpoint.version);
   },
 
-  deleteWebhook: async ({ principal, params, query, deps }) => {
-    return ok({ webhook: presentWebhook(await deps.services.webhooks.remove(principal, params.id!, query)) });
+  deleteWebhook: async ({ principal, params, query, headers, deps }) => {
+    return ok({ webhook: presentWebhook(await deps.services.webhooks.remove(principal, params.id!, query, writeConditions(headers))) });
   },
 
   testWebhook: async ({ principal, params, query, deps }) => {

@@ -42,13 +42,32 @@ function pathOf(route: RouteDefinition, error: z.ZodType) {
       ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
       ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
-      ...(route.idempotent ? { headers: z.object({ 'idempotency-key': z.string().optional() }) } : {}),
+      ...(requestHeaders(route) ? { headers: requestHeaders(route) } : {}),
     },
     responses: {
-      200: { description: 'Success: `{ "success": true, ... }`' },
+      200: {
+        description: 'Success: `{ "success": true, ... }`',
+        ...(route.versioned && route.method !== 'DELETE'
+          ? { headers: { ETag: { description: 'The item\'s version as an entity tag, e.g. `"7"`; send it back in If-Match to make a change conditional', schema: { type: 'string' as const } } } }
+          : {}),
+      },
       400: errorResponse('Invalid request'),
       ...(route.auth ? { 401: errorResponse('Missing or invalid API key'), 403: errorResponse('Role not allowed') } : {}),
       404: errorResponse('Not found (or not yours)'),
+      ...(conditional(route) ? { 412: errorResponse('If-Match named a version the item is no longer at (PRECONDITION_FAILED): read it again') } : {}),
     },
   };
+}
+
+/** PATCH and DELETE of a versioned item honour If-Match. */
+const conditional = (route: RouteDefinition) => route.versioned === true && (route.method === 'PATCH' || route.method === 'DELETE');
+
+function requestHeaders(route: RouteDefinition) {
+  const headers = {
+    ...(route.idempotent ? { 'idempotency-key': z.string().optional() } : {}),
+    ...(conditional(route)
+      ? { 'if-match': z.string().optional().describe('Only if the item is still at this ETag (e.g. `"7"`); else 412. Without it a tag change is merged into what is there') }
+      : {}),
+  };
+  return Object.keys(headers).length ? z.object(headers) : undefined;
 }

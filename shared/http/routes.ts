@@ -48,9 +48,11 @@ export interface RouteDefinition {
   what?: string;
   /** The query string's schema. */
   query?: z.ZodType;
+  /** Names one stored item: GET and PATCH answer its ETag (its version); PATCH and DELETE honour If-Match (412). */
+  versioned?: boolean;
 }
 
-type RouteOptions = Partial<Pick<RouteDefinition, 'auth' | 'idempotent' | 'body' | 'what' | 'query'>>;
+type RouteOptions = Partial<Pick<RouteDefinition, 'auth' | 'idempotent' | 'body' | 'what' | 'query' | 'versioned'>>;
 
 const route = (
   method: HttpMethod,
@@ -69,9 +71,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/me', 'clients', 'getCaller', 'Who the API key speaks for: its role and client (the console asks this at sign-in)'),
   route('POST', '/api/clients', 'clients', 'createClient', 'Create a client (platform admin)', { idempotent: true, body: createClientSchema, what: 'client' }),
   route('GET', '/api/clients', 'clients', 'listClients', 'List clients (platform admin)', { query: pageQuerySchema }),
-  route('GET', '/api/clients/{id}', 'clients', 'getClient', 'Get a client'),
-  route('PATCH', '/api/clients/{id}', 'clients', 'updateClient', 'Update a client (platform admin)', { body: updateClientSchema, what: 'update' }),
-  route('DELETE', '/api/clients/{id}', 'clients', 'deleteClient', 'Delete a client with no live instances (platform admin)'),
+  route('GET', '/api/clients/{id}', 'clients', 'getClient', 'Get a client', { versioned: true }),
+  route('PATCH', '/api/clients/{id}', 'clients', 'updateClient', 'Update a client (platform admin)', { body: updateClientSchema, what: 'update', versioned: true }),
+  route('DELETE', '/api/clients/{id}', 'clients', 'deleteClient', 'Delete a client with no live instances (platform admin)', { versioned: true }),
   route('POST', '/api/clients/{id}/api-keys', 'clients', 'createApiKey', 'Issue an API key; the secret is shown once', { idempotent: true, body: createApiKeySchema, what: 'API key' }),
   route('GET', '/api/clients/{id}/api-keys', 'clients', 'listApiKeys', "List a client's API keys (no secrets)"),
   route('DELETE', '/api/clients/{id}/api-keys/{keyId}', 'clients', 'revokeApiKey', 'Revoke an API key'),
@@ -79,9 +81,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true, body: createInstanceSchema, what: 'instance' }),
   route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages', { query: listInstancesQuerySchema }),
   route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user', { query: statsQuerySchema }),
-  route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost'),
-  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels', { body: updateInstanceSchema, what: 'update' }),
-  route('DELETE', '/api/instances/{id}', 'instances', 'terminateInstance', 'Terminate an instance', { idempotent: true }),
+  route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost', { versioned: true }),
+  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels', { body: updateInstanceSchema, what: 'update', versioned: true }),
+  route('DELETE', '/api/instances/{id}', 'instances', 'terminateInstance', 'Terminate an instance', { idempotent: true, versioned: true }),
   route('POST', '/api/instances/{id}/start', 'instances', 'startInstance', 'Start a stopped instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/stop', 'instances', 'stopInstance', 'Stop an instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/kill', 'instances', 'killInstance', 'Force-stop an instance', { idempotent: true }),
@@ -97,8 +99,8 @@ export const ROUTES: readonly RouteDefinition[] = [
 
   route('POST', '/api/accounts', 'accounts', 'createAccount', 'Register a provider account: credentials are tested, then stored encrypted', { idempotent: true, body: createAccountSchema, what: 'account' }),
   route('GET', '/api/accounts', 'accounts', 'listAccounts', "List a client's provider accounts (never their credentials)", { query: listAccountsQuerySchema }),
-  route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)', { query: clientScopeQuerySchema }),
-  route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses', { query: clientScopeQuerySchema }),
+  route('GET', '/api/accounts/{id}', 'accounts', 'getAccount', 'Get a provider account (never its credentials)', { query: clientScopeQuerySchema, versioned: true }),
+  route('DELETE', '/api/accounts/{id}', 'accounts', 'deleteAccount', 'Delete a provider account that no live instance uses', { query: clientScopeQuerySchema, versioned: true }),
   route('GET', '/api/catalog/{kind}', 'accounts', 'listCatalog', 'The synced catalog (or ?source=live): flavors, images, networks, subnets, security-groups, key-pairs', { query: catalogQuerySchema }),
   route('POST', '/api/sync', 'accounts', 'requestSync', 'Sync catalogs and reconcile statuses now; answers 202 with the queued jobs', { idempotent: true, body: syncRequestSchema, what: 'sync' }),
   route('GET', '/api/sync-jobs', 'accounts', 'listSyncJobs', 'Sync jobs, newest first', { query: listSyncJobsQuerySchema }),
@@ -107,9 +109,9 @@ export const ROUTES: readonly RouteDefinition[] = [
 
   route('POST', '/api/webhooks', 'webhooks', 'createWebhook', 'Register a webhook endpoint (client admin); its whsec_ secret is shown once', { idempotent: true, body: createWebhookSchema, what: 'webhook' }),
   route('GET', '/api/webhooks', 'webhooks', 'listWebhooks', "A client's webhook endpoints (never their secrets)", { query: listWebhooksQuerySchema }),
-  route('GET', '/api/webhooks/{id}', 'webhooks', 'getWebhook', 'One webhook endpoint', { query: webhookScopeQuerySchema }),
-  route('PATCH', '/api/webhooks/{id}', 'webhooks', 'updateWebhook', 'Change url, events, description or status; {"rotateSecret": true} answers a new secret once', { body: updateWebhookSchema, what: 'webhook update', query: webhookScopeQuerySchema }),
-  route('DELETE', '/api/webhooks/{id}', 'webhooks', 'deleteWebhook', 'Delete a webhook endpoint', { query: webhookScopeQuerySchema }),
+  route('GET', '/api/webhooks/{id}', 'webhooks', 'getWebhook', 'One webhook endpoint', { query: webhookScopeQuerySchema, versioned: true }),
+  route('PATCH', '/api/webhooks/{id}', 'webhooks', 'updateWebhook', 'Change url, events, description or status; {"rotateSecret": true} answers a new secret once', { body: updateWebhookSchema, what: 'webhook update', query: webhookScopeQuerySchema, versioned: true }),
+  route('DELETE', '/api/webhooks/{id}', 'webhooks', 'deleteWebhook', 'Delete a webhook endpoint', { query: webhookScopeQuerySchema, versioned: true }),
   route('POST', '/api/webhooks/{id}/test', 'webhooks', 'testWebhook', 'Send a webhook.test event now; answers 202 with the delivery', { idempotent: true, query: webhookScopeQuerySchema }),
   route('GET', '/api/webhooks/{id}/deliveries', 'webhooks', 'listWebhookDeliveries', "An endpoint's deliveries, newest first, each with its attempts", { query: listWebhooksQuerySchema }),
 ];

@@ -18,6 +18,7 @@ import { newId } from '../domain/ids.ts';
 import { type Principal, requireRole } from '../domain/roles.ts';
 import { clientScopeQuerySchema, createAccountSchema, credentialsSchemaFor, listAccountsQuerySchema } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
+import { requireVersion, writeWithRetry, type WriteConditions } from './preconditions.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
@@ -122,9 +123,10 @@ export function makeAccountService(deps: AccountServiceDeps) {
   }
 
   /** Refused while an instance that is not yet TERMINATED names the account: it needs it to be released. */
-  async function remove(principal: Principal, accountId: string, query?: unknown): Promise<Account> {
+  async function remove(principal: Principal, accountId: string, query?: unknown, conditions?: WriteConditions): Promise<Account> {
     requireRole(principal, 'admin', 'delete provider accounts');
     const account = await load(principal, accountId, query);
+    requireVersion('Account', accountId, account.version, conditions);
     const users = await deps.accounts.instancesUsing(account.clientId, account.accountId);
     if (users.length > 0) {
       throw new ConflictError(
@@ -132,7 +134,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
         'ACCOUNT_IN_USE',
       );
     }
-    await deps.accounts.delete(account);
+    await writeWithRetry('Account', accountId, conditions, () => deps.accounts.delete(account), 1);
     return account;
   }
 

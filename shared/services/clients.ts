@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ApiKeyRecord, Client } from '../domain/client.ts';
+import { requireVersion, writeWithRetry, type WriteConditions } from './preconditions.ts';
 import { newId } from '../domain/ids.ts';
 import { unitsToMicros } from '../domain/money.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
@@ -47,10 +48,11 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
     return deps.clients.list(parseInput(pageQuerySchema, query, 'query'));
   }
 
-  async function update(principal: Principal, clientId: string, body: unknown): Promise<Client> {
+  async function update(principal: Principal, clientId: string, body: unknown, conditions?: WriteConditions): Promise<Client> {
     requireRole(principal, 'platform-admin', 'change clients');
     const request = parseInput(updateClientSchema, body, 'update');
     const before = await load(principal, clientId);
+    requireVersion('Client', clientId, before.version, conditions);
     const { priceOverrides, reconcilePolicy, ...changes } = request;
     const after: Client = {
       ...before,
@@ -61,20 +63,21 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       updatedAt: deps.clock.now().toISOString(),
       version: before.version + 1,
     };
-    await deps.clients.save(before, after);
+    await writeWithRetry('Client', clientId, conditions, () => deps.clients.save(before, after), 1);
     return after;
   }
 
   /** Only a client with nothing left running may go; its history stays readable by id. */
-  async function remove(principal: Principal, clientId: string): Promise<Client> {
+  async function remove(principal: Principal, clientId: string, conditions?: WriteConditions): Promise<Client> {
     requireRole(principal, 'platform-admin', 'delete clients');
     const client = await load(principal, clientId);
+    requireVersion('Client', clientId, client.version, conditions);
     const counters = await deps.instances.counters({ clientId });
     if (counters.live > 0) {
       throw new ConflictError(`Client '${client.name}' still has ${counters.live} instance(s); terminate them first`, 'CLIENT_HAS_INSTANCES');
     }
     for (const key of await deps.clients.listApiKeys(clientId)) await deps.clients.deleteApiKey(key.keyHash);
-    await deps.clients.delete(client);
+    await writeWithRetry('Client', clientId, conditions, () => deps.clients.delete(client), 1);
     return client;
   }
 

@@ -14,6 +14,7 @@ import type { SecretBox } from '../../ports/secret-box.ts';
 import type { WebhookQueue } from '../../ports/webhook-queue.ts';
 import type { WebhookRepository } from '../../ports/webhook-repository.ts';
 import type { WebhookTransport } from '../../ports/webhook-transport.ts';
+import { requireVersion, writeWithRetry, type WriteConditions } from '../preconditions.ts';
 import { resolveClient } from '../tenancy.ts';
 import { webhookBody } from './payload.ts';
 import { webhookSecretContext } from './secrets.ts';
@@ -89,9 +90,10 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
   const get = (principal: Principal, webhookId: string, query?: unknown) => load(principal, webhookId, query, 'read webhooks');
 
   /** url, events, description, status; `rotateSecret` answers the new secret once and keeps the old one signing for 24 h. */
-  async function update(principal: Principal, webhookId: string, body: unknown, query?: unknown): Promise<EndpointWithSecret> {
+  async function update(principal: Principal, webhookId: string, body: unknown, query?: unknown, conditions?: WriteConditions): Promise<EndpointWithSecret> {
     const request = parseInput(updateWebhookSchema, body ?? {}, 'webhook update');
     const before = await load(principal, webhookId, query, 'manage webhooks');
+    requireVersion('Webhook', webhookId, before.version, conditions);
     if (request.url !== undefined && request.url !== before.url) await deps.transport.checkTarget(request.url);
     const now = deps.clock.now();
     const after: WebhookEndpoint = {
@@ -118,13 +120,14 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
       after.previousSecretExpiresAt = new Date(now.getTime() + PREVIOUS_SECRET_GRACE_MS).toISOString();
       after.sealedSecret = await deps.secretBox.seal(secret, webhookSecretContext(before));
     }
-    await deps.webhooks.saveEndpoint(before, after);
+    await writeWithRetry('Webhook', webhookId, conditions, () => deps.webhooks.saveEndpoint(before, after), 1);
     return { endpoint: after, ...(secret ? { secret } : {}) };
   }
 
-  async function remove(principal: Principal, webhookId: string, query?: unknown): Promise<WebhookEndpoint> {
+  async function remove(principal: Principal, webhookId: string, query?: unknown, conditions?: WriteConditions): Promise<WebhookEndpoint> {
     const endpoint = await load(principal, webhookId, query, 'manage webhooks');
-    await deps.webhooks.deleteEndpoint(endpoint);
+    requireVersion('Webhook', webhookId, endpoint.version, conditions);
+    await writeWithRetry('Webhook', webhookId, conditions, () => deps.webhooks.deleteEndpoint(endpoint), 1);
     return endpoint;
   }
 
