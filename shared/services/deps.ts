@@ -5,6 +5,7 @@ import type { ProviderRegistry } from './provider-registry.ts';
 import type { Workflows } from '../ports/workflows.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { SyncTarget } from '../domain/sync.ts';
+import { deadlinePolicy, type DeadlinePolicy } from '../domain/deadlines.ts';
 
 /** What the use cases need; built once per process by the composition root and injected. */
 export interface ServiceDeps {
@@ -13,8 +14,11 @@ export interface ServiceDeps {
   providers: ProviderRegistry;
   workflows: Workflows;
   clock: Clock;
-  /** Keeps an instance's auto-terminate schedule in step with its deadline and status. */
-  deadlines: { sync(instance: Instance): Promise<void> };
+  /**
+   * Keeps an instance's auto-terminate schedules in step with its deadline and status; `before`
+   * (the instance before the change) tells a new deadline from one re-applied.
+   */
+  deadlines: { sync(instance: Instance, before?: Instance): Promise<void> };
   /**
    * How long a deadline "minute" lasts: 60,000 ms, except in development, where the local
    * runtime may shorten it (HANGAR_DEADLINE_MINUTE_MS) to watch auto-terminate happen.
@@ -26,3 +30,7 @@ export interface ServiceDeps {
    */
   launchCatalog?: { checkLaunch(target: SyncTarget, choice: { instanceType: string; image?: string }): Promise<{ hourlyMicros?: number } | undefined> };
 }
+
+/** The deadline policy a deployment runs with (its deadline minute, its warning lead). */
+export const deadlinePolicyOf = (deps: { deadlineMinuteMs?: number; warningMinutes?: number }): DeadlinePolicy =>
+  deadlinePolicy({ minuteMs: deps.deadlineMinuteMs, warningMinutes: deps.warningMinutes });
