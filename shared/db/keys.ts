@@ -30,6 +30,10 @@ export const KEY_TEMPLATES = {
   syncJobsByType: { pk: 'SYNCJOB#${resourceType}', sk: '${jobId}' },
   syncJobsByClient: { pk: 'CLIENT#${clientId}#SYNCJOBS', sk: '${jobId}' },
   syncState: { pk: 'SYNCSTATE#${targetKey}', sk: '${resourceType}' },
+  /** A business action in its client's partition, newest last by id (a ULID: time-ordered). */
+  businessAction: { pk: 'CLIENT#${clientId}', sk: 'ACTION#${actionId}' },
+  /** Every client's business actions in time order (gsi1): the platform admin's audit log. */
+  businessActions: { pk: 'ACTIONS', sk: '${actionId}' },
   /** A WebSocket ticket, by the hash of its value: single use, 60 s (ttl). */
   realtimeTicket: { pk: 'TICKET#${ticketHash}', sk: 'META' },
   realtimeConnection: { pk: 'CONN#${connectionId}', sk: 'META' },

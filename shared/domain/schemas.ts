@@ -122,6 +122,36 @@ export const statsQuerySchema = z.object({ clientId: label.optional(), userId: l
 
 export const clientScopeQuerySchema = z.object({ clientId: label.optional() });
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const instant = (field: string) =>
+  z
+    .string()
+    .refine((value) => ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)), `${field} must be an ISO 8601 instant, e.g. 2026-03-01T00:00:00Z (or a date, 2026-03-01)`)
+    .transform((value) => new Date(value).toISOString());
+
+/** `GET /api/audit`: newest first; the platform admin may name a client by id or by name. */
+export const auditQuerySchema = pageQuerySchema
+  .extend({
+    clientId: label.optional(),
+    action: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, "action is a business action name such as 'instance.create' or 'instance'").optional(),
+    actor: z.string().min(1).max(160).optional(),
+    from: instant('from').optional(),
+    to: instant('to').optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['to'] });
+
+export const REVENUE_GROUPS = ['provider', 'instanceType', 'instance', 'day'] as const;
+
+/** `GET /api/clients/{id}/revenue`: [from, to), exact to the micro. */
+export const revenueQuerySchema = z
+  .object({
+    from: instant('from'),
+    to: instant('to'),
+    groupBy: z.enum(REVENUE_GROUPS, { error: `groupBy must be one of ${REVENUE_GROUPS.join(', ')}` }).optional(),
+  })
+  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['to'] })
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 24 * 3_600_000, { message: 'a revenue report covers at most 366 days', path: ['to'] });
+
 export const createClientSchema = z
   .object({
     name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(128),

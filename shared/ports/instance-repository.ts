@@ -1,4 +1,5 @@
 import type { ProviderName } from '../domain/catalog.ts';
+import type { NewBusinessAction } from '../domain/business-actions.ts';
 import type { InstanceEvent } from '../domain/events.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { InstanceStatus } from '../domain/lifecycle.ts';
@@ -45,12 +46,21 @@ export interface InstanceRepository {
    * Create the instance with its first event. An existing id is a ConflictError; with a quota,
    * a client already holding `maxLive` live instances is refused with a QuotaExceededError,
    * decided in the same atomic write (concurrent creates cannot pass the limit together).
+   * `action`, when given, is the business action written in that same write.
    */
-  create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota): Promise<void>;
-  /** Persist `after` if the stored instance is still at `before.version`, else VersionConflictError. */
-  save(before: Instance, after: Instance, events: NewInstanceEvent[]): Promise<void>;
+  create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota, action?: NewBusinessAction): Promise<void>;
+  /**
+   * Persist `after` if the stored instance is still at `before.version`, else VersionConflictError;
+   * with its events, the counters and (for an act on the client's behalf) the business action.
+   */
+  save(before: Instance, after: Instance, events: NewInstanceEvent[], action?: NewBusinessAction): Promise<void>;
   /** Record something that happened without changing the instance (a step's progress). */
   appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): Promise<InstanceEvent>;
+  /**
+   * A client's instances matching every filter, a page at a time: in creation order when a
+   * status filter leads (no tag), else in id order. A page costs about what it returns, however
+   * many instances the client holds and however few match (each filter is served by an index).
+   */
   list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>>;
   /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
   listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]>;

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { businessAction } from '../domain/business-actions.ts';
 import type { ApiKeyRecord, Client } from '../domain/client.ts';
 import { requireVersion, writeWithRetry, type WriteConditions } from './preconditions.ts';
 import { newId } from '../domain/ids.ts';
@@ -39,7 +40,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       updatedAt: now,
       version: 1,
     };
-    await deps.clients.create(client);
+    await deps.clients.create(client, businessAction(principal, client.clientId, 'client.create', `client:${client.clientId}`, { name: client.name }, now));
     return client;
   }
 
@@ -63,7 +64,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       updatedAt: deps.clock.now().toISOString(),
       version: before.version + 1,
     };
-    await writeWithRetry('Client', clientId, conditions, () => deps.clients.save(before, after), 1);
+    await writeWithRetry('Client', clientId, conditions, () => deps.clients.save(before, after, businessAction(principal, clientId, 'client.update', `client:${clientId}`, { changed: Object.keys(request) }, after.updatedAt)), 1);
     return after;
   }
 
@@ -77,7 +78,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       throw new ConflictError(`Client '${client.name}' still has ${counters.live} instance(s); terminate them first`, 'CLIENT_HAS_INSTANCES');
     }
     for (const key of await deps.clients.listApiKeys(clientId)) await deps.clients.deleteApiKey(key.keyHash);
-    await writeWithRetry('Client', clientId, conditions, () => deps.clients.delete(client), 1);
+    await writeWithRetry('Client', clientId, conditions, () => deps.clients.delete(client, businessAction(principal, clientId, 'client.delete', `client:${clientId}`, { name: client.name }, deps.clock.now().toISOString())), 1);
     return client;
   }
 
@@ -98,7 +99,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       createdBy: principal.keyId,
       version: 1,
     };
-    await deps.clients.putApiKey(record);
+    await deps.clients.putApiKey(record, businessAction(principal, client.clientId, 'api-key.create', `api-key:${record.keyId}`, { name: record.name, role: record.role }, record.createdAt));
     return { record, key };
   }
 
@@ -114,7 +115,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
     const record = (await deps.clients.listApiKeys(clientId)).find((k) => k.keyId === keyId);
     if (!record) throw new NotFoundError('API key', keyId);
     if (record.keyId === principal.keyId) throw new ValidationError('A key cannot revoke itself; use another admin key', [], 'SELF_REVOCATION');
-    await deps.clients.deleteApiKey(record.keyHash);
+    await deps.clients.deleteApiKey(record.keyHash, businessAction(principal, clientId, 'api-key.revoke', `api-key:${record.keyId}`, { name: record.name }, deps.clock.now().toISOString()));
     return record;
   }
 

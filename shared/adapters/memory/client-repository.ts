@@ -1,4 +1,6 @@
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import type { ApiKeyRecord, Client } from '../../domain/client.ts';
+import { MemoryBusinessActionRepository } from './business-action-repository.ts';
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
 import type { ClientRepository } from '../../ports/client-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
@@ -11,12 +13,15 @@ export class MemoryClientRepository implements ClientRepository {
   private readonly names = new Map<string, string>();
   private readonly apiKeys = new Map<string, ApiKeyRecord>();
 
-  async create(client: Client): Promise<void> {
+  constructor(private readonly actions = new MemoryBusinessActionRepository()) {}
+
+  async create(client: Client, action?: NewBusinessAction): Promise<void> {
     if (this.clients.has(client.clientId) || this.names.has(client.nameKey)) {
       throw new ConflictError(`A client named '${client.name}' already exists`, 'ALREADY_EXISTS');
     }
     this.clients.set(client.clientId, copy(client));
     this.names.set(client.nameKey, client.clientId);
+    this.actions.append(action, client.updatedAt);
   }
 
   async get(clientId: string): Promise<Client | null> {
@@ -35,7 +40,7 @@ export class MemoryClientRepository implements ClientRepository {
     return { items: result.items.map(copy), cursor: result.cursor };
   }
 
-  async save(before: Client, after: Client): Promise<void> {
+  async save(before: Client, after: Client, action?: NewBusinessAction): Promise<void> {
     const stored = this.clients.get(before.clientId);
     if (!stored || stored.version !== before.version) throw new VersionConflictError('Client', before.clientId);
     const renamed = before.nameKey !== after.nameKey;
@@ -45,18 +50,21 @@ export class MemoryClientRepository implements ClientRepository {
       this.names.delete(before.nameKey);
       this.names.set(after.nameKey, after.clientId);
     }
+    this.actions.append(action, after.updatedAt);
   }
 
-  async delete(client: Client): Promise<void> {
+  async delete(client: Client, action?: NewBusinessAction): Promise<void> {
     const stored = this.clients.get(client.clientId);
     if (!stored || stored.version !== client.version) throw new VersionConflictError('Client', client.clientId);
     this.clients.delete(client.clientId);
     this.names.delete(client.nameKey);
+    this.actions.append(action, new Date().toISOString());
   }
 
-  async putApiKey(record: ApiKeyRecord): Promise<void> {
+  async putApiKey(record: ApiKeyRecord, action?: NewBusinessAction): Promise<void> {
     if (this.apiKeys.has(record.keyHash)) throw new ConflictError(`API key '${record.keyId}' already exists`, 'ALREADY_EXISTS');
     this.apiKeys.set(record.keyHash, copy(record));
+    this.actions.append(action, record.createdAt);
   }
 
   async upsertApiKey(record: ApiKeyRecord): Promise<void> {
@@ -73,7 +81,8 @@ export class MemoryClientRepository implements ClientRepository {
     return sortedBy(mine, (k) => `${k.createdAt}#${k.keyId}`).map(copy);
   }
 
-  async deleteApiKey(keyHash: string): Promise<void> {
+  async deleteApiKey(keyHash: string, action?: NewBusinessAction): Promise<void> {
     this.apiKeys.delete(keyHash);
+    this.actions.append(action, new Date().toISOString());
   }
 }

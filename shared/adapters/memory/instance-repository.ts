@@ -1,7 +1,9 @@
 import { monotonicFactory } from 'ulid';
 import type { ProviderName } from '../../domain/catalog.ts';
 import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import type { InstanceEvent } from '../../domain/events.ts';
+import { MemoryBusinessActionRepository } from './business-action-repository.ts';
 import type { Instance } from '../../domain/instance.ts';
 import type { InstanceStatus } from '../../domain/lifecycle.ts';
 import { type CounterDelta, counterDelta, type Counters, emptyCounters } from '../../domain/statistics.ts';
@@ -31,6 +33,8 @@ export class MemoryInstanceRepository implements InstanceRepository {
   private readonly healthLog = new Map<string, Map<string, HealthCheckRecord>>();
   private readonly counterItems = new Map<string, Counters>();
 
+  constructor(private readonly actions = new MemoryBusinessActionRepository()) {}
+
   async get(clientId: string, id: string): Promise<Instance | null> {
     const stored = this.instances.get(keyOf(clientId, id));
     return stored ? copy(stored) : null;
@@ -41,19 +45,21 @@ export class MemoryInstanceRepository implements InstanceRepository {
     return null;
   }
 
-  async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota): Promise<void> {
+  async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota, action?: NewBusinessAction): Promise<void> {
     if (this.instances.has(keyOf(instance.clientId, instance.id))) {
       throw new ConflictError(`Instance '${instance.id}' already exists`, 'ALREADY_EXISTS');
     }
     const live = this.counterItems.get(instance.clientId)?.live ?? 0;
     if (quota && live >= quota.maxLive) throw QuotaExceededError.liveInstances(quota.clientName ?? instance.clientId, live, quota.maxLive);
     this.apply(null, instance, [event]);
+    this.actions.append(action, instance.updatedAt);
   }
 
-  async save(before: Instance, after: Instance, events: NewInstanceEvent[]): Promise<void> {
+  async save(before: Instance, after: Instance, events: NewInstanceEvent[], action?: NewBusinessAction): Promise<void> {
     const stored = this.instances.get(keyOf(after.clientId, after.id));
     if (!stored || stored.version !== before.version) throw new VersionConflictError('Instance', after.id);
     this.apply(before, after, events);
+    this.actions.append(action, after.updatedAt);
   }
 
   async appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): Promise<InstanceEvent> {
