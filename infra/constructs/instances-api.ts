@@ -26,6 +26,8 @@ const TABLE_ACCESS: Record<ApiArea, TableAccess | undefined> = {
   instances: 'RW',
   accounts: 'RW',
   webhooks: 'RW',
+  // Stores hashed WebSocket tickets.
+  realtime: 'RW',
 };
 
 /**
@@ -40,6 +42,7 @@ const SECRETS_ACCESS: Record<ApiArea, SecretsAccess | undefined> = {
   accounts: 'SEAL',
   // Seals the whsec_ secret of a new or rotated endpoint.
   webhooks: 'SEAL',
+  realtime: undefined,
 };
 
 /** HTTP API access-log fields ($context variables of HTTP APIs, not REST APIs). */

@@ -34,6 +34,7 @@ try {
     sweepIntervalMs: numberFromEnv('HANGAR_SWEEP_INTERVAL_MS'),
     healthIntervalMs: numberFromEnv('HANGAR_HEALTH_INTERVAL_MS'),
     syncIntervalMs: numberFromEnv('HANGAR_SYNC_INTERVAL_MS'),
+    realtimeTicketSeconds: numberFromEnv('HANGAR_REALTIME_TICKET_SECONDS'),
     log,
   });
   console.log(`

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
 import { ExternalProvider } from '../../shared/adapters/external/external-provider.ts';
@@ -19,6 +20,10 @@ import { type AreaHandler, lambdaContext, startGateway } from './gateway.ts';
 import { makeConsoleServer } from './console-server.ts';
 import { LocalStepFunctions } from './local-step-functions.ts';
 import { LocalScheduler } from './local-scheduler.ts';
+import { LocalEventStream } from './local-event-stream.ts';
+import { attachWebSocketGateway } from './websocket-gateway.ts';
+import { LocalWebSocketPublisher } from '../../shared/adapters/local/ws-publisher.ts';
+import { webSocketRoute } from '../../shared/lambda/websocket-handlers.ts';
 import type { DeadlinePayload } from '../../shared/services/automations.ts';
 import { inProcessSyncDispatcher } from '../../shared/adapters/local/in-process-sync.ts';
 import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
@@ -44,6 +49,8 @@ export interface LocalRuntimeOptions {
   healthIntervalMs?: number;
   /** How often catalogs sync and statuses reconcile (default 5 minutes, as on AWS). */
   syncIntervalMs?: number;
+  /** Development: how long a WebSocket ticket lasts (default 60 s, as deployed). */
+  realtimeTicketSeconds?: number;
   /** Delays before each webhook attempt (default HANGAR_WEBHOOK_RETRY_SCHEDULE, else the standard schedule). */
   webhookRetryScheduleMs?: readonly number[];
   log?: (line: string) => void;
@@ -89,8 +96,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const scheduler = new LocalScheduler(db);
     let syncRunner: ReturnType<typeof inProcessSyncDispatcher> | undefined;
     let webhookQueue: InProcessWebhookQueue | undefined;
+    // Sockets of the /ws gateway below: what the event router's WebSocket sink sends to.
+    const webSocketPublisher = new LocalWebSocketPublisher();
     const deps: AppDependencies = composeHangar({
       db,
+      webSocketPublisher,
+      realtimeTicketSeconds: options.realtimeTicketSeconds,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
       providers: [provider, new ExternalProvider({ stateFile: join(home, 'external-endpoints.json') })],
       providerFactory: cloudProviderFactory,
@@ -112,6 +123,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         )),
       webhookRetrySchedule: options.webhookRetryScheduleMs ?? webhookRetryScheduleFromEnvironment(),
     });
+
+    // The table's stream into the same router the stream Lambda runs, before anything writes.
+    const eventStream = new LocalEventStream({
+      dynamo: client,
+      streams: new DynamoDBStreamsClient(dynamoDbClientConfig(dynamo.endpoint)),
+      tableName: TABLE_NAME,
+      route: (records) => deps.services.routeEvents(records),
+      checkpointFile: join(home, 'event-stream.json'),
+      log,
+    });
+    await eventStream.start();
+    cleanups.unshift(() => eventStream.stop());
 
     const adminKey = await platformAdminKey(home, options.adminKey);
     await deps.clients.upsertApiKey({
@@ -167,6 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const handlers = await loadHandlers(deps);
     const gateway = await startGateway({ port: options.port ?? 3000, handlers, staticFiles: makeConsoleServer() });
+    const webSockets = attachWebSocketGateway({ server: gateway.server, handlers: await loadWebSocketHandlers(deps), publisher: webSocketPublisher, log });
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -176,6 +200,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         clearInterval(healthChecks);
         clearInterval(syncs);
         await scheduler.stop();
+        await webSockets.close();
         await gateway.close();
         await queuing;
         await syncRunner?.settle();
@@ -187,6 +212,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         if (stopped.length) log(`stopped ${stopped.length} instance(s); they start again with the runtime`);
         stopWatching();
         provider.close();
+        // Last before the table goes: the events of the shutdown itself are routed too.
+        await eventStream.stop();
         await dynamo.stop();
       })());
     return { url: gateway.url, adminKey, home, deps, stop };
@@ -210,12 +237,13 @@ async function platformAdminKey(home: string, given?: string): Promise<string> {
 
 /** The very route handlers the Lambda functions export, on this process's composition. */
 async function loadHandlers(deps: AppDependencies): Promise<Record<ApiArea, AreaHandler>> {
-  const [publicArea, clients, instances, accounts, webhooks] = await Promise.all([
+  const [publicArea, clients, instances, accounts, webhooks, realtime] = await Promise.all([
     import('../../functions/api/public.ts'),
     import('../../functions/api/clients.ts'),
     import('../../functions/api/instances.ts'),
     import('../../functions/api/accounts.ts'),
     import('../../functions/api/webhooks.ts'),
+    import('../../functions/api/realtime.ts'),
   ]);
   const local = () => deps;
   return {
@@ -224,7 +252,23 @@ async function loadHandlers(deps: AppDependencies): Promise<Record<ApiArea, Area
     instances: httpApi('instances', instances.routes, local),
     accounts: httpApi('accounts', accounts.routes, local),
     webhooks: httpApi('webhooks', webhooks.routes, local),
+    realtime: httpApi('realtime', realtime.routes, local),
   } as Record<ApiArea, AreaHandler>;
+}
+
+/** The very functions the WebSocket API's routes run, on this process's composition. */
+async function loadWebSocketHandlers(deps: AppDependencies) {
+  const [connect, disconnect, message] = await Promise.all([
+    import('../../functions/websocket/connect.ts'),
+    import('../../functions/websocket/disconnect.ts'),
+    import('../../functions/websocket/message.ts'),
+  ]);
+  const local = () => deps;
+  return {
+    connect: webSocketRoute(local, connect.connect),
+    disconnect: webSocketRoute(local, disconnect.disconnect),
+    message: webSocketRoute(local, message.receive),
+  };
 }
 
 async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Promise<void> {

@@ -6,6 +6,7 @@ import { DynamoClientRepository } from '../adapters/dynamodb/client-repository.t
 import type { Db } from '../db/db.ts';
 import { DynamoInstanceRepository } from '../adapters/dynamodb/instance-repository.ts';
 import { DynamoSyncJobRepository } from '../adapters/dynamodb/sync-job-repository.ts';
+import { DynamoRealtimeRepository } from '../adapters/dynamodb/realtime-repository.ts';
 import { DynamoWebhookRepository } from '../adapters/dynamodb/webhook-repository.ts';
 import { generateWebhookSecret, signedHeaders } from '../adapters/webhooks/signature.ts';
 import type { ProviderName } from '../domain/catalog.ts';
@@ -34,6 +35,11 @@ import { makeInstanceService } from '../services/instances.ts';
 import { ProviderRegistry } from '../services/provider-registry.ts';
 import { makeProvisioningSteps } from '../services/provisioning.ts';
 import { makeSyncService, type SyncService } from '../services/sync.ts';
+import { makeRealtimeSessions, type RealtimeSessions } from '../services/events/realtime-sessions.ts';
+import { makeRouteEvents, type RouteEvents } from '../services/events/route-events.ts';
+import { makeWebSocketSink } from '../services/events/websocket-sink.ts';
+import type { WebSocketPublisher } from '../ports/websocket-publisher.ts';
+import type { RealtimeRepository } from '../ports/realtime-repository.ts';
 
 /**
  * The adapters a process is made of. Each Lambda function gives only the ones its handler
@@ -60,6 +66,14 @@ export interface Pieces {
   deadlineWarningMinutes?: number;
   /** Where queued sync jobs run; given the sync service, because the local runner calls it in-process. */
   syncDispatcher?: (sync: SyncService) => SyncDispatcher;
+  /** Sends to open WebSockets; without one, the event router has no WebSocket sink. */
+  webSocketPublisher?: WebSocketPublisher;
+  /** The URL sockets open (the stage's WebSocket API); default: the requesting gateway's `/ws`. */
+  webSocketUrl?: string;
+  /** How long a WebSocket ticket lasts (default 60 s; the local runtime may shorten it). */
+  realtimeTicketSeconds?: number;
+  /** More destinations of the event router, after the WebSocket sink (e.g. the EventBridge bus on AWS). */
+  eventSinks?: EventSink[];
   /** How webhooks reach receivers (and which targets are refused). Default: a transport that refuses. */
   webhookTransport?: WebhookTransport;
   /** Where delivery attempts wait; given the deliverer, because the local queue runs it in-process. */
@@ -85,6 +99,10 @@ export interface AppDependencies extends ServiceDeps {
     catalog: ReturnType<typeof makeCatalogService>;
     sync: SyncService;
     automations: Automations | undefined;
+    /** WebSocket tickets, handshakes and socket messages. */
+    realtime: RealtimeSessions;
+    /** The one router of the event stream, to every sink below and in `Pieces.eventSinks`. */
+    routeEvents: RouteEvents;
     webhooks: WebhookService;
     /** One delivery attempt: what the SQS deliverer and the local queue run. */
     deliverWebhook: DeliverWebhook;
@@ -174,6 +192,26 @@ export function composeHangar(pieces: Pieces): AppDependencies {
   );
   const webhookSink = once((): EventSink => makeWebhookSink({ webhooks: webhookStore(), queue: webhookQueue(), clock }));
 
+  const realtimeStore = once((): RealtimeRepository => new DynamoRealtimeRepository(pieces.db));
+  const realtime = once(
+    (): RealtimeSessions =>
+      makeRealtimeSessions({
+        realtime: realtimeStore(),
+        readInstance: (principal, id) => instanceService().get(principal, id),
+        clients: clients(),
+        clock,
+        webSocketUrl: pieces.webSocketUrl,
+        ticketTtlSeconds: pieces.realtimeTicketSeconds,
+      }),
+  );
+  const eventSinks = once((): EventSink[] => [
+    ...(pieces.webSocketPublisher ? [makeWebSocketSink({ realtime: realtimeStore(), publisher: pieces.webSocketPublisher, clock })] : []),
+    // Webhooks wherever deliveries can be queued (the router on AWS, the local runtime).
+    ...(pieces.webhookQueue ? [webhookSink()] : []),
+    ...(pieces.eventSinks ?? []),
+  ]);
+  const routeEvents = once((): RouteEvents => makeRouteEvents({ instances: instances(), sinks: eventSinks() }));
+
   const services = lazyObject<AppDependencies['services']>({
     instances: instanceService,
     health: once(() => makeHealthService(base, instanceService())),
@@ -183,6 +221,8 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     catalog,
     sync,
     automations,
+    realtime,
+    routeEvents,
     webhooks: webhookService,
     deliverWebhook,
     webhookSink,

@@ -20,19 +20,19 @@ export const TABLE = {
       name: 'gsi1',
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
-      serves: ['instance by id', 'client by name', 'api keys by client', 'events by client in time order', 'sync jobs by resource type'],
+      serves: ['instance by id', 'client by name', 'api keys by client', 'events by client in time order', 'sync jobs by resource type', 'WebSocket subscribers by channel', 'instances by tag key=value', 'instances by type'],
     },
     {
       name: 'gsi2',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
-      serves: ['instances by client and status', 'all clients by name', 'all accounts (periodic sync)', 'sync jobs by client'],
+      serves: ['instances by client and status', 'all clients by name', 'all accounts (periodic sync)', 'sync jobs by client', 'instances by tag key', 'instances by provider'],
     },
     {
       name: 'gsi3',
       partitionKey: 'gsi3pk',
       sortKey: 'gsi3sk',
-      serves: ['instances by status across clients (reconcilers, sweepers)'],
+      serves: ['instances by status across clients (reconcilers, sweepers)', 'instances by user'],
     },
   ] satisfies IndexDefinition[],
 } as const;

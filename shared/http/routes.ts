@@ -26,7 +26,7 @@ import { createWebhookSchema, listWebhooksQuerySchema, updateWebhookSchema, webh
  * function (`functions/api/<area>.ts`). A route's request schemas sit on it: the HTTP stack
  * validates with them before the handler runs, and the API description is built from them.
  */
-export const API_AREAS = ['public', 'clients', 'instances', 'accounts', 'webhooks'] as const;
+export const API_AREAS = ['public', 'clients', 'instances', 'accounts', 'webhooks', 'realtime'] as const;
 export type ApiArea = (typeof API_AREAS)[number];
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -114,6 +114,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('DELETE', '/api/webhooks/{id}', 'webhooks', 'deleteWebhook', 'Delete a webhook endpoint', { query: webhookScopeQuerySchema, versioned: true }),
   route('POST', '/api/webhooks/{id}/test', 'webhooks', 'testWebhook', 'Send a webhook.test event now; answers 202 with the delivery', { idempotent: true, query: webhookScopeQuerySchema }),
   route('GET', '/api/webhooks/{id}/deliveries', 'webhooks', 'listWebhookDeliveries', "An endpoint's deliveries, newest first, each with its attempts", { query: listWebhooksQuerySchema }),
+
+  route('POST', '/api/realtime/tickets', 'realtime', 'createRealtimeTicket', 'A 60-second, single-use ticket to open the WebSocket (any role): {ticket: {value, expiresAt, url}}'),
 ];
 
 export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>) => `${r.method} ${r.path}`;

@@ -23,7 +23,7 @@ import {
 } from './synth.ts';
 
 const STAGE = 'test';
-const RW_AREAS: ApiArea[] = ['clients', 'instances', 'accounts', 'webhooks'];
+const RW_AREAS: ApiArea[] = ['clients', 'instances', 'accounts', 'webhooks', 'realtime'];
 /** KMS actions on the secrets key per API area: sealing needs data keys, opening only Decrypt. */
 const KMS_ACTIONS: Record<ApiArea, string[]> = {
   public: [],
@@ -31,6 +31,7 @@ const KMS_ACTIONS: Record<ApiArea, string[]> = {
   instances: ['kms:Decrypt'],
   accounts: ['kms:Decrypt', 'kms:GenerateDataKey'],
   webhooks: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  realtime: [],
 };
 
 let synthesized: Synthesized;
