@@ -125,8 +125,6 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
         config: { type: 'any', required: true },
         tags: { type: 'any', required: true },
         labels: { type: 'any', required: true },
-        /** `key` and `key=value` for every tag: lets a filter match tag keys of any spelling. */
-        tagTerms: { type: 'list', items: { type: 'string' } },
         costPerHourMicros: { type: 'number', required: true },
         priceVersion: { type: 'string', required: true },
         accruedCostMicros: { type: 'number', required: true },
@@ -174,6 +172,78 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
           index: 'gsi3',
           pk: { field: 'gsi3pk', composite: ['status'], template: KEY_TEMPLATES.instancesByStatus.pk, casing: none },
           sk: { field: 'gsi3sk', composite: ['provider', 'createdAt', 'id'], template: KEY_TEMPLATES.instancesByStatus.sk, casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /**
+   * An instance's tag as an index entry: a tag-filtered page queries its tag's partition of
+   * gsi1 (key=value) or gsi2 (key) and reads only the instances it returns, at any client size.
+   * Written in the same transaction as the tag change; readers check the instance itself.
+   */
+  const instanceTagEntity = new Entity(
+    {
+      model: { entity: 'instanceTag', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('instanceTag'),
+        id: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        tagKey: { type: 'string', required: true, readOnly: true },
+        tagValue: { type: 'string', required: true },
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['id'], template: KEY_TEMPLATES.instanceTag.pk, casing: none },
+          sk: { field: 'sk', composite: ['tagKey'], template: KEY_TEMPLATES.instanceTag.sk, casing: none },
+        },
+        byTag: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['clientId', 'tagKey', 'tagValue'], template: KEY_TEMPLATES.instancesByTag.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['id'], template: KEY_TEMPLATES.instancesByTag.sk, casing: none },
+        },
+        byTagKey: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: ['clientId', 'tagKey'], template: KEY_TEMPLATES.instancesByTagKey.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['id'], template: KEY_TEMPLATES.instancesByTagKey.sk, casing: none },
+        },
+      },
+    },
+    config,
+  );
+
+  /** What an instance was created as (type, provider, user), as index entries: filters by index, not by filter expression. */
+  const instanceFacetsEntity = new Entity(
+    {
+      model: { entity: 'instanceFacets', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('instanceFacets'),
+        id: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        type: { type: 'string', required: true },
+        provider: { type: PROVIDERS, required: true },
+        userId: { type: 'string', required: true },
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['id'], template: KEY_TEMPLATES.instanceFacets.pk, casing: none },
+          sk: { field: 'sk', composite: [], template: KEY_TEMPLATES.instanceFacets.sk, casing: none },
+        },
+        byType: {
+          index: 'gsi1',
+          pk: { field: 'gsi1pk', composite: ['clientId', 'type'], template: KEY_TEMPLATES.instancesByType.pk, casing: none },
+          sk: { field: 'gsi1sk', composite: ['id'], template: KEY_TEMPLATES.instancesByType.sk, casing: none },
+        },
+        byProvider: {
+          index: 'gsi2',
+          pk: { field: 'gsi2pk', composite: ['clientId', 'provider'], template: KEY_TEMPLATES.instancesByProvider.pk, casing: none },
+          sk: { field: 'gsi2sk', composite: ['id'], template: KEY_TEMPLATES.instancesByProvider.sk, casing: none },
+        },
+        byUser: {
+          index: 'gsi3',
+          pk: { field: 'gsi3pk', composite: ['clientId', 'userId'], template: KEY_TEMPLATES.instancesByUser.pk, casing: none },
+          sk: { field: 'gsi3sk', composite: ['id'], template: KEY_TEMPLATES.instancesByUser.sk, casing: none },
         },
       },
     },
@@ -412,6 +482,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
       clientName: clientNameEntity,
       apiKey: apiKeyEntity,
       instance: instanceEntity,
+      instanceTag: instanceTagEntity,
+      instanceFacets: instanceFacetsEntity,
       event: eventEntity,
       metric: metricEntity,
       healthCheck: healthCheckEntity,

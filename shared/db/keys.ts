@@ -15,6 +15,15 @@ export const KEY_TEMPLATES = {
   instanceById: { pk: 'INSTANCE#${id}', sk: 'INSTANCE' },
   instancesByClientStatus: { pk: 'CLIENT#${clientId}#STATUS#${status}', sk: '${createdAt}#${id}' },
   instancesByStatus: { pk: 'STATUS#${status}', sk: '${provider}#${createdAt}#${id}' },
+  /** One item per tag of an instance, beside its events; indexed by key=value (gsi1) and by key (gsi2), in list order. */
+  instanceTag: { pk: 'INSTANCE#${id}', sk: 'TAG#${tagKey}' },
+  instancesByTag: { pk: 'CLIENT#${clientId}#TAG#${tagKey}=${tagValue}', sk: '${id}' },
+  instancesByTagKey: { pk: 'CLIENT#${clientId}#TAGKEY#${tagKey}', sk: '${id}' },
+  /** One item per instance naming what it was created as; indexed by type (gsi1), provider (gsi2) and user (gsi3), in list order. */
+  instanceFacets: { pk: 'INSTANCE#${id}', sk: 'FACETS' },
+  instancesByType: { pk: 'CLIENT#${clientId}#TYPE#${type}', sk: '${id}' },
+  instancesByProvider: { pk: 'CLIENT#${clientId}#PROVIDER#${provider}', sk: '${id}' },
+  instancesByUser: { pk: 'CLIENT#${clientId}#USER#${userId}', sk: '${id}' },
   instanceEvent: { pk: 'INSTANCE#${instanceId}', sk: 'EVENT#${eventId}' },
   eventsByClient: { pk: 'CLIENT#${clientId}#EVENTS', sk: '${eventId}' },
   healthCheck: { pk: 'INSTANCE#${instanceId}', sk: 'HEALTH#${checkedAt}' },

@@ -266,6 +266,10 @@ export function runInstanceRepositoryContract(name: string, makeSubject: () => P
         ['tag key=value', { tag: 'project=x' }, (i: Instance) => i.tags.project === 'x'],
         ['tag key', { tag: 'project' }, (i: Instance) => 'project' in i.tags],
         ['tag value of another key', { tag: 'owner=x' }, (i: Instance) => i.tags.owner === 'x'],
+        ['tag + type', { tag: 'project', type: 'vps' }, (i: Instance) => 'project' in i.tags && i.type === 'vps'],
+        ['type + provider', { type: 'gpu', provider: 'AWS' as const }, (i: Instance) => i.type === 'gpu' && i.provider === 'AWS'],
+        ['userId + provider', { userId: 'user-a', provider: 'LOCAL' as const }, (i: Instance) => i.userId === 'user-a' && i.provider === 'LOCAL'],
+        ['status + userId', { status: 'STOPPED' as const, userId: 'user-a' }, (i: Instance) => i.status === 'STOPPED' && i.userId === 'user-a'],
         [
           'status + provider + tag',
           { status: 'PENDING' as const, provider: 'AWS' as const, tag: 'project' },
@@ -289,6 +293,18 @@ export function runInstanceRepositoryContract(name: string, makeSubject: () => P
 
       it('a filter that matches nothing returns an empty page and no cursor', async () => {
         expect(await repo.list(clientId, { tag: 'no-such-tag' }, { limit: 100 })).toEqual({ items: [], cursor: null });
+        // Names an object has without owning them are no tags.
+        expect(await repo.list(clientId, { tag: 'constructor' }, { limit: 100 })).toEqual({ items: [], cursor: null });
+        expect(await repo.list(clientId, { type: 'database' }, { limit: 100 })).toEqual({ items: [], cursor: null });
+      });
+
+      it.each([
+        ['tag', { tag: 'project' }, (i: Instance) => 'project' in i.tags],
+        ['type', { type: 'cpu' }, (i: Instance) => i.type === 'cpu'],
+        ['tag + status', { tag: 'project', status: 'PENDING' as const }, (i: Instance) => 'project' in i.tags && i.status === 'PENDING'],
+      ])('a list filtered by %s comes in id order, as the unfiltered list', async (_name, filters, predicate) => {
+        const { ids } = await collect(filters, 3);
+        expect(ids).toEqual(idsWhere(predicate));
       });
 
       it('listed instances come back as stored', async () => {
@@ -309,6 +325,46 @@ export function runInstanceRepositoryContract(name: string, makeSubject: () => P
         const awsStopped = await repo.listByStatus('STOPPED', 'AWS');
         expect(awsStopped.every((i) => i.provider === 'AWS' && i.status === 'STOPPED')).toBe(true);
         expect(awsStopped.filter((i) => i.clientId === clientId).map((i) => i.id).sort()).toEqual(idsWhere((i) => i.status === 'STOPPED' && i.provider === 'AWS'));
+      });
+    });
+
+    describe('tag filters follow every change', () => {
+      const byTag = async (clientId: string, tag: string) => (await repo.list(clientId, { tag }, { limit: 100 })).items.map((i) => i.id);
+
+      it('a tag change moves the instance between tag filters at once', async () => {
+        const clientId = uniqueClient('retag');
+        const before = await createInstance({ clientId, tags: { env: 'dev', team: 'a' } });
+        const other = await createInstance({ clientId, tags: { env: 'dev' } });
+        const after = { ...before, tags: { env: 'prod', owner: 'b' }, version: before.version + 1, updatedAt: new Date(Date.parse(before.updatedAt) + 1000).toISOString() };
+        await repo.save(before, after, [{ type: 'instance.updated', actor: 'key:test', message: 'Changed tags' }]);
+        expect(await byTag(clientId, 'env=dev')).toEqual([other.id]);
+        expect(await byTag(clientId, 'env=prod')).toEqual([before.id]);
+        expect((await byTag(clientId, 'env')).sort()).toEqual([before.id, other.id].sort());
+        expect(await byTag(clientId, 'team')).toEqual([]);
+        expect(await byTag(clientId, 'team=a')).toEqual([]);
+        expect(await byTag(clientId, 'owner=b')).toEqual([before.id]);
+      });
+
+      it('a status change keeps the instance under its tags, terminated included, as in the unfiltered list', async () => {
+        const clientId = uniqueClient('tag-life');
+        const instance = await createInstance({ clientId, status: 'READY', tags: { env: 'prod' } });
+        const terminating = await step(instance, 'terminate', new Date(Date.parse(instance.createdAt) + MINUTE));
+        const terminated = await step(terminating, 'terminated', new Date(Date.parse(instance.createdAt) + 2 * MINUTE));
+        expect(terminated.status).toBe('TERMINATED');
+        expect(await byTag(clientId, 'env=prod')).toEqual([instance.id]);
+        expect((await repo.list(clientId, { tag: 'env', status: 'TERMINATED' }, { limit: 10 })).items.map((i) => i.status)).toEqual(['TERMINATED']);
+      });
+
+      it('replacing 50 tags by 50 others lands whole, beyond what one transaction holds', async () => {
+        const clientId = uniqueClient('many-tags');
+        const tags = (prefix: string) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, `v${i}`]));
+        const before = await createInstance({ clientId, tags: tags('old') });
+        const after = { ...before, tags: tags('new'), version: before.version + 1 };
+        await repo.save(before, after, [{ type: 'instance.updated', actor: 'key:test', message: 'Changed tags' }]);
+        expect(await byTag(clientId, 'old0')).toEqual([]);
+        expect(await byTag(clientId, 'old49=v49')).toEqual([]);
+        expect(await byTag(clientId, 'new49=v49')).toEqual([before.id]);
+        expect(withoutBookkeeping((await repo.get(clientId, before.id))!).tags).toEqual(tags('new'));
       });
     });
 

@@ -259,6 +259,23 @@ describe('a page reads only what it returns', () => {
     expect(page.items).toBe(100);
   });
 
+  it.each([
+    ['a tag every instance has', { tag: 'env=prod' }],
+    ['a tag one in ten has', { tag: 'team=rare' }],
+    ['a tag key one in ten has', { tag: 'team' }],
+    ['a type', { type: 'vps' }],
+    ['a user', { userId: 'user-1' }],
+  ])('a page of 100 filtered by %s reads its 100 index entries and its 100 instances, nothing else', async (_name, filters) => {
+    const page = await reads.during(() => store.list(clientId, filters, { limit: 100 }));
+    expect(page.result.items).toHaveLength(100);
+    expect(page.items).toBe(200);
+    expect(page.requests).toBe(2);
+    expect(page.scans).toBe(0);
+    const next = await reads.during(() => store.list(clientId, filters, { limit: 100, cursor: page.result.cursor! }));
+    expect(next.items).toBe(200);
+    expect(next.result.items[0]!.id > page.result.items.at(-1)!.id).toBe(true);
+  });
+
   it('an instance with thousands of events reads a page of them, not the log', async () => {
     const instance = await createInstance({ clientId: uniqueClient('chatty') });
     const at = Date.parse(instance.createdAt);

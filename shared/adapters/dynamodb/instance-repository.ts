@@ -1,3 +1,4 @@
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
 import type { NewBusinessAction } from '../../domain/business-actions.ts';
@@ -19,7 +20,8 @@ import type {
 } from '../../ports/instance-repository.ts';
 import type { Db } from '../../db/db.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
-import { counterUpdates, liveOf, readCounters } from '../../db/statistics-counters.ts';
+import { counterUpdates, countersOfItem, readCounters } from '../../db/statistics-counters.ts';
+import { quotaExceededError } from '../../domain/budget.ts';
 import { TransactionConditionFailed, TransactionContention, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
 const nextUlid = monotonicFactory();
@@ -52,14 +54,19 @@ export class DynamoInstanceRepository implements InstanceRepository {
     const counters = counterUpdates(this.db.tableName, { clientId: instance.clientId, userId: instance.userId }, counterDelta(null, instance), quota);
     try {
       // The business action goes last, so the counters keep their index for the quota's refusal.
-      await this.write(instance, [{ Put: put }, ...events, ...counters, ...businessActionItems(this.db.tableName, action, instance.updatedAt)], 'create');
+      // The index entries go after it all: they are never conditional.
+      await this.write(
+        instance,
+        [{ Put: put }, ...events, ...counters, ...businessActionItems(this.db.tableName, action, instance.updatedAt), ...this.indexPuts(instance)],
+        'create',
+      );
     } catch (error) {
       const clientCountersAt = 1 + events.length;
       if (quota && error instanceof TransactionConditionFailed && error.failedIndexes.includes(clientCountersAt)) {
         // The refused counters item as it stood; read it again only if DynamoDB did not return it.
         const refused = error.items[clientCountersAt];
-        const live = refused ? liveOf(refused) : (await this.counters({ clientId: instance.clientId })).live;
-        throw QuotaExceededError.liveInstances(quota.clientName ?? instance.clientId, live, quota.maxLive);
+        const counters = refused ? countersOfItem(refused) : await this.counters({ clientId: instance.clientId });
+        throw quotaExceededError(quota, counters, instance) ?? QuotaExceededError.liveInstances(quota.clientName ?? instance.clientId, counters.live, quota.maxLive);
       }
       throw error;
     }
@@ -71,11 +78,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
       .put(toItem(after))
       .where(({ version }, { eq }) => eq(version, before.version))
       .params() as TransactWriteItem['Put'];
-    await this.write(
-      after,
-      [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)],
-      'save',
-    );
+    const items = [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)];
+    const { puts, deletes } = this.indexChanges(before, after);
+    // A transaction holds 100 items. Entries for new tags must land with the change; those of
+    // removed tags may follow it, since readers check every entry against the instance itself.
+    const room = Math.max(0, MAX_TRANSACTION_ITEMS - items.length - puts.length);
+    await this.write(after, [...items, ...puts, ...deletes.slice(0, room)], 'save');
+    if (deletes.length > room) await this.batchDelete(deletes.slice(room));
   }
 
   /** Record something that happened without changing the instance (a step's progress). */
@@ -85,23 +94,81 @@ export class DynamoInstanceRepository implements InstanceRepository {
     return full;
   }
 
+  /**
+   * One page, read through the index that serves the filters: a tag by its tag entries, else a
+   * status by gsi2 (the other filters as a filter expression there), else the user, type or
+   * provider by the instance's facet entries, else the client's partition. Index entries lead
+   * to the instances with one consistent BatchGetItem, and each instance is checked against
+   * every filter, so a page reads about what it returns whatever the client holds.
+   */
   async list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>> {
-    const { instance } = this.db.entities.entities;
-    const query = filters.status
-      ? instance.query.byClientStatus({ clientId, status: filters.status })
-      : instance.query.byClient({ clientId });
-    const filtered = query.where((attr, op) =>
-      [
-        filters.provider ? op.eq(attr.provider, filters.provider) : '',
-        filters.type ? op.eq(attr.type, filters.type as Instance['type']) : '',
-        filters.userId ? op.eq(attr.userId, filters.userId) : '',
-        filters.tag ? op.contains(attr.tagTerms, filters.tag) : '',
-      ]
-        .filter(Boolean)
-        .join(' AND '),
-    );
-    const result = await paged<Instance & { tagTerms?: string[] }>(() => filtered.go(pageOptions(page)));
+    const { instance, instanceTag, instanceFacets } = this.db.entities.entities;
+    if (filters.tag) {
+      const at = filters.tag.indexOf('=');
+      const tagKey = at < 0 ? filters.tag : filters.tag.slice(0, at);
+      return this.listThroughIndex(clientId, filters, page, (options) =>
+        at < 0
+          ? instanceTag.query.byTagKey({ clientId, tagKey }).go(options)
+          : instanceTag.query.byTag({ clientId, tagKey, tagValue: filters.tag!.slice(at + 1) }).go(options),
+      );
+    }
+    if (filters.status) {
+      const query = instance.query.byClientStatus({ clientId, status: filters.status }).where((attr, op) =>
+        [
+          filters.provider ? op.eq(attr.provider, filters.provider) : '',
+          filters.type ? op.eq(attr.type, filters.type) : '',
+          filters.userId ? op.eq(attr.userId, filters.userId) : '',
+        ]
+          .filter(Boolean)
+          .join(' AND '),
+      );
+      const result = await paged<Instance>(() => query.go(pageOptions(page)));
+      return { items: result.items.map(fromItem), cursor: result.cursor };
+    }
+    const { userId, type, provider } = filters;
+    if (userId) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byUser({ clientId, userId }).go(options));
+    if (type) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byType({ clientId, type }).go(options));
+    if (provider) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byProvider({ clientId, provider }).go(options));
+    const result = await paged<Instance>(() => instance.query.byClient({ clientId }).go(pageOptions(page)));
     return { items: result.items.map(fromItem), cursor: result.cursor };
+  }
+
+  /**
+   * Read index entries (at most as many as the page still needs), fetch their instances, keep
+   * those that match, until the page is full or the entries end. The cursor is the index's, so
+   * it points just after the last entry read.
+   */
+  private async listThroughIndex(
+    clientId: string,
+    filters: InstanceFilters,
+    page: PageRequest,
+    entries: (options: { limit: number; cursor: string | null }) => Promise<{ data: { id: string }[]; cursor: string | null }>,
+  ): Promise<Page<Instance>> {
+    const items: Instance[] = [];
+    let cursor: string | null = page.cursor ?? null;
+    do {
+      const options = { limit: Math.max(1, page.limit - items.length), cursor };
+      const read = await paged<{ id: string }>(() => entries(options));
+      const found = await this.getMany(clientId, read.items.map((entry) => entry.id));
+      items.push(...found.filter((instance) => matchesFilters(instance, filters)));
+      cursor = read.cursor;
+    } while (cursor && items.length < page.limit);
+    return { items, cursor };
+  }
+
+  /** Instances by id within one client, in the order asked, with consistent reads (BatchGetItem). */
+  private async getMany(clientId: string, ids: string[]): Promise<Instance[]> {
+    if (ids.length === 0) return [];
+    const byId = new Map<string, Instance>();
+    let pending = ids.map((id) => ({ clientId, id }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= BATCH_RETRIES) throw new Error(`DynamoDB left ${pending.length} instance read(s) unprocessed after ${BATCH_RETRIES} attempts`);
+      if (attempt > 0) await sleep(25 * 2 ** attempt);
+      const { data, unprocessed } = await this.db.entities.entities.instance.get(pending).go({ consistent: true });
+      for (const item of data) byId.set(item.id, fromItem(item));
+      pending = unprocessed.map((key) => ({ clientId, id: key.id }));
+    }
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
@@ -168,7 +235,53 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * bulk load (the bench's seed, a migration) writes with BatchWriteItem.
    */
   itemsOf(instance: Instance): Record<string, unknown>[] {
-    return [this.db.entities.entities.instance.put(toItem(instance)).params<{ Item: Record<string, unknown> }>().Item];
+    return [{ Put: this.db.entities.entities.instance.put(toItem(instance)).params() as TransactWriteItem['Put'] }, ...this.indexPuts(instance)].map(
+      (write) => write.Put!.Item as Record<string, unknown>,
+    );
+  }
+
+  /** The index entries of a new instance: its facets and one entry per tag. */
+  private indexPuts(instance: Instance): TransactWriteItem[] {
+    const { instanceFacets } = this.db.entities.entities;
+    const { id, clientId, type, provider, userId } = instance;
+    return [
+      { Put: instanceFacets.put({ id, clientId, type, provider, userId }).params() as TransactWriteItem['Put'] },
+      ...Object.entries(instance.tags).map(([tagKey, tagValue]) => this.tagPut(instance, tagKey, tagValue)),
+    ];
+  }
+
+  /** What a save changes in the index entries: new or changed tags and facets put, removed tags deleted. */
+  private indexChanges(before: Instance, after: Instance): { puts: TransactWriteItem[]; deletes: TransactWriteItem[] } {
+    const { instanceFacets, instanceTag } = this.db.entities.entities;
+    const puts: TransactWriteItem[] = [];
+    if (before.type !== after.type || before.provider !== after.provider || before.userId !== after.userId) {
+      const { id, clientId, type, provider, userId } = after;
+      puts.push({ Put: instanceFacets.put({ id, clientId, type, provider, userId }).params() as TransactWriteItem['Put'] });
+    }
+    for (const [tagKey, tagValue] of Object.entries(after.tags)) {
+      if (!Object.hasOwn(before.tags, tagKey) || before.tags[tagKey] !== tagValue) puts.push(this.tagPut(after, tagKey, tagValue));
+    }
+    const deletes = Object.keys(before.tags)
+      .filter((tagKey) => !Object.hasOwn(after.tags, tagKey))
+      .map((tagKey) => ({ Delete: instanceTag.delete({ id: after.id, tagKey }).params() as TransactWriteItem['Delete'] }));
+    return { puts, deletes };
+  }
+
+  private tagPut(instance: Instance, tagKey: string, tagValue: string): TransactWriteItem {
+    const put = this.db.entities.entities.instanceTag.put({ id: instance.id, clientId: instance.clientId, tagKey, tagValue }).params();
+    return { Put: put as TransactWriteItem['Put'] };
+  }
+
+  /** Delete index entries left over from a change too large for one transaction. */
+  private async batchDelete(deletes: TransactWriteItem[]): Promise<void> {
+    let pending = deletes.map((d) => ({ DeleteRequest: { Key: d.Delete!.Key } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= BATCH_RETRIES) return; // stale entries are harmless: readers check each instance
+      if (attempt > 0) await sleep(25 * 2 ** attempt);
+      const batch = pending.splice(0, 25);
+      const { UnprocessedItems } = await this.db.doc.send(new BatchWriteCommand({ RequestItems: { [this.db.tableName]: batch } }));
+      pending.push(...((UnprocessedItems?.[this.db.tableName] ?? []) as typeof batch));
+    }
   }
 
   private eventItems(instance: Instance, events: NewInstanceEvent[]): TransactWriteItem[] {
@@ -201,12 +314,28 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 }
 
-const toItem = (instance: Instance) => ({
-  ...instance,
-  tagTerms: Object.entries(instance.tags).flatMap(([k, v]) => [k, `${k}=${v}`]),
-});
+const MAX_TRANSACTION_ITEMS = 100;
+const BATCH_RETRIES = 6;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const toItem = (instance: Instance) => instance;
+
+/** Items written before tags had index entries carry `tagTerms`; nobody reads it any more. */
 function fromItem(item: object): Instance {
   const { tagTerms: _derived, ...instance } = item as Instance & { tagTerms?: string[] };
   return instance;
+}
+
+/** Whether an instance matches every filter of a list: an index entry only leads to candidates. */
+function matchesFilters(instance: Instance, filters: InstanceFilters): boolean {
+  if (filters.status && instance.status !== filters.status) return false;
+  if (filters.provider && instance.provider !== filters.provider) return false;
+  if (filters.type && instance.type !== filters.type) return false;
+  if (filters.userId && instance.userId !== filters.userId) return false;
+  if (filters.tag) {
+    const at = filters.tag.indexOf('=');
+    const key = at < 0 ? filters.tag : filters.tag.slice(0, at);
+    if (!Object.hasOwn(instance.tags, key) || (at >= 0 && instance.tags[key] !== filters.tag.slice(at + 1))) return false;
+  }
+  return true;
 }

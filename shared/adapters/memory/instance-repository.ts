@@ -1,6 +1,7 @@
 import { monotonicFactory } from 'ulid';
 import type { ProviderName } from '../../domain/catalog.ts';
 import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
+import { quotaExceededError } from '../../domain/budget.ts';
 import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import type { InstanceEvent } from '../../domain/events.ts';
 import { MemoryBusinessActionRepository } from './business-action-repository.ts';
@@ -49,8 +50,8 @@ export class MemoryInstanceRepository implements InstanceRepository {
     if (this.instances.has(keyOf(instance.clientId, instance.id))) {
       throw new ConflictError(`Instance '${instance.id}' already exists`, 'ALREADY_EXISTS');
     }
-    const live = this.counterItems.get(instance.clientId)?.live ?? 0;
-    if (quota && live >= quota.maxLive) throw QuotaExceededError.liveInstances(quota.clientName ?? instance.clientId, live, quota.maxLive);
+    const refusal = quota ? quotaExceededError(quota, this.counterItems.get(instance.clientId) ?? emptyCounters(), instance) : null;
+    if (refusal) throw refusal;
     this.apply(null, instance, [event]);
     this.actions.append(action, instance.updatedAt);
   }
@@ -68,8 +69,10 @@ export class MemoryInstanceRepository implements InstanceRepository {
   }
 
   async list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>> {
-    // The orders of the DynamoDB indexes: by id in the client's partition, by creation within a status.
-    const sortKey = filters.status ? (i: Instance) => `${i.createdAt}#${i.id}` : (i: Instance) => i.id;
+    // The orders of the DynamoDB indexes: by creation within a status (unless a tag's index
+    // serves the page), by id in the client's partition and in every tag and facet index.
+    const byCreation = filters.status && !filters.tag;
+    const sortKey = byCreation ? (i: Instance) => `${i.createdAt}#${i.id}` : (i: Instance) => i.id;
     const matching = [...this.instances.values()].filter(
       (i) =>
         i.clientId === clientId &&
@@ -79,7 +82,7 @@ export class MemoryInstanceRepository implements InstanceRepository {
         (!filters.userId || i.userId === filters.userId) &&
         (!filters.tag || tagTerms(i).includes(filters.tag)),
     );
-    const result = pageOf(`instances/${clientId}/${filters.status ?? ''}`, sortedBy(matching, sortKey), sortKey, page);
+    const result = pageOf(`instances/${clientId}/${JSON.stringify(filters)}`, sortedBy(matching, sortKey), sortKey, page);
     return { items: result.items.map(copy), cursor: result.cursor };
   }
 
