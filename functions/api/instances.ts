@@ -9,6 +9,7 @@ import { accepted, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
 import { presentInstance, presentStatistics } from '../../shared/http/present.ts';
+import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 /** A lifecycle action: 202 while a workflow carries it out, 200 when it is done at once. */
 function action(name: LifecycleAction, status: 200 | 202 = 202): RouteHandler<AppDependencies> {
@@ -37,16 +38,16 @@ export const routes: RouteHandlers<AppDependencies> = {
 
   getInstance: async ({ principal, params, deps }) => {
     const instance = await deps.services.instances.get(principal, params.id!);
-    return ok({ instance: presentInstance(instance, deps.clock.now()) });
+    return withETag(ok({ instance: presentInstance(instance, deps.clock.now()) }), instance.version);
   },
 
-  updateInstance: async ({ principal, params, body, deps }) => {
-    const instance = await deps.services.instances.update(principal, params.id!, body);
-    return ok({ instance: presentInstance(instance, deps.clock.now()) });
+  updateInstance: async ({ principal, params, body, headers, deps }) => {
+    const instance = await deps.services.instances.update(principal, params.id!, body, writeConditions(headers));
+    return withETag(ok({ instance: presentInstance(instance, deps.clock.now()) }), instance.version);
   },
 
-  terminateInstance: async ({ principal, params, deps }) => {
-    const instance = await deps.services.instances.terminate(principal, params.id!);
+  terminateInstance: async ({ principal, params, headers, deps }) => {
+    const instance = await deps.services.instances.terminate(principal, params.id!, writeConditions(headers));
     return accepted({ instance: presentInstance(instance, deps.clock.now()) });
   },
 

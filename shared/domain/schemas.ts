@@ -13,9 +13,15 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string
   z.enum(values, { error: (issue) => `Unknown ${what} '${String(issue.input)}'; expected one of ${values.join(', ')}` });
 
 const label = z.string().min(1).max(128);
+/** The most tags (and labels) one instance carries. */
+export const MAX_TAGS = 50;
 const tagMap = z
   .record(z.string().min(1).max(128).regex(/^[^=]+$/, "tag keys cannot contain '='"), z.string().max(256))
-  .refine((m) => Object.keys(m).length <= 50, 'at most 50 tags');
+  .refine((m) => Object.keys(m).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`);
+/** A merge patch of a tag map (PATCH): a string sets the key, null removes it, others stay. */
+const tagPatch = z
+  .record(z.string().min(1).max(128).regex(/^[^=]+$/, "tag keys cannot contain '='"), z.string().max(256).nullable())
+  .refine((m) => Object.keys(m).length <= 2 * MAX_TAGS, `at most ${2 * MAX_TAGS} keys in one change`);
 
 export const instanceName = z
   .string({ error: 'name is required' })
@@ -91,8 +97,9 @@ export type CreateInstanceRequest = z.infer<typeof createInstanceSchema>;
 export const updateInstanceSchema = z
   .object({
     name: instanceName.optional(),
-    tags: tagMap.optional(),
-    labels: tagMap.optional(),
+    /** Merged into the instance's tags: `{"a": "1", "b": null}` sets a, removes b, keeps the rest. */
+    tags: tagPatch.optional(),
+    labels: tagPatch.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one of name, tags, labels');

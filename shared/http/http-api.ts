@@ -186,7 +186,7 @@ export function httpApi<D extends HttpDeps>(area: ApiArea, handlers: RouteHandle
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
-    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,idempotency-key,if-match' }))
+    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,idempotency-key,if-match', exposeHeaders: 'etag' }))
     .use(errorResponses())
     .use(jsonBody())
     .handler(httpRouterHandler(routes as never) as never);

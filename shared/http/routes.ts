@@ -82,7 +82,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages', { query: listInstancesQuerySchema }),
   route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user', { query: statsQuerySchema }),
   route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost', { versioned: true }),
-  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename or change tags and labels', { body: updateInstanceSchema, what: 'update', versioned: true }),
+  route('PATCH', '/api/instances/{id}', 'instances', 'updateInstance', 'Rename, or change tags and labels as a JSON merge patch ({"tags": {"a": "1", "b": null}} sets a, removes b)', { body: updateInstanceSchema, what: 'update', versioned: true }),
   route('DELETE', '/api/instances/{id}', 'instances', 'terminateInstance', 'Terminate an instance', { idempotent: true, versioned: true }),
   route('POST', '/api/instances/{id}/start', 'instances', 'startInstance', 'Start a stopped instance', { idempotent: true }),
   route('POST', '/api/instances/{id}/stop', 'instances', 'stopInstance', 'Stop an instance', { idempotent: true }),

@@ -4,6 +4,7 @@ import type { Instance } from '../../domain/instance.ts';
 import { type Principal, requireRole } from '../../domain/roles.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { transition } from '../instance-changes.ts';
+import { requireVersion, writeWithRetry, type WriteConditions } from '../preconditions.ts';
 import { loadInstance, workflowRefOf } from './get-instance.ts';
 
 /**
@@ -11,12 +12,13 @@ import { loadInstance, workflowRefOf } from './get-instance.ts';
  * hand over to the termination workflow; 202 until the provider confirms the machine gone.
  */
 export function makeTerminateInstance(deps: Pick<ServiceDeps, 'instances' | 'clock' | 'deadlines' | 'workflows'>) {
-  return async function terminateInstance(principal: Principal, id: string): Promise<Instance> {
+  return async function terminateInstance(principal: Principal, id: string, conditions?: WriteConditions): Promise<Instance> {
     requireRole(principal, 'operator', 'terminate instances');
     const before = await loadInstance(deps, principal, id);
+    requireVersion('Instance', id, before.version, conditions);
     const actor = KEY_ACTOR(principal.keyId);
     const { after, event } = transition(before, 'terminate', deps.clock.now(), actor, `Termination requested by ${actor}`, { terminatedBy: actor });
-    await deps.instances.save(before, after, [event], businessAction(principal, after.clientId, 'instance.terminate', `instance:${id}`, {}, after.updatedAt));
+    await writeWithRetry('Instance', id, conditions, () => deps.instances.save(before, after, [event], businessAction(principal, after.clientId, 'instance.terminate', `instance:${id}`, {}, after.updatedAt)), 1);
     await deps.deadlines.sync(after, before);
     await deps.workflows.start('terminate', workflowRefOf(after));
     return after;

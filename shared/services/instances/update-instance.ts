@@ -3,19 +3,20 @@ import { ValidationError } from '../../domain/errors.ts';
 import { KEY_ACTOR } from '../../domain/events.ts';
 import type { Instance } from '../../domain/instance.ts';
 import { type Principal, requireRole } from '../../domain/roles.ts';
-import { updateInstanceSchema } from '../../domain/schemas.ts';
+import { mergeMap, type MapPatch } from '../../domain/merge-patch.ts';
+import { MAX_TAGS, updateInstanceSchema } from '../../domain/schemas.ts';
 import { parseInput } from '../../domain/validate.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { requireVersion, writeWithRetry, type WriteConditions } from '../preconditions.ts';
 import { loadInstance } from './get-instance.ts';
 
-/** A merge patch of tags or labels: a key set to null is removed, the others set, the rest kept. */
-export function patchTags(current: Record<string, string>, patch: Record<string, string | null> | undefined): Record<string, string> {
+/** Tags or labels after a merge patch (see mergeMap), within the bound every instance keeps. */
+export function patchTags(current: Record<string, string>, patch: MapPatch | undefined, field = 'tags'): Record<string, string> {
   if (!patch) return current;
-  const next = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete next[key];
-    else next[key] = value;
+  const next = mergeMap(current, patch);
+  const count = Object.keys(next).length;
+  if (count > MAX_TAGS) {
+    throw new ValidationError(`An instance carries at most ${MAX_TAGS} ${field}; this change would leave ${count}`, [{ path: field, message: `at most ${MAX_TAGS}` }]);
   }
   return next;
 }
@@ -37,7 +38,7 @@ export function makeUpdateInstance(deps: Pick<ServiceDeps, 'instances' | 'clock'
         ...before,
         ...(request.name ? { name: request.name } : {}),
         tags: patchTags(before.tags, request.tags),
-        labels: patchTags(before.labels, request.labels),
+        labels: patchTags(before.labels, request.labels, 'labels'),
         updatedAt: deps.clock.now().toISOString(),
         version: before.version + 1,
       };
