@@ -19,6 +19,7 @@ import { registerListInstances } from './commands/list-instances.ts';
 import { registerStats } from './commands/stats.ts';
 import { registerSync, registerSyncJobs } from './commands/sync.ts';
 import { registerWatch } from './commands/watch.ts';
+import { registerWebhooks } from './commands/webhooks.ts';
 import { DEFAULT_URL } from './context.ts';
 import { ApiError, CliError } from './errors.ts';
 import { type CliIO, writeLine } from './io.ts';
@@ -74,6 +75,7 @@ export function buildProgram(io: CliIO): Command {
   registerSync(program, io);
   registerSyncJobs(program, io);
   registerCatalog(program, io);
+  registerWebhooks(program, io);
 
   program.addHelpText('after', () => `\nAll commands:\n${commandSummary(program)}\n\n${EXAMPLES}`);
   return program;
@@ -95,7 +97,9 @@ const EXAMPLES = `Examples:
   hangar create instance trainer gpu --provider AZURE --account acc-123 --instance-type Standard_NC4as_T4_v3 --wait
   hangar sync --account acc-123 --types flavors,images --wait
   hangar sync-jobs --type instances
-  hangar catalog flavors --local`;
+  hangar catalog flavors --local
+  hangar webhooks create https://hooks.example.com/hangar --events instance.ready,instance.terminated
+  hangar webhooks deliveries wh-abc123def456`;
 
 /** Every leaf command with its arguments, e.g. `create instance <name> [type]`, aligned. */
 export function commandSummary(program: Command): string {
