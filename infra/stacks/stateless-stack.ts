@@ -4,6 +4,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { Automations } from '../constructs/automations.ts';
+import { WebConsole } from '../constructs/console.ts';
 import { WebhookDelivery } from '../constructs/event-delivery.ts';
 import { InstancesApi } from '../constructs/instances-api.ts';
 import { OperatorAlarms } from '../constructs/operator-alarms.ts';
@@ -32,6 +33,7 @@ export class StatelessStack extends Stack {
   readonly automations: Automations;
   readonly alarms: OperatorAlarms;
   readonly webhooks: WebhookDelivery;
+  readonly console?: WebConsole;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -64,6 +66,11 @@ export class StatelessStack extends Stack {
       logRetention: stage.logRetention,
       logRemovalPolicy: stage.removalPolicy,
     });
+    // The web console (deploy with -c console=true): its bucket and /api behind one CloudFront origin.
+    if (['true', true].includes(this.node.tryGetContext('console'))) {
+      this.console = new WebConsole(this, 'Console', { httpApi: this.api.httpApi, stageName: stage.name, removalPolicy: stage.removalPolicy });
+      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console: sign in with an API key' });
+    }
     // Every lifecycle action the API accepts runs as an execution of one of the workflows.
     this.workflows.grantStart(this.api.functions.instances);
 
