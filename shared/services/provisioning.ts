@@ -4,9 +4,10 @@ import type { Instance } from '../domain/instance.ts';
 import { canApply } from '../domain/lifecycle.ts';
 import type { Machine, MachineRef } from '../ports/compute-provider.ts';
 import type { InstanceRef } from '../ports/workflows.ts';
-import type { ServiceDeps } from './deps.ts';
+import { deadlinePolicyOf, type ServiceDeps } from './deps.ts';
 import { mutateInstance, transition } from './instance-changes.ts';
-import { launchSpecOf } from './instances.ts';
+import { launchSpecOf } from '../domain/instance.ts';
+import { deadlineOnReady } from '../domain/deadlines.ts';
 
 const ACTOR = SYSTEM_ACTOR('provisioning');
 
@@ -107,16 +108,16 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
 
   /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
   async function activate(ref: InstanceRef): Promise<Instance> {
+    let configuring: Instance | undefined;
     const ready = await mutateInstance(deps, ref, (current, now) => {
       if (current.status !== 'CONFIGURING') return null;
-      const deadline = current.autoTerminateMinutes
-        ? new Date(now.getTime() + current.autoTerminateMinutes * (deps.deadlineMinuteMs ?? 60_000)).toISOString()
-        : undefined;
+      configuring = current;
+      const deadline = deadlineOnReady(current, now, deadlinePolicyOf(deps));
       return transition(current, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
         ...(deadline ? { autoTerminateAt: deadline } : {}),
       });
     });
-    await deps.deadlines.sync(ready);
+    await deps.deadlines.sync(ready, configuring ?? ready);
     return ready;
   }
 
@@ -201,7 +202,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
       change.event.data = { finalCostMicros: change.after.accruedCostMicros, terminatedBy: current.terminatedBy };
       return change;
     });
-    await deps.deadlines.sync(next);
+    await deps.deadlines.sync(next, instance);
     return { instance: next, done: true };
   }
 
