@@ -7,6 +7,11 @@ import { apiClient, REPO_ROOT, type RuntimeProcess, startRuntimeProcess, waitFor
 
 /** Screenshots of the console, taken by these tests and kept with the docs. */
 const SHOTS = join(REPO_ROOT, 'docs/console');
+/** The committed screenshots in docs/console are retaken only on request, so a test run leaves the tree clean. */
+const TAKE_SCREENSHOTS = process.env.HANGAR_SCREENSHOTS === '1';
+const screenshot = async (page: { screenshot(options: { path: string; fullPage: boolean }): Promise<unknown> }, name: string) => {
+  if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+};
 const LIVE_TIMEOUT = 45_000;
 const UI_TIMEOUT = 15_000;
 /** Evaluated in the page (this project's TypeScript has no DOM types). */
@@ -89,7 +94,7 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Launch' }).click();
     await textOf(page.locator('#c-disk-error')).toContain('at least 30 GB');
     await page.getByLabel('Disk (GB)').fill('30');
-    await page.screenshot({ path: join(SHOTS, 'create.png'), fullPage: true });
+    await screenshot(page, 'create');
 
     // A marker on the window proves the page was never reloaded while the status moved.
     await page.evaluate('window.__sameDocument = true');
@@ -107,7 +112,7 @@ describe('web console', () => {
     await textOf(row(page, instanceId)).toContain('$0.01/h');
     // Only what the lifecycle allows from READY is offered.
     await countOf(row(page, instanceId).getByRole('button', { name: 'Start console-web' })).toBe(0);
-    await page.screenshot({ path: join(SHOTS, 'instances.png'), fullPage: true });
+    await screenshot(page, 'instances');
 
     await row(page, instanceId).getByRole('button', { name: 'Stop console-web' }).click();
     await attributeOf(row(page, instanceId), 'data-status', LIVE_TIMEOUT).toBe('STOPPED');
@@ -126,7 +131,7 @@ describe('web console', () => {
     await textOf(events).toContain('CONFIGURING → READY');
     await textOf(events).toContain('STOPPING → STOPPED');
     await visible(page.getByText(/samples; the latest/));
-    await page.screenshot({ path: join(SHOTS, 'detail.png'), fullPage: true });
+    await screenshot(page, 'detail');
 
     await page.getByRole('button', { name: 'Terminate' }).click();
     const dialog = page.getByRole('dialog');
