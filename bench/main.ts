@@ -2,3 +2,4 @@
 import { bundleFigures } from './bundles.ts';
 
 await bundleFigures();
+await (await import('./data-path.ts')).dataPathFigures();
