@@ -6,7 +6,7 @@ import { parseInput } from '../../domain/validate.ts';
 import type { ResourceSample } from '../../ports/compute-provider.ts';
 import type { Page } from '../../ports/page.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { resolveClient } from '../tenancy.ts';
+import { readForClient } from '../tenancy.ts';
 import { loadInstance } from './get-instance.ts';
 
 /** GET /api/instances/{id}/events (listInstanceEvents): oldest first. */
@@ -31,8 +31,7 @@ export function makeListInstanceMetrics(deps: Pick<ServiceDeps, 'instances'>) {
 export function makeGetInstanceStats(deps: Pick<ServiceDeps, 'instances' | 'clients' | 'clock'>) {
   return async function getInstanceStats(principal: Principal, query: unknown): Promise<Statistics & { clientId: string; userId?: string }> {
     const q = parseInput(statsQuerySchema, query, 'query');
-    const client = await resolveClient(deps, principal, q.clientId);
-    const counters = await deps.instances.counters({ clientId: client.clientId, userId: q.userId });
+    const { client, result: counters } = await readForClient(deps, principal, q.clientId, (clientId) => deps.instances.counters({ clientId, userId: q.userId }));
     return { clientId: client.clientId, ...(q.userId ? { userId: q.userId } : {}), ...statisticsAt(counters, deps.clock.now()) };
   };
 }
