@@ -5,6 +5,7 @@ import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.t
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
+import { deployedSharedProviders } from '../../shared/config/shared-providers.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
@@ -82,13 +83,15 @@ export const routes: RouteHandlers<AppDependencies> = {
 };
 
 /** Instances: provision, list, read, change, act, terminate, history. */
-export const handler = httpApi('instances', routes, () =>
-  composeHangar({
-    db: tableFromEnvironment(),
+export const handler = httpApi('instances', routes, () => {
+  const db = tableFromEnvironment();
+  return composeHangar({
+    db,
+    providers: deployedSharedProviders(db),
     providerFactory: cloudProviderFactory,
     secretBox: KmsSecretBox.fromEnvironment(),
     workflows: () => StepFunctionsWorkflows.fromEnvironment(),
     scheduler: EventBridgeScheduler.fromEnvironment(),
     deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
-  }),
-);
+  });
+});

@@ -3,6 +3,7 @@ import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { deployedSharedProviders } from '../../shared/config/shared-providers.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { runStep, type StepInput } from '../../shared/workflows/run-step.ts';
 
@@ -14,12 +15,15 @@ export const runWorkflowStep = (deps: Pick<AppDependencies, 'services'>, input: 
  * It starts no workflow itself, so it carries no Step Functions client.
  */
 export const handler = workflowTask(
-  () =>
-    composeHangar({
-      db: tableFromEnvironment(),
+  () => {
+    const db = tableFromEnvironment();
+    return composeHangar({
+      db,
+      providers: deployedSharedProviders(db),
       providerFactory: cloudProviderFactory,
       secretBox: KmsSecretBox.fromEnvironment(),
       scheduler: EventBridgeScheduler.fromEnvironment(),
-    }),
+    });
+  },
   runWorkflowStep,
 );

@@ -5,6 +5,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalProvider } from '../../shared/adapters/local/local-provider.ts';
 import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts';
 import { ExternalProvider } from '../../shared/adapters/external/external-provider.ts';
+import { migrateRegistrationsFile } from '../../shared/adapters/external/registration-store.ts';
+import { DynamoExternalRegistrationRepository } from '../../shared/adapters/dynamodb/external-registration-repository.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
@@ -98,12 +100,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let webhookQueue: InProcessWebhookQueue | undefined;
     // Sockets of the /ws gateway below: what the event router's WebSocket sink sends to.
     const webSocketPublisher = new LocalWebSocketPublisher();
+    // EXTERNAL registrations live in the table, as on AWS; a file from before moves in once.
+    const externalRegistrations = new DynamoExternalRegistrationRepository(db);
+    const migrated = await migrateRegistrationsFile(join(home, 'external-endpoints.json'), externalRegistrations);
+    if (migrated) log(`moved ${migrated} EXTERNAL registration(s) into the table; external-endpoints.json.migrated keeps the old file`);
     const deps: AppDependencies = composeHangar({
       db,
       webSocketPublisher,
       realtimeTicketSeconds: options.realtimeTicketSeconds,
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
-      providers: [provider, new ExternalProvider({ stateFile: join(home, 'external-endpoints.json') })],
+      providers: [provider, new ExternalProvider({ registrations: externalRegistrations })],
       providerFactory: cloudProviderFactory,
       workflows: () => workflows,
       scheduler,

@@ -53,6 +53,8 @@ export const KEY_TEMPLATES = {
   webhookDelivery: { pk: 'CLIENT#${clientId}', sk: 'DELIVERY#${deliveryId}' },
   /** An endpoint's delivery log, in id (= time) order (gsi1). */
   deliveriesByWebhook: { pk: 'WEBHOOK#${webhookId}#DELIVERIES', sk: '${deliveryId}' },
+  /** An endpoint registered as EXTERNAL; all in one partition, which listOwned queries. */
+  externalRegistration: { pk: 'EXTERNAL', sk: 'REG#${instanceId}' },
 } as const;
 
 type Template = (typeof KEY_TEMPLATES)[keyof typeof KEY_TEMPLATES];

@@ -9,13 +9,17 @@ import type {
 } from '../../ports/compute-provider.ts';
 import { isPrivateIp, parseEndpoint } from './endpoint.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeParsed, type ProbeResult } from './probe.ts';
-import { RegistrationStore, type Registration } from './registration-store.ts';
+import type { ExternalRegistration as Registration, ExternalRegistrationRepository } from '../../ports/external-registration-repository.ts';
+import { MemoryExternalRegistrationRepository } from '../memory/external-registration-repository.ts';
+import { FileExternalRegistrationRepository } from './registration-store.ts';
 
 export { probeEndpoint, type ProbeResult, type ProbeOptions } from './probe.ts';
 export { parseEndpoint, type ParsedEndpoint } from './endpoint.ts';
 
 export interface ExternalProviderOptions {
-  /** Where registrations persist (JSON, replaced atomically); in memory only without it. */
+  /** Where registrations live: the table on every deployment (local runtime included). */
+  registrations?: ExternalRegistrationRepository;
+  /** Without a repository: a JSON file, replaced atomically (the pre-table local store); in memory without either. */
   stateFile?: string;
   /** How long one connectivity check may take. */
   probeTimeoutMs?: number;
@@ -35,12 +39,13 @@ export function externalProviderInstanceId(instanceId: string): string {
  */
 export class ExternalProvider implements ComputeProvider {
   readonly name = 'EXTERNAL' as const;
-  private readonly store: RegistrationStore;
+  private readonly registrations: ExternalRegistrationRepository;
   private readonly probeTimeoutMs: number;
   private readonly fetchImpl: typeof fetch | undefined;
 
   constructor(options: ExternalProviderOptions = {}) {
-    this.store = new RegistrationStore(options.stateFile);
+    this.registrations =
+      options.registrations ?? (options.stateFile ? new FileExternalRegistrationRepository(options.stateFile) : new MemoryExternalRegistrationRepository());
     this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     this.fetchImpl = options.fetch;
   }
@@ -56,7 +61,7 @@ export class ExternalProvider implements ComputeProvider {
    */
   async launch(spec: LaunchSpec): Promise<Machine> {
     const parsed = parseEndpoint(spec.endpoint, spec.healthPath);
-    const existing = (await this.store.all()).get(spec.instanceId);
+    const existing = await this.registrations.get(spec.instanceId);
     if (existing) return this.machineOf(this.checked(existing, spec));
 
     const probe = await this.probe(parsed);
@@ -73,13 +78,8 @@ export class ExternalProvider implements ComputeProvider {
       tags: { ...spec.tags },
       registeredAt: probe.checkedAt,
     };
-    // A concurrent launch of the same id may have registered first: keep the first one.
-    const registered = await this.store.update((registrations) => {
-      const first = registrations.get(spec.instanceId);
-      if (first) return { result: this.checked(first, spec), changed: false };
-      registrations.set(spec.instanceId, registration);
-      return { result: registration, changed: true };
-    });
+    // A concurrent launch of the same id may have registered first: the first one is kept.
+    const registered = this.checked(await this.registrations.register(registration), spec);
     return this.machineOf(registered, probe);
   }
 
@@ -97,7 +97,7 @@ export class ExternalProvider implements ComputeProvider {
    * answer "is it reachable now".
    */
   async listOwned(): Promise<Machine[]> {
-    return [...(await this.store.all()).values()].map((registration) => this.machineOf(registration));
+    return (await this.registrations.list()).map((registration) => this.machineOf(registration));
   }
 
   async start(ref: MachineRef): Promise<void> {
@@ -114,12 +114,8 @@ export class ExternalProvider implements ComputeProvider {
 
   /** Forget the registration; the endpoint itself is never contacted. Idempotent. */
   async terminate(ref: MachineRef): Promise<void> {
-    await this.store.update((registrations) => {
-      const registration = this.findIn(registrations, ref);
-      if (!registration) return { result: undefined, changed: false };
-      registrations.delete(registration.instanceId);
-      return { result: undefined, changed: true };
-    });
+    const registration = await this.find(ref);
+    if (registration) await this.registrations.remove(registration.instanceId);
   }
 
   /** There is no account to prove: each endpoint is tested when it is registered. */
@@ -134,15 +130,11 @@ export class ExternalProvider implements ComputeProvider {
     return probeParsed(parsed, this.probeTimeoutMs, this.fetchImpl ? { fetch: this.fetchImpl } : {});
   }
 
+  /** By the provider's id, which is what a MachineRef addresses (its instance id first: one read). */
   private async find(ref: MachineRef): Promise<Registration | undefined> {
-    return this.findIn(await this.store.all(), ref);
-  }
-
-  /** By the provider's id, which is what a MachineRef addresses. */
-  private findIn(registrations: Map<string, Registration>, ref: MachineRef): Registration | undefined {
-    const byInstance = registrations.get(ref.instanceId);
+    const byInstance = await this.registrations.get(ref.instanceId);
     if (byInstance?.providerInstanceId === ref.providerInstanceId) return byInstance;
-    return [...registrations.values()].find((registration) => registration.providerInstanceId === ref.providerInstanceId);
+    return (await this.registrations.list()).find((registration) => registration.providerInstanceId === ref.providerInstanceId);
   }
 
   /** The same instance id must mean the same endpoint; anything else is a mistake to surface. */

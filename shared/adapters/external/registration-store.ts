@@ -1,20 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ProviderError } from '../../domain/errors.ts';
+import type { ExternalRegistration, ExternalRegistrationRepository } from '../../ports/external-registration-repository.ts';
 
-/** One endpoint Hangar registered: everything needed to check it again and to describe it. */
-export interface Registration {
-  instanceId: string;
-  providerInstanceId: string;
-  endpoint: string;
-  healthPath?: string;
-  clientId: string;
-  name: string;
-  region: string;
-  tags: Record<string, string>;
-  registeredAt: string;
-}
+/** One endpoint Hangar registered (the port's shape; this file store predates the table). */
+export type Registration = ExternalRegistration;
 
 interface StateFile {
   version: 1;
@@ -35,6 +26,57 @@ function isRegistration(value: unknown): value is Registration {
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Registrations in a JSON file, as the local runtime kept them before they moved to the table:
+ * what a single process without a table can use, and what the runtime migrates at start.
+ */
+export class FileExternalRegistrationRepository implements ExternalRegistrationRepository {
+  private readonly store: RegistrationStore;
+
+  constructor(file: string) {
+    this.store = new RegistrationStore(file);
+  }
+
+  async get(instanceId: string): Promise<ExternalRegistration | null> {
+    return (await this.store.all()).get(instanceId) ?? null;
+  }
+
+  register(registration: ExternalRegistration): Promise<ExternalRegistration> {
+    return this.store.update((registrations) => {
+      const first = registrations.get(registration.instanceId);
+      if (first) return { result: first, changed: false };
+      registrations.set(registration.instanceId, registration);
+      return { result: registration, changed: true };
+    });
+  }
+
+  remove(instanceId: string): Promise<void> {
+    return this.store.update((registrations) => ({ result: undefined, changed: registrations.delete(instanceId) }));
+  }
+
+  async list(): Promise<ExternalRegistration[]> {
+    return [...(await this.store.all()).values()];
+  }
+}
+
+/**
+ * Move a local runtime's registrations file into the repository once: every registration is
+ * written (one already there stays), then the file is renamed to `<file>.migrated` so the next
+ * start does nothing and the user keeps a copy. Answers how many were moved; no file, none.
+ */
+export async function migrateRegistrationsFile(file: string, into: ExternalRegistrationRepository): Promise<number> {
+  try {
+    await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const registrations = await new RegistrationStore(file).all();
+  for (const registration of registrations.values()) await into.register(registration);
+  await rename(file, `${file}.migrated`);
+  return registrations.size;
+}
 
 /**
  * The registrations, by Hangar instance id: in memory, and in a JSON file when one is given.
