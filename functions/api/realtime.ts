@@ -1,11 +1,9 @@
+import { WEBSOCKET_URL_VARIABLE } from '../../shared/adapters/aws/apigateway-websocket-publisher.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { requireEnv } from '../../shared/config/env.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { created } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
-
-/** The variable naming the stage's WebSocket URL (`wss://…/<stage>`), which tickets point at. */
-export const WEBSOCKET_URL_VARIABLE = 'HANGAR_WEBSOCKET_URL';
 
 export const routes: RouteHandlers<AppDependencies> = {
   createRealtimeTicket: async ({ principal, headers, deps }) => {

@@ -5,10 +5,11 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { Automations } from '../constructs/automations.ts';
 import { WebConsole } from '../constructs/console.ts';
-import { WebhookDelivery } from '../constructs/event-delivery.ts';
+import { grantPublish, WebhookDelivery } from '../constructs/event-delivery.ts';
 import { InstancesApi } from '../constructs/instances-api.ts';
 import { OperatorAlarms } from '../constructs/operator-alarms.ts';
 import { ProvisioningWorkflow } from '../constructs/provisioning-workflow.ts';
+import { Realtime } from '../constructs/realtime.ts';
 import { WORKFLOWS } from '../../shared/workflows/definitions.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -34,6 +35,7 @@ export class StatelessStack extends Stack {
   readonly alarms: OperatorAlarms;
   readonly webhooks: WebhookDelivery;
   readonly console?: WebConsole;
+  readonly realtime: Realtime;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -110,6 +112,19 @@ export class StatelessStack extends Stack {
     });
     this.webhooks.grantEnqueue(this.api.functions.webhooks);
 
+    // The WebSocket API and the event router on the table's stream; tickets point at its stage.
+    this.realtime = new Realtime(this, 'Realtime', {
+      table,
+      namePrefix: deployment,
+      environment,
+      logRetention: stage.logRetention,
+      logRemovalPolicy: stage.removalPolicy,
+    });
+    this.realtime.bindTicketIssuer(this.api.functions.realtime);
+    // The router also puts every event on the stage's bus and queues webhook deliveries.
+    grantPublish(props.eventBus, this.realtime.router);
+    this.webhooks.grantEnqueue(this.realtime.router);
+
     this.alarms = new OperatorAlarms(this, 'Alarms', {
       namePrefix: deployment,
       metricNamespace: `Hangar/${stage.name}`,
@@ -132,6 +147,12 @@ export class StatelessStack extends Stack {
       'Webhook delivery jobs the deliverer failed to process five times (the table or KMS failing, not receivers): ' +
         'their deliveries stay pending in the log; the messages name client and delivery.',
     );
+    this.alarms.watchQueue(
+      'EventRouterFailures',
+      this.realtime.routerFailureQueue,
+      'Stream batches the event router failed to route after bisection and retries: their events did not reach WebSockets, ' +
+        'webhooks or the bus. The messages give the shard and sequence range; the events themselves stay in the event log.',
+    );
     for (const workflow of WORKFLOWS) {
       this.alarms.watchStateMachine(
         `${pascal(workflow)}ExecutionsFailed`,
@@ -150,6 +171,10 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'SNS topic of the operator alarms: subscribe to it (or deploy with -c alarmEmail=…)',
+    });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.realtime.url,
+      description: 'The WebSocket API (open it with the url of a ticket from POST /api/realtime/tickets)',
     });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

@@ -73,7 +73,8 @@ describe('real time on the local runtime', () => {
     const statuses = received.map((a) => a.message.event.toStatus).filter(Boolean);
     const firstOf = (status: string) => statuses.indexOf(status);
     expect(statuses[0]).toBe('PENDING');
-    for (const [before, after] of [['PENDING', 'PROVISIONING'], ['PROVISIONING', 'READY'], ['READY', 'TERMINATING'], ['TERMINATING', 'TERMINATED']]) {
+    const steps: [string, string][] = [['PENDING', 'PROVISIONING'], ['PROVISIONING', 'READY'], ['READY', 'TERMINATING'], ['TERMINATING', 'TERMINATED']];
+    for (const [before, after] of steps) {
       expect(firstOf(before), `${before} before ${after} in ${statuses.join(' ')}`).toBeGreaterThanOrEqual(0);
       expect(firstOf(before)).toBeLessThan(firstOf(after));
     }

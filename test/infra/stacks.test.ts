@@ -154,9 +154,11 @@ describe('stateful stack: the secrets key', () => {
 
 describe('stateless stack: the API', () => {
   it('adds one route per entry of the route table, with its route key and no API Gateway authorizer', () => {
-    stateless.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    // The HTTP API's routes (the WebSocket API's are test/infra/realtime.test.ts's).
+    const httpRoutes = stateless.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: logicalIdIn(stacks.stateless, stacks.stateless.api.httpApi) } } });
+    expect(Object.keys(httpRoutes)).toHaveLength(ROUTES.length);
     stateless.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
-    const routeKeys = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    const routeKeys = Object.values(httpRoutes).map((r) => r.Properties.RouteKey);
     expect(routeKeys.sort()).toEqual(ROUTES.map(routeKey).sort());
     expect(routeKeys).toContain('GET /api/instances/{id}');
   });
@@ -195,9 +197,9 @@ describe('stateless stack: the API', () => {
 });
 
 describe('stateless stack: the functions', () => {
-  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper, the health check, the sync and the webhook deliverer, on Node.js 22, arm64, traced, with source maps', () => {
-    expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts', 'webhooks']);
-    stateless.resourceCountIs('AWS::Lambda::Function', 5 + 1 + 4 + 1);
+  it('runs one function per API area, plus the workflow steps, auto-terminate, the sweeper, the health check, the sync, the webhook deliverer, the three WebSocket routes and the event router, on Node.js 22, arm64, traced, with source maps', () => {
+    expect([...API_AREAS]).toEqual(['public', 'clients', 'instances', 'accounts', 'webhooks', 'realtime']);
+    stateless.resourceCountIs('AWS::Lambda::Function', 6 + 1 + 4 + 1 + 3 + 1);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -300,6 +302,8 @@ describe('cdk-nag AwsSolutions', () => {
     const api = 'Hangar-test-Stateless/InstancesApi';
     const workflows = 'Hangar-test-Stateless/Workflows';
     const automations = 'Hangar-test-Stateless/Automations';
+    const webhooks = 'Hangar-test-Stateless/Webhooks';
+    const realtime = 'Hangar-test-Stateless/Realtime';
     const projectFunction = (path: string) => [`AwsSolutions-L1 at ${path}`, `AwsSolutions-IAM5[Resource::*] at ${path}/Role`];
     const deadlineSchedules = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/hangar-test-deadlines/*]';
     const sweepFunctionArn = `<${logicalIdIn(stacks.stateless, stacks.stateless.automations.sweepFunction.function)}.Arn>`;
@@ -320,6 +324,13 @@ describe('cdk-nag AwsSolutions', () => {
         ...computePolicyAcknowledgements(`${api}/InstancesFunction`, 'OBSERVE'),
         ...computePolicyAcknowledgements(`${api}/AccountsFunction`, 'OBSERVE'),
         `AwsSolutions-SNS2 at Hangar-test-Stateless/Alarms/Topic`,
+        ...projectFunction(`${webhooks}/Deliverer`),
+        `AwsSolutions-SQS3 at ${webhooks}/DeadLetterQueue`,
+        `AwsSolutions-APIG4 at ${realtime}/Api`,
+        ...['Connect', 'Disconnect', 'Message', 'Router'].flatMap((name) => projectFunction(`${realtime}/${name}Function`)),
+        `AwsSolutions-IAM5[Resource::*] at ${realtime}/RouterFunction/Role/DefaultPolicy`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalIdIn(stacks.stateless, stacks.stateless.realtime.api)}>/live/*/@connections/*] at ${realtime}/RouterFunction/Role/DefaultPolicy`,
+        `AwsSolutions-SQS3 at ${realtime}/RouterFailureQueue`,
         `${deadlineSchedules} at ${api}/InstancesFunction/Role`,
         `${deadlineSchedules} at ${workflows}/StepsFunction/Role`,
         `${deadlineSchedules} at ${automations}/SyncFunction/Role`,

@@ -4,6 +4,8 @@ import type { WebSocketPublisher } from '../../ports/websocket-publisher.ts';
 
 /** The variable naming the stage's management endpoint: `https://<api>.execute-api.<region>.amazonaws.com/<stage>`. */
 export const WEBSOCKET_CALLBACK_URL_VARIABLE = 'HANGAR_WEBSOCKET_CALLBACK_URL';
+/** The variable naming the stage's WebSocket URL (`wss://…/<stage>`), which tickets point at. */
+export const WEBSOCKET_URL_VARIABLE = 'HANGAR_WEBSOCKET_URL';
 
 /**
  * Posts to sockets of the stage's WebSocket API through the API Gateway Management API. A socket
