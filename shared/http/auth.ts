@@ -1,23 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { UnauthorizedError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
 import type { ClientRepository } from '../ports/client-repository.ts';
 import { PLATFORM_CLIENT_ID } from '../db/keys.ts';
+import { hashApiKey } from '../services/api-keys.ts';
 
-const KEY_PREFIX = 'hgr_';
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A new secret: `hgr_` + 40 base62 characters (~238 bits). */
-export function generateApiKey(): string {
-  const bytes = randomBytes(64);
-  let out = '';
-  for (const byte of bytes) {
-    if (byte < 248 && out.length < 40) out += BASE62[byte % 62];
-  }
-  return KEY_PREFIX + out.padEnd(40, 'A');
-}
-
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+// Key generation and hashing are the clients use case's; re-exported for the scripts that seed keys.
+export { generateApiKey, hashApiKey } from '../services/api-keys.ts';
 
 /** Resolves bearer keys to principals, remembering answers briefly so each request is not a read. */
 export class ApiKeyAuthenticator {
