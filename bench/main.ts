@@ -3,3 +3,4 @@ import { bundleFigures } from './bundles.ts';
 
 await bundleFigures();
 await (await import('./data-path.ts')).dataPathFigures();
+await (await import('./webhook-delay.ts')).webhookDelayFigures();
