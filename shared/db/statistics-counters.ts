@@ -33,7 +33,7 @@ export function counterUpdate(
   tableName: string,
   key: { pk: string; sk: string },
   delta: CounterDelta,
-  guard?: { maxLive: number },
+  guard?: CounterGuard,
 ): TransactWriteItem | null {
   const adds: [string, number | bigint][] = [];
   for (const name of SCALARS) if (delta[name] !== 0) adds.push([name, delta[name]]);
@@ -49,10 +49,25 @@ export function counterUpdate(
     values[`:a${i}`] = value;
     return `#a${i} :a${i}`;
   });
+  const conditions: string[] = [];
   if (guard) {
-    // The quota holds under concurrent creates: the counter itself refuses to pass the limit.
+    // The quotas hold under concurrent creates: the counters themselves refuse to pass a limit.
+    // A quota of `max` admits an instance adding `n` while the counter is at most `max − n`.
     names['#live'] = 'live';
     values[':maxLive'] = guard.maxLive;
+    conditions.push('(attribute_not_exists(#live) OR #live < :maxLive)');
+    const held: [string, number | undefined, number][] = [
+      ['liveVcpus', guard.maxVcpus, delta.liveVcpus],
+      ['liveGpus', guard.maxGpus, delta.liveGpus],
+      ['liveCostPerHourMicros', guard.maxCostPerHourMicros, delta.liveCostPerHourMicros],
+    ];
+    for (const [attr, max, adding] of held) {
+      if (max === undefined || adding <= 0) continue;
+      names[`#${attr}`] = attr;
+      values[`:${attr}Room`] = max - adding;
+      // A room below zero: this instance alone passes the quota, so the condition must fail even on a fresh item.
+      conditions.push(max - adding >= 0 ? `(attribute_not_exists(#${attr}) OR #${attr} <= :${attr}Room)` : `#${attr} <= :${attr}Room`);
+    }
   }
   return {
     Update: {
@@ -60,7 +75,7 @@ export function counterUpdate(
       Key: key,
       UpdateExpression: `SET #entityType = :entityType ADD ${clauses.join(', ')}`,
       // ALL_OLD: a refusal can say how many live instances the client had.
-      ...(guard ? { ConditionExpression: 'attribute_not_exists(#live) OR #live < :maxLive', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+      ...(guard ? { ConditionExpression: conditions.join(' AND '), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
@@ -71,15 +86,26 @@ export function counterUpdates(
   tableName: string,
   scope: { clientId: string; userId?: string },
   delta: CounterDelta,
-  guard?: { maxLive: number },
+  guard?: CounterGuard,
 ): TransactWriteItem[] {
   const items = [counterUpdate(tableName, keys.clientStats(scope.clientId), delta, guard)];
   if (scope.userId) items.push(counterUpdate(tableName, keys.userStats(scope.clientId, scope.userId), delta));
   return items.filter((i): i is TransactWriteItem => i !== null);
 }
 
+/** The quotas a client's counters item guards on create. */
+export interface CounterGuard {
+  maxLive: number;
+  maxVcpus?: number;
+  maxGpus?: number;
+  maxCostPerHourMicros?: number;
+}
+
 /** The live count of a counters item read raw (a refused transaction's old image). */
 export const liveOf = (item: Record<string, unknown>): number => toCounters(item).live;
+
+/** A counters item read raw (a refused transaction's old image) as counters. */
+export const countersOfItem = (item: Record<string, unknown>): Counters => toCounters(item);
 
 export async function readCounters(db: Db, scope: { clientId: string; userId?: string }): Promise<Counters> {
   const key = scope.userId ? keys.userStats(scope.clientId, scope.userId) : keys.clientStats(scope.clientId);

@@ -1,3 +1,4 @@
+import type { Budget, BudgetAlerts, Quotas } from './budget.ts';
 import type { ClientRole, Role } from './roles.ts';
 import { DEFAULT_RECONCILE_POLICY, type ReconcilePolicy } from './sync.ts';
 
@@ -14,6 +15,12 @@ export interface Client {
   priceOverrides?: Record<string, number>;
   /** What reconciliation may do about this client's orphans and ghosts; defaults fill the gaps. */
   reconcilePolicy?: Partial<ReconcilePolicy>;
+  /** A monthly limit (micros) with alert thresholds and what happens over it. */
+  budget?: Budget;
+  /** Bounds on what live instances hold; `instances` tightens maxInstances. */
+  quotas?: Quotas;
+  /** Thresholds already announced this month: each is announced once a month. */
+  budgetAlerts?: BudgetAlerts;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -33,6 +40,19 @@ export interface ApiKeyRecord {
 }
 
 export type ClientApiKeyRole = ClientRole;
+
+/** The live-instance limit: maxInstances, tightened by quotas.instances. */
+export const maxLiveOf = (client: Pick<Client, 'maxInstances' | 'quotas'>): number =>
+  Math.min(client.maxInstances, client.quotas?.instances ?? Number.POSITIVE_INFINITY);
+
+/** The quotas a create hands the repository's atomic check. */
+export const createQuotaOf = (client: Pick<Client, 'name' | 'maxInstances' | 'quotas'>) => ({
+  maxLive: maxLiveOf(client),
+  clientName: client.name,
+  ...(client.quotas?.vcpus !== undefined ? { maxVcpus: client.quotas.vcpus } : {}),
+  ...(client.quotas?.gpus !== undefined ? { maxGpus: client.quotas.gpus } : {}),
+  ...(client.quotas?.costPerHourMicros !== undefined ? { maxCostPerHourMicros: client.quotas.costPerHourMicros } : {}),
+});
 
 export const priceOverrideKey = (provider: string, instanceType: string) => `${provider}:${instanceType}`;
 

@@ -1,5 +1,7 @@
 import { z } from './zod.ts';
 import { BILLING_CYCLES } from './billing.ts';
+import { BUDGET_ACTIONS } from './budget.ts';
+import { unitsToMicros } from './money.ts';
 import { PROVIDERS } from './catalog.ts';
 import { LIMITS } from './limits.ts';
 import { DEFAULT_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, MAX_INSTANCE_TYPE_LENGTH, toKebab } from './ids.ts';
@@ -159,6 +161,13 @@ export const revenueQuerySchema = z
   .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['to'] })
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 24 * 3_600_000, { message: 'a revenue report covers at most 366 days', path: ['to'] });
 
+/** An amount of money as a number (100, 0.45) or a decimal string ("0.45"), held as micros. */
+const money = (field: string) =>
+  z
+    .union([z.number(), z.string()])
+    .refine((v) => /^\d{1,9}(\.\d{1,6})?$/.test(typeof v === 'number' ? String(v) : v.trim()), `${field} must be an amount such as 100 or "0.45" (at most six decimals)`)
+    .transform((v) => unitsToMicros(typeof v === 'number' ? String(v) : v.trim()));
+
 export const createClientSchema = z
   .object({
     name: z.string({ error: 'name is required' }).trim().min(1, 'name is required').max(128),
@@ -177,6 +186,29 @@ export const createClientSchema = z
         z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, 'prices are decimal strings such as "0.45"'),
       )
       .refine((m) => Object.keys(m).length <= 200, 'at most 200 price overrides')
+      .optional(),
+    /** A monthly budget: alerts at thresholds (percent of the limit), and notify, block new launches, or stop. */
+    budget: z
+      .object({
+        monthlyLimit: money('budget.monthlyLimit'),
+        thresholds: z
+          .array(z.number().int('thresholds are whole percents').min(1, 'thresholds are percents from 1').max(1000, 'thresholds are percents up to 1000'))
+          .min(1)
+          .max(10)
+          .default([50, 80, 100]),
+        action: z.enum(BUDGET_ACTIONS, { error: `budget.action must be one of ${BUDGET_ACTIONS.join(', ')}` }).default('notify'),
+      })
+      .strict()
+      .optional(),
+    /** Bounds on what the client's live instances hold together. */
+    quotas: z
+      .object({
+        instances: z.number().int().min(0).max(100_000).optional(),
+        vcpus: z.number().int().min(0).max(10_000_000).optional(),
+        gpus: z.number().int().min(0).max(1_000_000).optional(),
+        costPerHour: money('quotas.costPerHour').optional(),
+      })
+      .strict()
       .optional(),
     /** What reconciliation may do about orphans and ghosts once they outlast the grace period. */
     reconcilePolicy: z

@@ -69,13 +69,22 @@ export function presentStatistics(stats: Statistics & { clientId: string; userId
 }
 
 export function presentClient(client: Client) {
-  const { nameKey: _nameKey, clientId, priceOverrides, ...rest } = client;
+  const { nameKey: _nameKey, clientId, priceOverrides, budget, quotas, budgetAlerts: _alerts, ...rest } = client;
   return {
     id: clientId,
     ...rest,
     // Exact decimals as sent (micros / 10^6 has at most six places), not rounded to cents.
     priceOverrides: Object.fromEntries(Object.entries(priceOverrides ?? {}).map(([key, micros]) => [key, String(micros / 1_000_000)])),
     reconcilePolicy: reconcilePolicyOf(client),
+    budget: budget ? { monthlyLimit: microsToUnits(budget.monthlyLimitMicros), thresholds: budget.thresholds, action: budget.action } : null,
+    quotas: quotas
+      ? {
+          ...(quotas.instances !== undefined ? { instances: quotas.instances } : {}),
+          ...(quotas.vcpus !== undefined ? { vcpus: quotas.vcpus } : {}),
+          ...(quotas.gpus !== undefined ? { gpus: quotas.gpus } : {}),
+          ...(quotas.costPerHourMicros !== undefined ? { costPerHour: microsToUnits(quotas.costPerHourMicros) } : {}),
+        }
+      : null,
   };
 }
 

@@ -27,9 +27,15 @@ export interface InstanceFilters {
 /** An event as a use case writes it; the repository gives it its id, owner and (default) time. */
 export type NewInstanceEvent = Omit<InstanceEvent, 'eventId' | 'instanceId' | 'clientId' | 'at'> & { at?: string };
 
-/** The live-instance quota a create must respect; `clientName` only words the refusal. */
+/**
+ * The quotas a create must respect: live instances, and optionally the vCPUs, GPUs and $/hour
+ * that live instances hold. `clientName` only words the refusal.
+ */
 export interface LiveQuota {
   maxLive: number;
+  maxVcpus?: number;
+  maxGpus?: number;
+  maxCostPerHourMicros?: number;
   clientName?: string;
 }
 

@@ -1,15 +1,16 @@
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { Budget, Quotas } from '../domain/budget.ts';
 import { businessAction } from '../domain/business-actions.ts';
 import type { ApiKeyRecord, Client } from '../domain/client.ts';
 import { requireVersion, writeWithRetry, type WriteConditions } from './preconditions.ts';
 import { newId } from '../domain/ids.ts';
 import { unitsToMicros } from '../domain/money.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
-import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema } from '../domain/schemas.ts';
+import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema , type CreateClientRequest } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
 import { clientNameKey } from '../db/keys.ts';
 import type { Page } from '../ports/page.ts';
-import { generateApiKey, hashApiKey } from '../http/auth.ts';
+import { generateApiKey, hashApiKey } from './api-keys.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** Clients (tenants) and their API keys. */
@@ -36,6 +37,8 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
       maxAutoTerminateMinutes: request.maxAutoTerminateMinutes ?? LIMITS.defaultMaxAutoTerminateMinutes,
       ...(request.priceOverrides ? { priceOverrides: toMicros(request.priceOverrides) } : {}),
       ...(request.reconcilePolicy ? { reconcilePolicy: request.reconcilePolicy } : {}),
+      ...(request.budget ? { budget: budgetOf(request.budget) } : {}),
+      ...(request.quotas ? { quotas: quotasOf(request.quotas) } : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -54,13 +57,16 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
     const request = parseInput(updateClientSchema, body, 'update');
     const before = await load(principal, clientId);
     requireVersion('Client', clientId, before.version, conditions);
-    const { priceOverrides, reconcilePolicy, ...changes } = request;
+    const { priceOverrides, reconcilePolicy, budget, quotas, ...changes } = request;
     const after: Client = {
       ...before,
       ...changes,
       ...(request.name ? { name: request.name, nameKey: clientNameKey(request.name) } : {}),
       ...(priceOverrides ? { priceOverrides: toMicros(priceOverrides) } : {}),
       ...(reconcilePolicy ? { reconcilePolicy: { ...before.reconcilePolicy, ...reconcilePolicy } } : {}),
+      ...(budget ? { budget: budgetOf(budget) } : {}),
+      // Quotas merge: a PATCH naming one quota keeps the others.
+      ...(quotas ? { quotas: { ...before.quotas, ...quotasOf(quotas) } } : {}),
       updatedAt: deps.clock.now().toISOString(),
       version: before.version + 1,
     };
@@ -123,6 +129,17 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
 }
 
 export type ClientService = ReturnType<typeof makeClientService>;
+
+const budgetOf = (budget: NonNullable<CreateClientRequest['budget']>): Budget => ({
+  monthlyLimitMicros: budget.monthlyLimit,
+  thresholds: [...new Set(budget.thresholds)].sort((a, b) => a - b),
+  action: budget.action,
+});
+
+const quotasOf = (quotas: NonNullable<CreateClientRequest['quotas']>): Quotas => {
+  const { costPerHour, ...counts } = quotas;
+  return { ...counts, ...(costPerHour !== undefined ? { costPerHourMicros: costPerHour } : {}) };
+};
 
 const toMicros = (prices: Record<string, string>) =>
   Object.fromEntries(Object.entries(prices).map(([key, units]) => [key, unitsToMicros(units)]));

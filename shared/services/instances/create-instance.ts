@@ -7,7 +7,9 @@ import { type Principal, requireRole } from '../../domain/roles.ts';
 import { createInstanceSchema } from '../../domain/schemas.ts';
 import { parseInput } from '../../domain/validate.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { checkBudgetForCreate } from '../business/client-budget.ts';
 import { resolveClient } from '../tenancy.ts';
+import { createQuotaOf, type Client } from '../../domain/client.ts';
 import { workflowRefOf } from './get-instance.ts';
 
 export type CreateInstanceDeps = Pick<ServiceDeps, 'instances' | 'clients' | 'providers' | 'workflows' | 'clock' | 'launchCatalog'>;
@@ -20,31 +22,9 @@ export type CreateInstanceDeps = Pick<ServiceDeps, 'instances' | 'clients' | 'pr
  */
 export function makeCreateInstance(deps: CreateInstanceDeps) {
   return async function createInstance(principal: Principal, body: unknown): Promise<Instance> {
-    requireRole(principal, 'operator', 'create instances');
-    const request = parseInput(createInstanceSchema, body, 'instance');
-    const client = await resolveClient(deps, principal, request.clientId);
-    const { region, listed } = checkCreate(request, client);
-    const { config } = request;
-    // Also proves the account exists, belongs to this client and is of this provider.
-    const provider = await deps.providers.forInstance({ provider: config.provider, clientId: client.clientId, region, config });
-    const synced =
-      config.provider === 'EXTERNAL'
-        ? undefined
-        : await deps.launchCatalog?.checkLaunch(
-            { provider: config.provider, region, ...(config.accountId ? { accountId: config.accountId, clientId: client.clientId } : {}) },
-            { instanceType: listed.instanceType, image: config.image },
-          );
-    const instance = planInstance({
-      request,
-      client,
-      price: effectivePrice(listed, synced, client, config.provider),
-      now: deps.clock.now(),
-      id: newInstanceId(request.type, plannedName(request)),
-      userId: request.userId ?? principal.keyId,
-    });
-    const spec = launchSpecOf(instance);
-    provider.checkLaunchSpec?.(spec);
-    await provider.preflight?.(spec);
+    const { client, instance } = await prepareCreate(deps, principal, body);
+    // A budget with `block` or `stop` refuses a create while the month is over its limit.
+    await checkBudgetForCreate(deps, client, instance, deps.clock.now().getTime());
 
     await deps.instances.create(
       instance,
@@ -54,10 +34,45 @@ export function makeCreateInstance(deps: CreateInstanceDeps) {
         actor: KEY_ACTOR(principal.keyId),
         message: `Requested ${instance.instanceType} on ${instance.provider} (${instance.region})`,
       },
-      { maxLive: client.maxInstances, clientName: client.name },
+      // Every quota (instances, vCPUs, GPUs, $/hour) is decided by the counters' conditional write.
+      createQuotaOf(client),
       businessAction(principal, instance.clientId, 'instance.create', `instance:${instance.id}`, { name: instance.name, provider: instance.provider, instanceType: instance.instanceType }, instance.createdAt),
     );
     await deps.workflows.start('provision', workflowRefOf(instance));
     return instance;
   };
+}
+
+/**
+ * Everything a create decides before it writes, with the same checks: the request, the client,
+ * the account and the catalog choice, the planned PENDING instance. The estimate runs this too,
+ * so an estimate is refused exactly when the create would be.
+ */
+export async function prepareCreate(deps: Omit<CreateInstanceDeps, 'workflows'>, principal: Principal, body: unknown): Promise<{ client: Client; instance: Instance }> {
+  requireRole(principal, 'operator', 'create instances');
+  const request = parseInput(createInstanceSchema, body, 'instance');
+  const client = await resolveClient(deps, principal, request.clientId);
+  const { region, listed } = checkCreate(request, client);
+  const { config } = request;
+  // Also proves the account exists, belongs to this client and is of this provider.
+  const provider = await deps.providers.forInstance({ provider: config.provider, clientId: client.clientId, region, config });
+  const synced =
+    config.provider === 'EXTERNAL'
+      ? undefined
+      : await deps.launchCatalog?.checkLaunch(
+          { provider: config.provider, region, ...(config.accountId ? { accountId: config.accountId, clientId: client.clientId } : {}) },
+          { instanceType: listed.instanceType, image: config.image },
+        );
+  const instance = planInstance({
+    request,
+    client,
+    price: effectivePrice(listed, synced, client, config.provider),
+    now: deps.clock.now(),
+    id: newInstanceId(request.type, plannedName(request)),
+    userId: request.userId ?? principal.keyId,
+  });
+  const spec = launchSpecOf(instance);
+  provider.checkLaunchSpec?.(spec);
+  await provider.preflight?.(spec);
+  return { client, instance };
 }

@@ -7,6 +7,10 @@ import { applyAction, type Instance } from '../../../shared/domain/instance.ts';
 import type { InstanceAction } from '../../../shared/domain/lifecycle.ts';
 import type { Principal } from '../../../shared/domain/roles.ts';
 import { makeAuditService } from '../../../shared/services/audit.ts';
+import { makeBudgetSweep } from '../../../shared/services/business/budget-sweep.ts';
+import { makeClientBudget } from '../../../shared/services/business/client-budget.ts';
+import { makeClientRevenue } from '../../../shared/services/business/client-revenue.ts';
+import { makeEstimateInstance } from '../../../shared/services/business/estimate-instance.ts';
 import { makeClientService } from '../../../shared/services/clients.ts';
 import type { ServiceDeps } from '../../../shared/services/deps.ts';
 import { makeInstanceService } from '../../../shared/services/instances.ts';
@@ -31,6 +35,10 @@ export function businessHarness(start = '2026-03-10T12:00:00.000Z') {
   const instances = makeInstanceService(deps);
   const clients = makeClientService(deps);
   const audit = makeAuditService({ clients: repos.clients, actions: repos.actions });
+  const revenue = makeClientRevenue(deps);
+  const budget = makeClientBudget(deps);
+  const estimate = makeEstimateInstance(deps);
+  const budgets = makeBudgetSweep(deps);
 
   /** Walk an instance through system events as the workflows would, each written with its event. */
   async function drive(id: string, ...actions: InstanceAction[]): Promise<Instance> {
@@ -46,5 +54,5 @@ export function businessHarness(start = '2026-03-10T12:00:00.000Z') {
   /** A client's own key of `role`. */
   const keyOf = (clientId: string, role: Principal['role'] = 'admin', keyId = `key-${role}-${clientId}`): Principal => ({ keyId, role, clientId });
 
-  return { repos, clock, workflows, deps, instances, clients, audit, drive, keyOf };
+  return { repos, clock, workflows, deps, instances, clients, audit, revenue, budget, estimate, budgets, drive, keyOf };
 }
