@@ -104,10 +104,18 @@ describe('webhook delivery', () => {
     expect(kmsActionsOf(synthesized, stateless, idOf(api.role))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
-  it('grants events:PutEvents on the stage bus to the functions that name it, and to no other function', () => {
+  it('grants events:PutEvents on the stage bus to the functions that name it (the event router), and to no other function', () => {
     const fnIds = Object.entries(resources())
       .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
       .map(([id]) => id);
+    const router = fnIds.filter((id) => variablesOf(id)?.[EVENT_BUS_VARIABLE]);
+    expect(router).toHaveLength(1);
+    expect(resources()[router[0]!]!.Properties.Description).toMatch(/event router/);
+    // It also queues the webhook deliveries of the events it routes.
+    expect(variablesOf(router[0]!)[WEBHOOK_QUEUE_URL_VARIABLE]).toEqual({ Ref: idOf(webhooks().queue) });
+    const roleOfRouter = (resources()[router[0]!]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(sqsStatements(roleOfRouter).flatMap(actionsOf)).toContain('sqs:SendMessage');
+    expect(sqsStatements(roleOfRouter).flatMap(actionsOf)).not.toContain('sqs:ReceiveMessage');
     const roleOf = (fnId: string) => (resources()[fnId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     for (const fnId of fnIds) {
       const putEvents = roleStatements(stateless, roleOf(fnId)).filter((s) => actionsOf(s).includes('events:PutEvents'));
