@@ -16,7 +16,9 @@ export interface HangarStacks {
  * app with their own context.
  */
 export function defineHangarApp(app: App): HangarStacks {
-  const stage = stageConfig(parseStage(app.node.tryGetContext('stage')));
+  const stage = stageConfig(parseStage(app.node.tryGetContext('stage')), {
+    allowDeploymentAwsAccount: app.node.tryGetContext('allowDeploymentAwsAccount'),
+  });
   // Deploy to the account and region of the CLI's credentials; without them (offline synth) the
   // stacks stay environment-agnostic.
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };

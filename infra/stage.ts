@@ -15,6 +15,12 @@ export interface StageConfig {
   /** What happens to stateful resources (table, log groups) when their stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
+  /**
+   * An AWS create without `accountId` runs on the deployment's own role (what the provisioner's
+   * requests assume), for every client of the stage. Off by default: the operator opts in with
+   * `-c allowDeploymentAwsAccount=true`, and the role's EC2 rights are scoped by Hangar's tags.
+   */
+  readonly allowDeploymentAwsAccount: boolean;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -49,12 +55,14 @@ export function isEphemeralStage(stage: string): boolean {
   return EPHEMERAL_NAMES.has(stage) || EPHEMERAL_PREFIXES.some((prefix) => stage.startsWith(prefix));
 }
 
-export function stageConfig(stage: string): StageConfig {
+export function stageConfig(stage: string, options: { allowDeploymentAwsAccount?: unknown } = {}): StageConfig {
   const ephemeral = isEphemeralStage(stage);
   return {
     name: stage,
     ephemeral,
     removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     logRetention: ephemeral ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
+    // Context values arrive as strings from the command line, as booleans from cdk.json.
+    allowDeploymentAwsAccount: options.allowDeploymentAwsAccount === true || options.allowDeploymentAwsAccount === 'true',
   };
 }

@@ -1,7 +1,7 @@
 import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
 import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
-import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
+import { allowDeploymentAwsAccountFromEnvironment, deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
@@ -93,5 +93,6 @@ export const handler = httpApi('instances', routes, () => {
     workflows: () => StepFunctionsWorkflows.fromEnvironment(),
     scheduler: EventBridgeScheduler.fromEnvironment(),
     deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
+    allowDeploymentAwsAccount: allowDeploymentAwsAccountFromEnvironment(),
   });
 });

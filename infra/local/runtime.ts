@@ -9,6 +9,7 @@ import { migrateRegistrationsFile } from '../../shared/adapters/external/registr
 import { DynamoExternalRegistrationRepository } from '../../shared/adapters/dynamodb/external-registration-repository.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { allowDeploymentAwsAccountFromEnvironment } from '../../shared/config/env.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { createDb } from '../../shared/db/db.ts';
@@ -111,6 +112,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // LOCAL processes and registered EXTERNAL endpoints need no account; clouds do.
       providers: [provider, new ExternalProvider({ registrations: externalRegistrations })],
       providerFactory: cloudProviderFactory,
+      // HANGAR_ALLOW_DEPLOYMENT_AWS_ACCOUNT=true: an AWS create without accountId uses this machine's AWS credentials.
+      allowDeploymentAwsAccount: allowDeploymentAwsAccountFromEnvironment(),
       workflows: () => workflows,
       scheduler,
       deadlineMinuteMs: options.deadlineMinuteMs,

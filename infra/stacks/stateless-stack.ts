@@ -48,6 +48,8 @@ export class StatelessStack extends Stack {
       // Stamped on every cloud machine, so stages sharing a cloud account never see each other's as orphans.
       HANGAR_DEPLOYMENT: deployment,
       HANGAR_RUNTIME: 'aws',
+      // An AWS create without accountId may use the functions' own role (docs/deploy.md).
+      HANGAR_ALLOW_DEPLOYMENT_AWS_ACCOUNT: String(stage.allowDeploymentAwsAccount),
       POWERTOOLS_SERVICE_NAME: 'hangar',
     };
 

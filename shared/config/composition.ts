@@ -55,6 +55,8 @@ export interface Pieces {
   providerFactory?: ProviderFactory;
   /** The clouds the factory builds (default: AWS, OPENSTACK and AZURE when a factory is given). */
   cloudProviders?: ProviderName[];
+  /** An AWS create without accountId runs on the deployment's own role (the stage allows it; default no). */
+  allowDeploymentAwsAccount?: boolean;
   /** Seals and opens provider credentials. Default: a box that refuses. */
   secretBox?: SecretBox;
   /** Given the provisioning steps, because the local runner drives them in-process. */
@@ -131,6 +133,7 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     if (pieces.providerFactory) {
       // Credentials are opened only when a cloud instance is first acted on.
       registry.useAccounts({ openCredentials: (c, a) => accounts().openCredentials(c, a) }, providerFactory, pieces.cloudProviders ?? ['AWS', 'OPENSTACK', 'AZURE']);
+      registry.allowDeploymentAwsAccount(pieces.allowDeploymentAwsAccount ?? false);
     }
     return registry;
   });

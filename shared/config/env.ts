@@ -8,3 +8,9 @@ export function requireEnv(name: string): string {
 /** Minutes before a deadline that its warning is written, when the stage sets it. */
 export const deadlineWarningMinutesFromEnvironment = (): number | undefined =>
   process.env.DEADLINE_WARNING_MINUTES ? Number(process.env.DEADLINE_WARNING_MINUTES) : undefined;
+
+/**
+ * Whether an AWS create without accountId may use the deployment's own role: the stage's
+ * `allowDeploymentAwsAccount` (CDK context), or HANGAR_ALLOW_DEPLOYMENT_AWS_ACCOUNT=true locally.
+ */
+export const allowDeploymentAwsAccountFromEnvironment = (): boolean => process.env.HANGAR_ALLOW_DEPLOYMENT_AWS_ACCOUNT === 'true';

@@ -20,6 +20,7 @@ export class ProviderRegistry {
   /** Pending adapters too: concurrent first calls share one adapter (and one token), not one each. */
   private readonly perAccount = new Map<string, Promise<ComputeProvider>>();
   private clouds: { factory: ProviderFactory; accounts: AccountCredentialSource; names: ProviderName[] } | undefined;
+  private deploymentAwsAccount = false;
 
   constructor(providers: ComputeProvider[]) {
     for (const provider of providers) this.shared.set(provider.name, provider);
@@ -30,6 +31,16 @@ export class ProviderRegistry {
     this.clouds = { accounts, factory, names };
   }
 
+  /**
+   * Let an AWS create without `accountId` run on the deployment's own role (the functions'
+   * credentials, the SDK's default chain), as the provisioner's requests expect. The operator
+   * turns it on per stage (docs/deploy.md); off, such a create is a 400 saying how to register
+   * an account.
+   */
+  allowDeploymentAwsAccount(allowed: boolean): void {
+    this.deploymentAwsAccount = allowed;
+  }
+
   /** A provider that needs no account. */
   get(name: ProviderName): ComputeProvider {
     const provider = this.shared.get(name);
@@ -37,16 +48,27 @@ export class ProviderRegistry {
     return provider;
   }
 
-  /** The provider an instance lives on: shared, or built from the instance's account. */
-  async forInstance(instance: { provider: ProviderName; clientId: string; region: string; config: { accountId?: string } }): Promise<ComputeProvider> {
+  /**
+   * The provider an instance lives on: shared, or built from the instance's account. An AWS
+   * instance without an account uses the deployment's own role when the deployment allows it
+   * (allowDeploymentAwsAccount) — and always once it exists (it has a status): it was created
+   * under that allowance, and withdrawing it must not strand its machine.
+   */
+  async forInstance(instance: { provider: ProviderName; clientId: string; region: string; config: { accountId?: string }; status?: string }): Promise<ComputeProvider> {
     const shared = this.shared.get(instance.provider);
     if (shared) return shared;
     if (!this.clouds?.names.includes(instance.provider)) throw notAvailable(instance.provider, this.names());
     const { accountId } = instance.config;
     if (!accountId) {
-      throw new ValidationError(`config.accountId is required for ${instance.provider} instances: register an account with POST /api/accounts`, [
-        { path: 'config.accountId', message: 'required' },
-      ]);
+      if (instance.provider === 'AWS' && (this.deploymentAwsAccount || instance.status !== undefined)) return this.deploymentAws(instance.region);
+      throw new ValidationError(
+        `config.accountId is required for ${instance.provider} instances: register an account with POST /api/accounts (an admin key) and name it` +
+          (instance.provider === 'AWS'
+            ? `, e.g. {"provider": "AWS", "name": "main", "region": "${instance.region}", "credentials": {"roleArn": "arn:aws:iam::<account>:role/<role>", "externalId": "…"}} ` +
+              `or "credentials": {} for this deployment's own role; or ask the operator to allow this deployment's own AWS account for creates without one`
+            : ''),
+        [{ path: 'config.accountId', message: 'required' }],
+      );
     }
     const key = `${instance.clientId}/${accountId}/${instance.region}`;
     const cached = this.perAccount.get(key);
@@ -63,6 +85,19 @@ export class ProviderRegistry {
     })();
     this.perAccount.set(key, building);
     // A failure is not cached: the next call tries again (the account may be fixed by then).
+    building.catch(() => {
+      if (this.perAccount.get(key) === building) this.perAccount.delete(key);
+    });
+    return building;
+  }
+
+  /** The deployment's own AWS credentials in one region: one adapter per region, kept. */
+  private deploymentAws(region: string): Promise<ComputeProvider> {
+    const key = `deployment/AWS/${region}`;
+    const cached = this.perAccount.get(key);
+    if (cached) return cached;
+    const building = Promise.resolve(this.clouds!.factory('AWS', { region, credentials: {} }));
+    this.perAccount.set(key, building);
     building.catch(() => {
       if (this.perAccount.get(key) === building) this.perAccount.delete(key);
     });

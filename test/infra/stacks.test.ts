@@ -215,6 +215,8 @@ describe('stateless stack: the functions', () => {
           // Stamped on cloud machines so stages sharing an account keep apart.
           HANGAR_DEPLOYMENT: `hangar-${STAGE}`,
           HANGAR_RUNTIME: 'aws',
+          // Off unless the stage's operator opts in (-c allowDeploymentAwsAccount=true).
+          HANGAR_ALLOW_DEPLOYMENT_AWS_ACCOUNT: 'false',
         }),
       },
     });

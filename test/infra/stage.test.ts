@@ -39,3 +39,12 @@ describe('stage protection', () => {
     expect(stageConfig(stage).removalPolicy).toBe(RemovalPolicy.RETAIN);
   });
 });
+
+describe('the deployment\'s own AWS account', () => {
+  it('is off unless the context turns it on, from the command line (a string) or cdk.json (a boolean)', () => {
+    expect(stageConfig('prod').allowDeploymentAwsAccount).toBe(false);
+    expect(stageConfig('prod', { allowDeploymentAwsAccount: 'true' }).allowDeploymentAwsAccount).toBe(true);
+    expect(stageConfig('prod', { allowDeploymentAwsAccount: true }).allowDeploymentAwsAccount).toBe(true);
+    expect(stageConfig('prod', { allowDeploymentAwsAccount: 'yes' }).allowDeploymentAwsAccount).toBe(false);
+  });
+});

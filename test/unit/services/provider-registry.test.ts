@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../shared/domain/errors.ts';
 import type { AccountCredentialSource } from '../../../shared/ports/providers.ts';
 import { ProviderRegistry } from '../../../shared/services/provider-registry.ts';
 import { FakeProvider } from '../../support/fakes.ts';
@@ -46,5 +47,69 @@ describe('ProviderRegistry', () => {
   it('refuses an account of another provider, naming both', async () => {
     const { registry } = registryWith(async () => ({ provider: 'AWS', region: 'eu-west-1', credentials: {} }));
     await expect(registry.forInstance(instance)).rejects.toThrow("Account 'acct-1' is a AWS account, not OPENSTACK");
+  });
+});
+
+describe('ProviderRegistry: the deployment\'s own AWS account', () => {
+  const awsCreate = { provider: 'AWS' as const, clientId: 'client-a', region: 'eu-west-1', config: {} };
+
+  function awsRegistry() {
+    const asked: { provider: string; region: string; credentials: Record<string, unknown> }[] = [];
+    const opened: string[] = [];
+    const registry = new ProviderRegistry([]);
+    registry.useAccounts(
+      {
+        openCredentials: async (_clientId, accountId) => {
+          opened.push(accountId);
+          return { provider: 'AWS', region: 'eu-west-1', credentials: { roleArn: 'arn:aws:iam::1:role/x' } };
+        },
+      },
+      (provider, account) => {
+        asked.push({ provider, ...account });
+        return new FakeProvider({ name: provider });
+      },
+      ['AWS', 'OPENSTACK'],
+    );
+    return { registry, asked, opened };
+  }
+
+  it('refuses an AWS create without accountId unless allowed, saying how to register an account', async () => {
+    const { registry, asked } = awsRegistry();
+    const refusal = registry.forInstance(awsCreate);
+    await expect(refusal).rejects.toBeInstanceOf(ValidationError);
+    await expect(refusal).rejects.toMatchObject({ status: 400, details: [{ path: 'config.accountId', message: 'required' }] });
+    await expect(refusal).rejects.toThrow(/POST \/api\/accounts .*"credentials": \{"roleArn"/);
+    expect(asked).toEqual([]);
+  });
+
+  it('uses the deployment\'s own role (empty credentials: the SDK default chain) when allowed, one adapter per region', async () => {
+    const { registry, asked, opened } = awsRegistry();
+    registry.allowDeploymentAwsAccount(true);
+
+    const [first, second] = await Promise.all([registry.forInstance(awsCreate), registry.forInstance(awsCreate)]);
+    const elsewhere = await registry.forInstance({ ...awsCreate, region: 'us-east-1' });
+
+    expect(first).toBe(second);
+    expect(elsewhere).not.toBe(first);
+    expect(asked).toEqual([
+      { provider: 'AWS', region: 'eu-west-1', credentials: {} },
+      { provider: 'AWS', region: 'us-east-1', credentials: {} },
+    ]);
+    expect(opened).toEqual([]);
+  });
+
+  it('still reaches an existing instance created that way after the allowance is withdrawn', async () => {
+    const { registry, asked } = awsRegistry();
+    await expect(registry.forInstance({ ...awsCreate, status: 'READY' })).resolves.toBeInstanceOf(FakeProvider);
+    expect(asked).toEqual([{ provider: 'AWS', region: 'eu-west-1', credentials: {} }]);
+  });
+
+  it('never applies to other clouds, and an account named still wins', async () => {
+    const { registry, asked, opened } = awsRegistry();
+    registry.allowDeploymentAwsAccount(true);
+    await expect(registry.forInstance({ ...awsCreate, provider: 'OPENSTACK' })).rejects.toThrow(/config\.accountId is required for OPENSTACK/);
+    await registry.forInstance({ ...awsCreate, config: { accountId: 'acct-aws' } });
+    expect(opened).toEqual(['acct-aws']);
+    expect(asked).toEqual([{ provider: 'AWS', region: 'eu-west-1', credentials: { roleArn: 'arn:aws:iam::1:role/x' } }]);
   });
 });
