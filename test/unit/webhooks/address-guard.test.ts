@@ -94,6 +94,26 @@ describe('the SSRF guard: which addresses a webhook may target', () => {
       expect((error as Error).message).toMatch(message);
     });
 
+    it('connects to the address it checked, whatever the name would resolve to later', async () => {
+      const { createServer } = await import('node:http');
+      const server = createServer((req, res) => res.writeHead(req.headers.host?.startsWith('hooks.test:') ? 202 : 500).end());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const pinned = new HttpWebhookTransport({ allowLoopback: true, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+        // hooks.test resolves nowhere for the system; only the checked address can have been used.
+        expect(await pinned.post({ url: `http://hooks.test:${port}/in`, headers: {}, body: '{}', timeoutMs: 2000 })).toMatchObject({ statusCode: 202 });
+        const slow = createServer(() => undefined);
+        await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+        const timedOut = await pinned.post({ url: `http://hooks.test:${(slow.address() as { port: number }).port}/`, headers: {}, body: '{}', timeoutMs: 300 });
+        expect(timedOut).toMatchObject({ error: 'No answer within 0.3 s' });
+        slow.closeAllConnections();
+        slow.close();
+      } finally {
+        server.close();
+      }
+    });
+
     it('refuses at delivery too, without connecting, when the name now resolves inside', async () => {
       let answer = ['93.184.216.34'];
       const transport = new HttpWebhookTransport({ allowLoopback: false, resolve: async () => answer.map((address) => ({ address, family: 4 })) });
