@@ -15,8 +15,10 @@ const CHECKED_STATUSES = ['READY', 'RUNNING'] as const;
 
 /**
  * Health: what the provider says of the machine (LOCAL and EXTERNAL probe it over HTTP or TCP
- * as part of describing it). Every check is kept in the history; the instance itself is written
- * only when its health changes, with an event, so checks never race a person's changes.
+ * as part of describing it). Every check is kept in the history and sets `health.checkedAt`. A
+ * change of health is a change of the instance (a new version, with an event); the same health
+ * checked again is a refreshed fact, written at the version read without bumping it, so checks
+ * never fail a person's conditional write (If-Match) nor flood the event log.
  */
 export function makeHealthService(deps: ServiceDeps, instances: InstanceService) {
   async function verdictOf(instance: Instance): Promise<Omit<HealthCheckRecord, 'checkedAt'>> {
@@ -39,8 +41,12 @@ export function makeHealthService(deps: ServiceDeps, instances: InstanceService)
     await deps.instances.recordHealthCheck(instance.id, { checkedAt, ...verdict });
     return mutateInstance(deps, { clientId: instance.clientId, instanceId: instance.id }, (current, now) => {
       const before = current.health?.status ?? 'UNKNOWN';
-      if (before === verdict.status && current.health?.error === verdict.error) return null;
       const health: HealthState = { status: verdict.status, checkedAt, ...(verdict.error ? { error: verdict.error } : {}) };
+      if (before === verdict.status && current.health?.error === verdict.error) {
+        // A later check already wrote a newer time: nothing to refresh.
+        if ((current.health?.checkedAt ?? '') >= checkedAt) return null;
+        return { after: { ...current, health } };
+      }
       return {
         after: { ...current, health, updatedAt: now.toISOString(), version: current.version + 1 },
         event: {

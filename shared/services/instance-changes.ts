@@ -35,12 +35,13 @@ export function transition(
 /**
  * Read, decide, write — again if someone else wrote in between. For Hangar's own steps, which
  * must not give up because a person renamed the instance at the same moment. `decide` returns
- * null when there is nothing to do (the step already ran), which keeps every step idempotent.
+ * null when there is nothing to do (the step already ran), which keeps every step idempotent,
+ * and no event for a refreshed fact that is not a change (a health check's time).
  */
 export async function mutateInstance(
   deps: { instances: InstanceRepository; clock: Clock },
   ref: { clientId: string; instanceId: string },
-  decide: (current: Instance, now: Date) => { after: Instance; event: EventInput } | null,
+  decide: (current: Instance, now: Date) => { after: Instance; event?: EventInput } | null,
   attempts = 5,
 ): Promise<Instance> {
   for (let attempt = 1; ; attempt++) {
@@ -49,7 +50,7 @@ export async function mutateInstance(
     const change = decide(current, deps.clock.now());
     if (!change) return current;
     try {
-      await deps.instances.save(current, change.after, [change.event]);
+      await deps.instances.save(current, change.after, change.event ? [change.event] : []);
       return change.after;
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;

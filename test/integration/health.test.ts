@@ -54,6 +54,23 @@ describe('health checks', () => {
     await expect(deps.services.health.checkNow(viewer, ready.id)).rejects.toThrow(/operator/);
   });
 
+  it('sets checkedAt on every check, the same health too, without a new version or event', async () => {
+    const { ready, operator } = await readyInstance('fresh-box');
+    const eventsBefore = (await deps.instances.events(ready.id, { limit: 100 })).items.length;
+
+    clock.advance(60_000);
+    const first = await deps.services.health.checkNow(operator, ready.id);
+    clock.advance(60_000);
+    const second = await deps.services.health.checkNow(operator, ready.id);
+
+    expect(first.health).toMatchObject({ status: 'HEALTHY' });
+    expect(second.health).toEqual({ status: 'HEALTHY', checkedAt: clock.now().toISOString() });
+    expect((await deps.services.instances.get(operator, ready.id)).health?.checkedAt).toBe(clock.now().toISOString());
+    // A refreshed time is not a change: a client's If-Match on the version stays good.
+    expect(second.version).toBe(ready.version);
+    expect((await deps.instances.events(ready.id, { limit: 100 })).items).toHaveLength(eventsBefore);
+  });
+
   it('checks every up instance in bulk', async () => {
     const { ready } = await readyInstance('bulk-box');
     provider.setState(ready.id, 'stopped');
