@@ -2,7 +2,7 @@ import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { created, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
-import { presentApiKey, presentClient } from '../../shared/http/present.ts';
+import { presentApiKey, presentBudget, presentBusinessAction, presentClient, presentRevenue } from '../../shared/http/present.ts';
 import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 export const routes: RouteHandlers<AppDependencies> = {
@@ -49,6 +49,19 @@ export const routes: RouteHandlers<AppDependencies> = {
     const record = await deps.services.clients.revokeApiKey(principal, params.id!, params.keyId!);
     deps.authenticator.forget(record.keyHash);
     return ok({ apiKey: presentApiKey(record) });
+  },
+
+  getClientRevenue: async ({ principal, params, query, deps }) => {
+    return ok({ revenue: presentRevenue(await deps.services.business.revenue(principal, params.id!, query)) });
+  },
+
+  getClientBudget: async ({ principal, params, deps }) => {
+    return ok({ budget: presentBudget(await deps.services.business.budget(principal, params.id!)) });
+  },
+
+  listBusinessActions: async ({ principal, query, deps }) => {
+    const page = await deps.services.business.audit.list(principal, query);
+    return ok({ actions: page.items.map(presentBusinessAction), count: page.items.length, nextCursor: page.cursor });
   },
 };
 

@@ -9,7 +9,7 @@ import { deployedSharedProviders } from '../../shared/config/shared-providers.ts
 import { accepted, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
-import { presentInstance, presentStatistics } from '../../shared/http/present.ts';
+import { presentInstance, presentStatistics, presentEstimate } from '../../shared/http/present.ts';
 import { withETag, writeConditions } from '../../shared/http/preconditions.ts';
 
 /** A lifecycle action: 202 while a workflow carries it out, 200 when it is done at once. */
@@ -24,6 +24,10 @@ export const routes: RouteHandlers<AppDependencies> = {
   createInstance: async ({ principal, body, deps }) => {
     const instance = await deps.services.instances.create(principal, body);
     return accepted({ instance: presentInstance(instance, deps.clock.now()) });
+  },
+
+  estimateInstance: async ({ principal, body, deps }) => {
+    return ok({ estimate: presentEstimate(await deps.services.business.estimate(principal, body)) });
   },
 
   listInstances: async ({ principal, query, deps }) => {

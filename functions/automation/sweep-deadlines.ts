@@ -5,14 +5,17 @@ import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 
-/** Every few minutes: terminate what a lost schedule missed, and stop instances idle too long. */
+/** Every few minutes: terminate what a lost schedule missed, stop instances idle too long, and check budgets. */
 export const handler = scheduledJob(
   () => composeHangar({ db: tableFromEnvironment(), scheduler: EventBridgeScheduler.fromEnvironment(), workflows: () => StepFunctionsWorkflows.fromEnvironment() }),
   async (deps) => {
     const terminated = await deps.services.automations!.sweep();
     const idleStopped = await deps.services.automations!.stopIdle();
+    // Budget thresholds (and the `stop` action) are swept here too: costs move even when no status does.
+    const budgetAlerts = await deps.services.business.budgets.sweep();
     if (terminated) logger.warn('Sweeper terminated instances past their deadline', { terminated });
     if (idleStopped) logger.info('Stopped idle instances', { idleStopped });
-    return { terminated, idleStopped };
+    if (budgetAlerts) logger.info('Announced budget thresholds', { budgetAlerts });
+    return { terminated, idleStopped, budgetAlerts };
   },
 );

@@ -29,6 +29,8 @@ import { makeAccountService, unavailableProviderFactory } from '../services/acco
 import { makeAutomations, type Automations } from '../services/automations.ts';
 import { makeCatalogService } from '../services/catalog.ts';
 import { makeClientService } from '../services/clients.ts';
+import { makeBusinessServices, type BusinessServices } from '../services/business/index.ts';
+import { DynamoBusinessActionRepository } from '../adapters/dynamodb/business-action-repository.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { makeHealthService } from '../services/health.ts';
 import { makeInstanceService } from '../services/instances.ts';
@@ -96,6 +98,8 @@ export interface AppDependencies extends ServiceDeps {
     instances: ReturnType<typeof makeInstanceService>;
     health: ReturnType<typeof makeHealthService>;
     clients: ReturnType<typeof makeClientService>;
+    /** Audit log, revenue, budgets, the estimate and the budget sweep. */
+    business: BusinessServices;
     provisioning: ProvisioningSteps;
     accounts: ReturnType<typeof makeAccountService>;
     catalog: ReturnType<typeof makeCatalogService>;
@@ -219,6 +223,7 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     instances: instanceService,
     health: once(() => makeHealthService(base, instanceService())),
     clients: once(() => makeClientService(base)),
+    business: once(() => makeBusinessServices(withExtras(base, { actions: new DynamoBusinessActionRepository(pieces.db) }))),
     provisioning,
     accounts,
     catalog,

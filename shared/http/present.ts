@@ -1,6 +1,10 @@
 import { reconcilePolicyOf, type ApiKeyRecord, type Client } from '../domain/client.ts';
 import { accruedParts, type Instance, storageCostPerHourOf } from '../domain/instance.ts';
 import { microsToUnits } from '../domain/money.ts';
+import type { BusinessAction } from '../domain/business-actions.ts';
+import type { Revenue } from '../domain/revenue.ts';
+import type { BudgetView } from '../services/business/client-budget.ts';
+import type { Estimate } from '../services/business/estimate-instance.ts';
 import type { Statistics } from '../domain/statistics.ts';
 import { SHARED_SCOPE, type SyncJob } from '../domain/sync.ts';
 import type { StoredCatalogItem } from '../ports/catalog-repository.ts';
@@ -129,5 +133,69 @@ export function presentSyncJob(job: SyncJob) {
     ...rest,
     clientId: clientId === SHARED_SCOPE ? null : clientId,
     findings: job.findings ?? [],
+  };
+}
+
+/** A business action as `GET /api/audit` lists it. */
+export function presentBusinessAction(action: BusinessAction) {
+  const { actionId, ...rest } = action;
+  return { id: actionId, ...rest };
+}
+
+/** `{revenue}`: exact decimals (and micros), hours to the millisecond. */
+export function presentRevenue(revenue: Revenue & { clientId: string; groupBy?: string }) {
+  return {
+    clientId: revenue.clientId,
+    from: new Date(revenue.from).toISOString(),
+    to: new Date(revenue.to).toISOString(),
+    currency: 'USD',
+    total: microsToUnits(revenue.total),
+    compute: microsToUnits(revenue.compute),
+    storage: microsToUnits(revenue.storage),
+    totalMicros: revenue.total,
+    ...(revenue.groupBy ? { groupBy: revenue.groupBy } : {}),
+    groups: revenue.groups.map((g) => ({
+      key: g.key,
+      total: microsToUnits(g.total),
+      compute: microsToUnits(g.compute),
+      storage: microsToUnits(g.storage),
+      totalMicros: g.total,
+      hours: g.billableMs / 3_600_000,
+    })),
+  };
+}
+
+/** `{budget}`: the month's spend against the limit. */
+export function presentBudget(view: BudgetView) {
+  return {
+    clientId: view.clientId,
+    month: view.month,
+    monthlyLimit: view.budget ? microsToUnits(view.budget.monthlyLimitMicros) : null,
+    spent: microsToUnits(view.spentMicros),
+    forecast: microsToUnits(view.forecastMicros),
+    thresholds: view.budget?.thresholds ?? [],
+    crossed: view.crossed,
+    action: view.budget?.action ?? null,
+  };
+}
+
+/** `{estimate}`: what the planned instance costs if it runs from now. */
+export function presentEstimate(estimate: Estimate) {
+  return {
+    costPerHour: microsToUnits(estimate.costPerHourMicros),
+    storageCostPerHour: microsToUnits(estimate.storageCostPerHourMicros),
+    untilAutoTerminate: estimate.untilAutoTerminate ? microsToUnits(estimate.untilAutoTerminate.total) : null,
+    autoTerminateMinutes: estimate.instance.autoTerminateMinutes ?? null,
+    perDay: microsToUnits(estimate.perDay.total),
+    perMonth: microsToUnits(estimate.perMonth.total),
+    billingCycle: estimate.billingCycle,
+    instanceType: estimate.instance.instanceType,
+    provider: estimate.instance.provider,
+    budget: {
+      monthlyLimit: estimate.budget.budget ? microsToUnits(estimate.budget.budget.monthlyLimitMicros) : null,
+      spent: microsToUnits(estimate.budget.spentMicros),
+      forecastAfter: microsToUnits(estimate.budget.forecastAfterMicros),
+      allowed: estimate.budget.allowed,
+    },
   };
 }

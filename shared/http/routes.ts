@@ -1,5 +1,6 @@
 import type { z } from '../domain/zod.ts';
 import {
+  auditQuerySchema,
   catalogQuerySchema,
   clientScopeQuerySchema,
   createAccountSchema,
@@ -12,6 +13,7 @@ import {
   listSyncJobsQuerySchema,
   pageQuerySchema,
   rebootSchema,
+  revenueQuerySchema,
   startTaskSchema,
   statsQuerySchema,
   syncRequestSchema,
@@ -77,8 +79,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('POST', '/api/clients/{id}/api-keys', 'clients', 'createApiKey', 'Issue an API key; the secret is shown once', { idempotent: true, body: createApiKeySchema, what: 'API key' }),
   route('GET', '/api/clients/{id}/api-keys', 'clients', 'listApiKeys', "List a client's API keys (no secrets)"),
   route('DELETE', '/api/clients/{id}/api-keys/{keyId}', 'clients', 'revokeApiKey', 'Revoke an API key'),
+  route('GET', '/api/clients/{id}/revenue', 'clients', 'getClientRevenue', 'Revenue over [from, to), exact to the micro, grouped by provider, instanceType, instance or day (client admin: its own)', { query: revenueQuerySchema }),
+  route('GET', '/api/clients/{id}/budget', 'clients', 'getClientBudget', "The month's spend, forecast and crossed thresholds against the client's budget"),
+  route('GET', '/api/audit', 'clients', 'listBusinessActions', 'Business actions, newest first (client admin: its own; platform admin: all or ?clientId=)', { query: auditQuerySchema }),
 
   route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true, body: createInstanceSchema, what: 'instance' }),
+  route('POST', '/api/instances/estimate', 'instances', 'estimateInstance', 'What a create body would cost, checked as a create is, without creating anything', { body: createInstanceSchema, what: 'instance' }),
   route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages', { query: listInstancesQuerySchema }),
   route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user', { query: statsQuerySchema }),
   route('GET', '/api/instances/{id}', 'instances', 'getInstance', 'Get one instance with live cost', { versioned: true }),
