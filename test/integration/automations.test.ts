@@ -89,6 +89,18 @@ describe('auto-terminate deadlines', () => {
     expect(late!.version).toBe(terminating.version);
   });
 
+  it('writes the warning at once for the 5-minute minimum, whose deadline starts inside the window', async () => {
+    const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Short Deadline Inc' });
+    const operator = principalFor(client.clientId, 'operator');
+    const created = await deps.services.instances.create(operator, { name: 'short-box', config: { provider: 'LOCAL', autoTerminateMinutes: 5 } });
+    const ready = await provisionToReady(deps.services.provisioning, { clientId: created.clientId, instanceId: created.id });
+
+    const warned = (await deps.instances.events(ready.id, { limit: 100 })).items.filter((e) => e.type === 'instance.auto-terminate-warning');
+    expect(warned).toHaveLength(1);
+    expect(scheduler.schedules.has(warningScheduleName(ready.id))).toBe(false);
+    expect(scheduler.schedules.get(deadlineScheduleName(ready.id))!.at.toISOString()).toBe(ready.autoTerminateAt);
+  });
+
   it('warns ahead of the deadline, and a warning made stale by an extend says nothing', async () => {
     const { ready, operator, ref } = await readyInstance('warned-box');
     const warning = scheduler.schedules.get(warningScheduleName(ready.id))!;
