@@ -11,6 +11,8 @@ import { runCatalogRepositoryContract } from './catalog-repository.contract.ts';
 import { runClientRepositoryContract } from './client-repository.contract.ts';
 import { runInstanceRepositoryContract } from './instance-repository.contract.ts';
 import { runSyncJobRepositoryContract } from './sync-job-repository.contract.ts';
+import { runRealtimeRepositoryContract } from './realtime-repository.contract.ts';
+import { DynamoRealtimeRepository } from '../../shared/adapters/dynamodb/realtime-repository.ts';
 
 /** A fresh table per contract, dropped after it. */
 async function onTable<T extends object>(label: string, make: (db: Db) => T): Promise<T & { cleanup: () => Promise<void> }> {
@@ -26,3 +28,4 @@ runAccountRepositoryContract('dynamodb', () =>
 );
 runCatalogRepositoryContract('dynamodb', () => onTable('catalog', (db) => ({ repo: new DynamoCatalogRepository(db) })));
 runSyncJobRepositoryContract('dynamodb', () => onTable('sync-jobs', (db) => ({ repo: new DynamoSyncJobRepository(db) })));
+runRealtimeRepositoryContract('dynamodb', () => onTable('realtime', (db) => ({ repo: new DynamoRealtimeRepository(db) })));

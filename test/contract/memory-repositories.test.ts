@@ -5,6 +5,8 @@ import { runCatalogRepositoryContract } from './catalog-repository.contract.ts';
 import { runClientRepositoryContract } from './client-repository.contract.ts';
 import { runInstanceRepositoryContract } from './instance-repository.contract.ts';
 import { runSyncJobRepositoryContract } from './sync-job-repository.contract.ts';
+import { runRealtimeRepositoryContract } from './realtime-repository.contract.ts';
+import { MemoryRealtimeRepository } from '../../shared/adapters/memory/realtime-repository.ts';
 
 const cleanup = async () => {};
 
@@ -16,3 +18,4 @@ runAccountRepositoryContract('memory', async () => {
 });
 runCatalogRepositoryContract('memory', async () => ({ repo: createMemoryRepositories().catalog, cleanup }));
 runSyncJobRepositoryContract('memory', async () => ({ repo: createMemoryRepositories().syncs, cleanup }));
+runRealtimeRepositoryContract('memory', async () => ({ repo: new MemoryRealtimeRepository(), cleanup }));

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type RuntimeProcess, startRuntimeProcess, waitFor } from '../support/local-runtime.ts';
+import { apiClient, REPO_ROOT, type RuntimeProcess, startRuntimeProcess, waitFor } from '../support/local-runtime.ts';
 import { getTicket, openSocket, type Arrival, type TestSocket } from '../support/realtime-socket.ts';
 
 const TICKET_SECONDS = 2;
@@ -10,6 +11,7 @@ describe('real time on the local runtime', () => {
   let alice: ReturnType<typeof apiClient>;
   let bob: ReturnType<typeof apiClient>;
   let aliceClientId: string;
+  let aliceKey: string;
   const sockets: TestSocket[] = [];
 
   const connect = async (api: ReturnType<typeof apiClient>) => {
@@ -29,6 +31,7 @@ describe('real time on the local runtime', () => {
       return { clientId: client.body.client.id as string, key: issued.body.apiKey.key as string };
     };
     const a = await keyFor('Realtime Alice');
+    aliceKey = a.key;
     const b = await keyFor('Realtime Bob');
     aliceClientId = a.clientId;
     alice = apiClient(runtime.url, a.key);
@@ -142,5 +145,27 @@ describe('real time on the local runtime', () => {
     await alice('DELETE', `/api/instances/${id}`);
     await new Promise((r) => setTimeout(r, 800));
     expect(eventsOf(socket.arrivals, id).some((a) => a.message.event.toStatus === 'TERMINATED')).toBe(false);
+  });
+
+  it('hangar watch <id> follows an instance over the WebSocket until TERMINATED', async () => {
+    const created = await alice('POST', '/api/instances', { name: 'realtime-cli' });
+    const id = created.body.instance.id as string;
+    const child = spawn(process.execPath, ['cli/bin.js', '--url', runtime.url, '--api-key', aliceKey, '--json', 'watch', id], { cwd: REPO_ROOT, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = () => stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    await waitFor('watch to print READY', async () => (lines().some((l) => l.event?.toStatus === 'READY' || l.instance?.status === 'READY') ? true : undefined));
+    await alice('DELETE', `/api/instances/${id}`);
+    expect(await exited, stderr).toBe(0);
+    const events = lines().filter((l) => l.type === 'event');
+    // Over the socket (events, not polled instances), each once, ending at TERMINATED.
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((l) => l.event.id)).size).toBe(events.length);
+    expect(events.every((l) => l.event.instanceId === id)).toBe(true);
+    expect(events.at(-1).event.toStatus).toBe('TERMINATED');
+    expect(stderr).not.toContain('polling');
   });
 });

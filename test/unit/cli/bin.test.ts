@@ -46,7 +46,7 @@ describe('cli/bin.js as a real process', () => {
       'extend instance <id>',
       'task start <id> <taskId>',
       'task finish <id>',
-      'watch <id>',
+      'watch [id]',
       'stats',
       'create client <name>',
       'list clients',

@@ -182,9 +182,15 @@ describe('hangar watch', () => {
   it('prints each status change with a timestamp and stops at TERMINATED', async () => {
     const path = ['READY', 'READY', 'RUNNING', 'TERMINATING', 'TERMINATED'];
     let polls = 0;
-    api = await startFakeApi(() => ok({ instance: instance({ status: path[Math.min(polls++, path.length - 1)] }) }));
+    // A server without the WebSocket: no ticket route, so watch polls.
+    api = await startFakeApi((req) =>
+      req.path === '/api/realtime/tickets'
+        ? { status: 404, body: { success: false, error: 'No route for POST /api/realtime/tickets', code: 'ROUTE_NOT_FOUND', details: [] } }
+        : ok({ instance: instance({ status: path[Math.min(polls++, path.length - 1)] }) }),
+    );
     const result = await runCli(['--url', api.url, 'watch', 'vps-web-server-abc123']);
     expect(result.code).toBe(0);
+    expect(result.stderr).toContain('polling every 1 s');
     expect(result.sleeps).toEqual([1000, 1000, 1000, 1000]);
     expect(result.stdout.trimEnd().split('\n')).toEqual([
       '2025-03-01T10:00:00Z  vps-web-server-abc123  READY',
@@ -196,7 +202,8 @@ describe('hangar watch', () => {
 
   it('exits 1 with the error message when the instance reaches ERROR', async () => {
     api = await startFakeApi(() => ok({ instance: instance({ status: 'ERROR', errorMessage: 'disk full' }) }));
-    const result = await runCli(['--url', api.url, 'watch', 'vps-web-server-abc123', '--interval', '2']);
+    const result = await runCli(['--url', api.url, 'watch', 'vps-web-server-abc123', '--interval', '2', '--poll']);
+    expect(api.requests.map((r) => r.path)).toEqual(['/api/instances/vps-web-server-abc123']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('vps-web-server-abc123  ERROR  disk full');
     expect(result.stderr).toContain('Instance vps-web-server-abc123 is in ERROR: disk full');
