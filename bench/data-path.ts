@@ -5,6 +5,8 @@
  * least the same answer needs, interleaved call by call in one run, as medians.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -98,6 +100,21 @@ async function batchWrite(db: Db, items: Record<string, unknown>[]): Promise<voi
   );
 }
 
+/** One keep-alive HTTP client for every call over HTTP, as the SDK keeps its connections to DynamoDB. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+function httpCall(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
@@ -121,6 +138,14 @@ export async function dataPathFigures(): Promise<void> {
     const handler = httpApi('instances', routes, () => deps) as unknown as AreaHandler;
     const gateway = await startGateway({ port: 0, handlers: { instances: handler } as never });
     const url = gateway.url.replace('localhost', '127.0.0.1');
+    // What HTTP itself costs here: a bare Node server answering a stored JSON body.
+    let bareBody = '{}';
+    const bare = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(bareBody);
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
 
     const rows: string[][] = [];
     const readRows: string[][] = [];
@@ -172,11 +197,11 @@ export async function dataPathFigures(): Promise<void> {
         return result;
       };
       const overHttp = async (path: string) => {
-        const response = await fetch(`${url}${path}`, { headers: auth });
-        const text = await response.text();
-        if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
+        const { status, text } = await httpCall(`${url}${path}`, { headers: auth });
+        if (status !== 200) throw new Error(`${path}: ${status} ${text}`);
         return text;
       };
+      bareBody = await overHttp(`/api/instances/${id}`);
       const rawGet = (k: { pk: string; sk: string }) => () =>
         client.send(new GetItemCommand({ TableName: tableName, Key: marshall(k), ConsistentRead: true }));
       const rawQuery = () =>
@@ -195,6 +220,7 @@ export async function dataPathFigures(): Promise<void> {
         inProcess: () => inProcess(event(`/api/instances/${id}`, undefined, { id })),
         http: () => overHttp(`/api/instances/${id}`),
         raw: rawGet(instanceKey),
+        bareHttp: () => httpCall(`${bareUrl}/api/instances/${id}`),
         stats: () => overHttp('/api/instances/stats'),
         rawStats: rawGet(keys.clientStats(clientId)),
       });
@@ -207,6 +233,7 @@ export async function dataPathFigures(): Promise<void> {
       rows.push(
         [`GET one instance, in process`, `${scale}`, fmt(gets.inProcess!), `GetItem ${fmt(gets.raw!)}`, ratio(gets.inProcess!, gets.raw!)],
         [`GET one instance, over HTTP`, `${scale}`, fmt(gets.http!), `GetItem ${fmt(gets.raw!)}`, ratio(gets.http!, gets.raw!)],
+        [`  a bare Node server, same body`, `${scale}`, fmt(gets.bareHttp!), `GetItem ${fmt(gets.raw!)}`, ratio(gets.bareHttp!, gets.raw!)],
         [`stats, over HTTP`, `${scale}`, fmt(gets.stats!), `GetItem ${fmt(gets.rawStats!)}`, ratio(gets.stats!, gets.rawStats!)],
         [`list page of 100`, `${scale}`, fmt(lists.plain!), `Query ${fmt(lists.raw!)}`, ratio(lists.plain!, lists.raw!)],
         [`list page of 100 by status`, `${scale}`, fmt(lists.status!), `Query ${fmt(lists.raw!)}`, ratio(lists.status!, lists.raw!)],
@@ -241,20 +268,18 @@ export async function dataPathFigures(): Promise<void> {
       const sustained: string[][] = [];
       for (const inFlight of [16, 64]) {
         const hangarGets = await throughput(inFlight, 2000, async (n) => {
-          const response = await fetch(`${url}/api/instances/${ids[n % ids.length]}`, { headers: auth });
-          await response.text();
+          await httpCall(`${url}/api/instances/${ids[n % ids.length]}`, { headers: auth });
         });
         const rawGets = await throughput(inFlight, 2000, (n) =>
           client.send(new GetItemCommand({ TableName: tableName, Key: marshall(keyOf(KEY_TEMPLATES.instance, { clientId, id: ids[n % ids.length]! })), ConsistentRead: true })),
         );
         const hangarCreates = await throughput(inFlight, 2000, async (n) => {
-          const response = await fetch(`${url}/api/instances`, {
+          const { status, text } = await httpCall(`${url}/api/instances`, {
             method: 'POST',
             headers: { authorization: `Bearer ${createKey}`, 'content-type': 'application/json' },
             body: body.replace('"type"', `"name":"bench-${inFlight}-${n}","type"`),
           });
-          const text = await response.text();
-          if (response.status !== 202) throw new Error(`create: ${response.status} ${text}`);
+          if (status !== 202) throw new Error(`create: ${status} ${text}`);
           created++;
         });
         const rawPuts = await throughput(inFlight, 2000, (n) =>
@@ -270,6 +295,8 @@ export async function dataPathFigures(): Promise<void> {
       console.log(`  (${created} instances created; creates start no workflow here)`);
     }
     await gateway.close();
+    bare.close();
+    agent.destroy();
     client.destroy();
   } finally {
     await dynamo.stop();
