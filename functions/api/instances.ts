@@ -53,7 +53,9 @@ export const routes: RouteHandlers<AppDependencies> = {
 
   terminateInstance: async ({ principal, params, headers, deps }) => {
     const instance = await deps.services.instances.terminate(principal, params.id!, writeConditions(headers));
-    return accepted({ instance: presentInstance(instance, deps.clock.now()) });
+    // 202 while the machine is released; 200 for one that was already gone (a repeated DELETE).
+    const answer = { instance: presentInstance(instance, deps.clock.now()) };
+    return instance.status === 'TERMINATED' ? ok(answer) : accepted(answer);
   },
 
   startInstance: action('start'),

@@ -122,6 +122,10 @@ async function runIdempotently(store: BasePersistenceLayer, context: Context, ca
   }
 }
 
+/** No body, or `{}` (what a client sends when it forgot to fill it in). */
+const isEmptyBody = (body: unknown) =>
+  body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+
 /** Path segments are checked before anything reaches the table: a malformed id is simply not found. */
 function checkedParams(route: RouteDefinition, event: Event): Record<string, string> {
   const params = (event.pathParameters ?? {}) as Record<string, string>;
@@ -149,6 +153,9 @@ function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler
       ? await deps.authenticator.authenticate(headers.authorization)
       : { keyId: 'anonymous', role: 'viewer', clientId: null };
     const query = (route.query ? parseInput(route.query, event.queryStringParameters ?? {}, 'query') : (event.queryStringParameters ?? {})) as HttpRequest['query'];
+    if (route.bodyRequired && isEmptyBody(event.body)) {
+      throw new ValidationError(route.bodyRequired, [{ path: '', message: 'a JSON body is required' }], 'BODY_REQUIRED');
+    }
     const body = route.body ? parseInput(route.body, event.body ?? {}, route.what) : event.body;
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const run = async () => {

@@ -41,7 +41,7 @@ function pathOf(route: RouteDefinition, error: z.ZodType) {
     request: {
       ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
-      ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
+      ...(route.body ? { body: { ...(route.bodyRequired ? { required: true } : {}), content: { 'application/json': { schema: route.body } } } } : {}),
       ...(requestHeaders(route) ? { headers: requestHeaders(route) } : {}),
     },
     responses: {

@@ -48,13 +48,15 @@ export interface RouteDefinition {
   body?: z.ZodType;
   /** What the body describes, for messages: "Invalid instance: config.provider: …". */
   what?: string;
+  /** A missing or empty body (`{}`) is refused with this message instead of validated as `{}`. */
+  bodyRequired?: string;
   /** The query string's schema. */
   query?: z.ZodType;
   /** Names one stored item: GET and PATCH answer its ETag (its version); PATCH and DELETE honour If-Match (412). */
   versioned?: boolean;
 }
 
-type RouteOptions = Partial<Pick<RouteDefinition, 'auth' | 'idempotent' | 'body' | 'what' | 'query' | 'versioned'>>;
+type RouteOptions = Partial<Pick<RouteDefinition, 'auth' | 'idempotent' | 'body' | 'what' | 'bodyRequired' | 'query' | 'versioned'>>;
 
 const route = (
   method: HttpMethod,
@@ -83,7 +85,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   route('GET', '/api/clients/{id}/budget', 'clients', 'getClientBudget', "The month's spend, forecast and crossed thresholds against the client's budget"),
   route('GET', '/api/audit', 'clients', 'listBusinessActions', 'Business actions, newest first (client admin: its own; platform admin: all or ?clientId=)', { query: auditQuerySchema }),
 
-  route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', { idempotent: true, body: createInstanceSchema, what: 'instance' }),
+  route('POST', '/api/instances', 'instances', 'createInstance', 'Provision an instance', {
+    idempotent: true,
+    body: createInstanceSchema,
+    what: 'instance',
+    // Every field has a default, but an empty create is a mistake, not a request for a LOCAL vps.
+    bodyRequired: 'Send a JSON body with config.provider, e.g. {"name": "web", "config": {"provider": "LOCAL"}}; GET /api/openapi.json describes every field',
+  }),
   route('POST', '/api/instances/estimate', 'instances', 'estimateInstance', 'What a create body would cost, checked as a create is, without creating anything', { body: createInstanceSchema, what: 'instance' }),
   route('GET', '/api/instances', 'instances', 'listInstances', 'List instances with filters and cursor pages', { query: listInstancesQuerySchema }),
   route('GET', '/api/instances/stats', 'instances', 'getInstanceStats', 'Statistics for a client or user', { query: statsQuerySchema }),

@@ -9,12 +9,15 @@ import { loadInstance, workflowRefOf } from './get-instance.ts';
 
 /**
  * DELETE /api/instances/{id} (terminateInstance): move to TERMINATING, cancel the deadline, and
- * hand over to the termination workflow; 202 until the provider confirms the machine gone.
+ * hand over to the termination workflow; 202 until the provider confirms the machine gone. An
+ * instance already TERMINATED is answered as it is, changing nothing: a DELETE repeated after
+ * the end (a retry, a second operator) reaches the state it asked for.
  */
 export function makeTerminateInstance(deps: Pick<ServiceDeps, 'instances' | 'clock' | 'deadlines' | 'workflows'>) {
   return async function terminateInstance(principal: Principal, id: string, conditions?: WriteConditions): Promise<Instance> {
     requireRole(principal, 'operator', 'terminate instances');
     const before = await loadInstance(deps, principal, id);
+    if (before.status === 'TERMINATED') return before;
     requireVersion('Instance', id, before.version, conditions);
     const actor = KEY_ACTOR(principal.keyId);
     const { after, event } = transition(before, 'terminate', deps.clock.now(), actor, `Termination requested by ${actor}`, { terminatedBy: actor });
