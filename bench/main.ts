@@ -3,4 +3,5 @@ import { bundleFigures } from './bundles.ts';
 
 await bundleFigures();
 await (await import('./data-path.ts')).dataPathFigures();
+await (await import('./event-delay.ts')).eventDelayFigures();
 await (await import('./webhook-delay.ts')).webhookDelayFigures();
