@@ -2,6 +2,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCreateAccount } from './commands/accounts.ts';
+import { registerBusiness } from './commands/business.ts';
 import { registerCatalog } from './commands/catalog.ts';
 import { registerCreateApiKey, registerCreateClient, registerListClients } from './commands/clients.ts';
 import { registerCreateInstance } from './commands/create-instance.ts';
@@ -71,6 +72,7 @@ export function buildProgram(io: CliIO): Command {
   registerTaskCommands(program.command('task').description('Mark a task as running on an instance, or finished'), io);
 
   registerStats(program, io);
+  registerBusiness(program, io);
   registerWatch(program, io);
   registerSync(program, io);
   registerSyncJobs(program, io);

@@ -25,6 +25,7 @@ export interface CreateInstanceOptions {
   client?: string;
   task?: string;
   purpose?: string;
+  billingCycle?: string;
   wait?: boolean;
   timeout: number;
 }
@@ -34,12 +35,20 @@ export const CREATE_DONE = ['READY', 'RUNNING'] as const;
 export const CREATE_FAILED = ['ERROR', 'TERMINATING', 'TERMINATED'] as const;
 
 export function registerCreateInstance(create: Command, io: CliIO): void {
-  create
+  const command = create
     .command('instance')
     .summary('Provision an instance (--wait to follow it to READY)')
     .description('Provision an instance (answers at once with a PENDING instance; --wait follows it to READY)')
     .argument('<name>', 'a name; the id is made from it, e.g. web-server → vps-web-server-abc123')
-    .argument('[type]', 'vps | gpu | cpu | worker | endpoint (the server defaults to vps)')
+    .argument('[type]', 'what you call it: any kebab word such as vps, gpu, database, container (the server defaults to vps)')
+    .option('--wait', 'wait until it is READY (or RUNNING), showing each step as it happens')
+    .option('--timeout <seconds>', 'with --wait: give up after this many seconds', positiveNumber('--timeout'), 300);
+  addCreateOptions(command).action(withContext(io, createInstance));
+}
+
+/** The options that make a create body: `create instance` and `estimate` take the same ones. */
+export function addCreateOptions(command: Command): Command {
+  return command
     .option('--cpu <n>', 'vCPUs', wholeNumber('--cpu', 1))
     .option('--memory <gib>', 'memory in GiB', positiveNumber('--memory'))
     .option('--disk <gb>', 'disk in GB (sent as resources.disk and config.diskSizeGB)', wholeNumber('--disk', 1))
@@ -57,9 +66,7 @@ export function registerCreateInstance(create: Command, io: CliIO): void {
     .option('--client <clientId>', 'create it for this client (platform admin only)')
     .option('--task <taskId>', 'the task this instance is for')
     .option('--purpose <text>', 'why it exists')
-    .option('--wait', 'wait until it is READY (or RUNNING), showing each step as it happens')
-    .option('--timeout <seconds>', 'with --wait: give up after this many seconds', positiveNumber('--timeout'), 300)
-    .action(withContext(io, createInstance));
+    .option('--billing-cycle <cycle>', 'hourly (default) or monthly: accrues hourly, capped at the monthly price per calendar month');
 }
 
 /** The POST /api/instances body, with every field the user did not give left out. */
@@ -82,6 +89,7 @@ export function createInstanceBody(
     diskSizeGB: o.disk,
     autoTerminateMinutes: o.autoTerminate,
     tags: o.tag,
+    billingCycle: o.billingCycle,
   });
   return compact({
     name,
