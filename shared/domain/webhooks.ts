@@ -1,5 +1,5 @@
 import type { InstanceEvent } from './events.ts';
-import type { SealedSecret } from '../ports/secret-box.ts';
+import type { SealedSecret } from './sealed-secret.ts';
 
 /**
  * Webhooks, as pure decisions: which public type an event goes out under, which endpoints want
