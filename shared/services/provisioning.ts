@@ -8,6 +8,7 @@ import { deadlinePolicyOf, type ServiceDeps } from './deps.ts';
 import { mutateInstance, transition } from './instance-changes.ts';
 import { launchSpecOf } from '../domain/instance.ts';
 import { deadlineOnReady } from '../domain/deadlines.ts';
+import { makeBudgetSweep } from './business/budget-sweep.ts';
 
 const ACTOR = SYSTEM_ACTOR('provisioning');
 
@@ -19,6 +20,14 @@ export type StepResult = { instance: Instance; done: boolean };
  * and one record of each change.
  */
 export function makeProvisioningSteps(deps: ServiceDeps) {
+  const budgets = makeBudgetSweep(deps);
+  /**
+   * Costs start moving: check the client's budget thresholds now (one read for a client without
+   * a budget). A failed check never fails the step; the periodic sweep checks again.
+   */
+  async function checkBudget(instance: Instance): Promise<void> {
+    await budgets.checkClient(instance.clientId, instance).catch(() => undefined);
+  }
   const providerOf = (instance: Instance) => deps.providers.forInstance(instance);
 
   async function load(ref: InstanceRef): Promise<Instance> {
@@ -118,6 +127,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
       });
     });
     await deps.deadlines.sync(ready, configuring ?? ready);
+    if (configuring) await checkBudget(ready);
     return ready;
   }
 
@@ -259,6 +269,7 @@ export function makeProvisioningSteps(deps: ServiceDeps) {
           })
         : null,
     );
+    if (next.status === 'READY' && from === 'STARTING') await checkBudget(next);
     return { instance: next, done: true };
   }
 

@@ -179,3 +179,20 @@ describe('estimate', () => {
     await expect(h.estimate(h.keyOf(client.clientId, 'viewer'), { name: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
+
+describe('budget checks when costs move', () => {
+  it('an instance coming up announces a threshold the month already crossed', async () => {
+    const { makeProvisioningSteps } = await import('../../../shared/services/provisioning.ts');
+    const h = businessHarness('2026-03-10T12:00:00.000Z');
+    const { client, created } = await clientWithHalfHour(h, { budget: { monthlyLimit: '1', action: 'notify' } });
+    await h.drive(created.id, 'reserve', 'launched', 'activate');
+    h.clock.advance(60 * MINUTE); // 0.526 + storage: past 50%, not yet announced
+    const second = await h.instances.create(PLATFORM, { clientId: client.clientId, name: 'second' });
+    await h.drive(second.id, 'reserve', 'launched');
+    const steps = makeProvisioningSteps(h.deps);
+    await steps.activate({ clientId: client.clientId, instanceId: second.id });
+    const events = await h.repos.instances.events(second.id, { limit: 100 });
+    expect(events.items.filter((e) => e.type === 'client.budget-threshold').map((e) => e.data?.threshold)).toEqual([50]);
+    expect((await h.repos.clients.get(client.clientId))!.budgetAlerts).toEqual({ month: '2026-03', notified: [50] });
+  });
+});
