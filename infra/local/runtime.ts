@@ -178,6 +178,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         (count) => count && log(`stopped ${count} idle instance(s)`),
         (error) => log(`idle stop failed: ${error}`),
       );
+      deps.services.business.budgets.sweep().then(
+        (count) => count && log(`announced ${count} budget threshold(s)`),
+        (error) => log(`budget sweep failed: ${error}`),
+      );
     }, options.sweepIntervalMs ?? 120_000);
     sweeper.unref();
 
@@ -288,4 +292,3 @@ async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Pr
     }
   }
 }
-
