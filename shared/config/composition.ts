@@ -154,7 +154,7 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     clock: () => clock,
     // Through indirection: the workflows need the steps, and the steps need these deps.
     workflows: (): Workflows => ({ start: (workflow, ref, options) => workflows().start(workflow, ref, options) }),
-    deadlines: () => ({ sync: (instance: Instance): Promise<void> => automations()?.syncDeadline(instance) ?? Promise.resolve() }),
+    deadlines: () => ({ sync: (instance: Instance, before?: Instance): Promise<void> => automations()?.syncDeadline(instance, before) ?? Promise.resolve() }),
     deadlineMinuteMs: () => pieces.deadlineMinuteMs,
     launchCatalog: catalog,
   });

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/db.ts';
-import { paged } from '../../db/pagination.ts';
+import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 import { DELIVERY_RETENTION_SECONDS, webhookEntitiesOf } from '../../db/webhook-entities.ts';
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
@@ -30,7 +30,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
   }
 
   async listEndpoints(clientId: string, page: PageRequest): Promise<Page<WebhookEndpoint>> {
-    const result = await paged<WebhookEndpoint>(() => this.e.endpoint.query.byClient({ clientId }).go({ count: page.limit, cursor: page.cursor ?? null }));
+    const result = await paged<WebhookEndpoint>(() => this.e.endpoint.query.byClient({ clientId }).go(pageOptions(page)));
     return { items: result.items.map(endpointOf), cursor: result.cursor };
   }
 
@@ -99,7 +99,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
         .byWebhook({ webhookId })
         // The index is shared by every client's endpoints: ids are unique, but the owner is checked all the same.
         .where(({ clientId: owner }, { eq }) => eq(owner, clientId))
-        .go({ count: page.limit, cursor: page.cursor ?? null, order: 'desc' }),
+        .go({ ...pageOptions(page), order: 'desc' }),
     );
     return { items: result.items.map(deliveryOf), cursor: result.cursor };
   }
