@@ -141,7 +141,8 @@ describe('the local runtime over HTTP', () => {
     await expectError(operator('POST', '/api/instances', { ...createBody('small'), config: { provider: 'LOCAL', diskSizeGB: 10 } }), 400, 'VALIDATION_ERROR', '30 GB');
     await expectError(operator('POST', '/api/instances', { ...createBody('long'), config: { provider: 'LOCAL', autoTerminateMinutes: 200 } }), 400, 'VALIDATION_ERROR', '120');
     await expectError(operator('POST', '/api/instances', { ...createBody('short'), config: { provider: 'LOCAL', autoTerminateMinutes: 4 } }), 400, 'VALIDATION_ERROR', '5');
-    await expectError(operator('POST', '/api/instances', { type: 'vps' }), 400, 'VALIDATION_ERROR', 'name');
+    // A create without a name is named from its type (the provisioner's shape); an empty one says what to send.
+    await expectError(operator('POST', '/api/instances', {}), 400, 'BODY_REQUIRED', 'config.provider');
     await expectError(operator('POST', '/api/instances', { name: '!!!' }), 400, 'VALIDATION_ERROR', 'letters or digits');
     await expectError(operator('POST', '/api/instances', { name: 'x', config: { provider: 'NIMBUS' } }), 400, 'VALIDATION_ERROR', 'NIMBUS');
     await expectError(operator('POST', '/api/instances', '{"name": "web'), 400, 'MALFORMED_JSON');
