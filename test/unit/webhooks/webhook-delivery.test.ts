@@ -141,6 +141,21 @@ describe('webhook endpoints', () => {
     await expect(s.service.update(admin, endpoint.webhookId, {})).rejects.toThrow(/nothing to change/);
   });
 
+  it('changes or deletes an endpoint with If-Match only at the version named: a stale one is a 412 and changes nothing', async () => {
+    const { endpoint } = await s.service.create(admin, { url: 'https://hooks.example.com/in' });
+    const changed = await s.service.update(admin, endpoint.webhookId, { description: 'first' }, undefined, { ifMatch: [endpoint.version] });
+    expect(changed.endpoint.version).toBe(endpoint.version + 1);
+
+    await expect(s.service.update(admin, endpoint.webhookId, { description: 'stale' }, undefined, { ifMatch: [endpoint.version] })).rejects.toMatchObject({
+      status: 412,
+      code: 'PRECONDITION_FAILED',
+    });
+    await expect(s.service.remove(admin, endpoint.webhookId, undefined, { ifMatch: [endpoint.version] })).rejects.toMatchObject({ status: 412 });
+    expect((await s.service.get(admin, endpoint.webhookId)).description).toBe('first');
+    await s.service.remove(admin, endpoint.webhookId, undefined, { ifMatch: [changed.endpoint.version] });
+    await expect(s.service.get(admin, endpoint.webhookId)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('signs with both the new and the old secret for a day after a rotation', async () => {
     const { endpoint, secret: old } = await s.service.create(admin, { url: 'https://hooks.example.com/in' });
     const { secret: fresh } = await s.service.update(admin, endpoint.webhookId, { rotateSecret: true });
