@@ -15,6 +15,7 @@ import {
 import { DEFAULT_REGION, type ProviderName } from '../domain/catalog.ts';
 import { ConflictError, DomainError, NotFoundError, ProviderError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
+import { businessAction } from '../domain/business-actions.ts';
 import { type Principal, requireRole } from '../domain/roles.ts';
 import { clientScopeQuerySchema, createAccountSchema, credentialsSchemaFor, listAccountsQuerySchema } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
@@ -106,7 +107,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
       lastTestResult: test,
       version: 1,
     };
-    await deps.accounts.create(account);
+    await deps.accounts.create(account, businessAction(principal, account.clientId, 'account.create', `account:${accountId}`, { provider, name: account.name, region, tested: test.ok }, now));
     return account;
   }
 
@@ -134,7 +135,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
         'ACCOUNT_IN_USE',
       );
     }
-    await writeWithRetry('Account', accountId, conditions, () => deps.accounts.delete(account), 1);
+    await writeWithRetry('Account', accountId, conditions, () => deps.accounts.delete(account, businessAction(principal, account.clientId, 'account.delete', `account:${accountId}`, { provider: account.provider, name: account.name }, deps.clock.now().toISOString())), 1);
     return account;
   }
 
@@ -145,7 +146,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
     const result = await testConnection(before.provider, before.region, await openSealed(before));
     const now = deps.clock.now().toISOString();
     const after: Account = { ...before, lastTestedAt: now, lastTestResult: result, updatedAt: now, version: before.version + 1 };
-    await deps.accounts.save(before, after);
+    await deps.accounts.save(before, after, businessAction(principal, before.clientId, 'account.test', `account:${accountId}`, { ok: result.ok }, now));
     return { account: after, test: result };
   }
 

@@ -437,3 +437,18 @@ describe('over HTTP', () => {
   });
 });
 
+
+describe('accounts as business actions', () => {
+  it('registering, testing and deleting an account are logged with the change, for the client', async () => {
+    const { client, admin } = await newClient();
+    const account = await deps.services.accounts.create(admin, openstackPassword());
+    await deps.services.accounts.test(admin, account.accountId);
+    await deps.services.accounts.remove(admin, account.accountId);
+    const log = await deps.services.business.audit.list(admin, { action: 'account' });
+    expect(log.items.map((a) => [a.action, a.target, a.clientId])).toEqual([
+      ['account.delete', `account:${account.accountId}`, client.clientId],
+      ['account.test', `account:${account.accountId}`, client.clientId],
+      ['account.create', `account:${account.accountId}`, client.clientId],
+    ]);
+  });
+});

@@ -4,7 +4,9 @@ import type { AccountRepository } from '../../ports/account-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
-import { isConditionFailure } from '../../db/transactions.ts';
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
+import { businessActionItems } from '../../db/business-actions.ts';
+import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
 /** Provider accounts, under their client's partition. */
 export class DynamoAccountRepository implements AccountRepository {
@@ -14,11 +16,12 @@ export class DynamoAccountRepository implements AccountRepository {
     return this.db.entities.entities;
   }
 
-  async create(account: Account): Promise<void> {
+  async create(account: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      await this.e.account.create(account).go();
+      if (!action) await this.e.account.create(account).go();
+      else await writeTransaction(this.db, [{ Put: this.e.account.create(account).params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, account.updatedAt)]);
     } catch (error) {
-      if (isConditionFailure(error)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
+      if (isConditionFailure(error) || failedFirst(error)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
       throw error;
     }
   }
@@ -46,26 +49,24 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   /** Replace the account if still at `before.version`; a lost race is a 409. */
-  async save(before: Account, after: Account): Promise<void> {
+  async save(before: Account, after: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      await this.e.account
-        .put(after)
-        .where(({ version }, { eq }) => eq(version, before.version))
-        .go();
+      const put = this.e.account.put(after).where(({ version }, { eq }) => eq(version, before.version));
+      if (!action) await put.go();
+      else await writeTransaction(this.db, [{ Put: put.params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, after.updatedAt)]);
     } catch (error) {
-      if (isConditionFailure(error)) throw new VersionConflictError('Account', before.accountId);
+      if (isConditionFailure(error) || failedFirst(error)) throw new VersionConflictError('Account', before.accountId);
       throw error;
     }
   }
 
-  async delete(account: Account): Promise<void> {
+  async delete(account: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      await this.e.account
-        .delete({ clientId: account.clientId, accountId: account.accountId })
-        .where(({ version }, { eq }) => eq(version, account.version))
-        .go();
+      const remove = this.e.account.delete({ clientId: account.clientId, accountId: account.accountId }).where(({ version }, { eq }) => eq(version, account.version));
+      if (!action) await remove.go();
+      else await writeTransaction(this.db, [{ Delete: remove.params() as TransactWriteItem['Delete'] }, ...businessActionItems(this.db.tableName, action, new Date().toISOString())]);
     } catch (error) {
-      if (isConditionFailure(error)) throw new VersionConflictError('Account', account.accountId);
+      if (isConditionFailure(error) || failedFirst(error)) throw new VersionConflictError('Account', account.accountId);
       throw error;
     }
   }
@@ -79,3 +80,6 @@ export class DynamoAccountRepository implements AccountRepository {
     return data.map((item) => item.id);
   }
 }
+
+/** The account's own write (the first item of its transaction) lost its condition. */
+const failedFirst = (error: unknown) => error instanceof TransactionConditionFailed && error.failedIndexes.includes(0);

@@ -1,3 +1,5 @@
+import type { NewBusinessAction } from '../../domain/business-actions.ts';
+import { MemoryBusinessActionRepository } from './business-action-repository.ts';
 import type { Account } from '../../domain/account.ts';
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
 import type { Instance } from '../../domain/instance.ts';
@@ -10,12 +12,16 @@ export class MemoryAccountRepository implements AccountRepository {
   private readonly accounts = new Map<string, Account>();
 
   /** The instances to look through (the memory instance repository), or none. */
-  constructor(private readonly instances: { instancesOf(clientId: string): Instance[] } = { instancesOf: () => [] }) {}
+  constructor(
+    private readonly instances: { instancesOf(clientId: string): Instance[] } = { instancesOf: () => [] },
+    private readonly actions = new MemoryBusinessActionRepository(),
+  ) {}
 
-  async create(account: Account): Promise<void> {
+  async create(account: Account, action?: NewBusinessAction): Promise<void> {
     const key = keyOf(account.clientId, account.accountId);
     if (this.accounts.has(key)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
     this.accounts.set(key, copy(account));
+    this.actions.append(action, account.updatedAt);
   }
 
   async get(clientId: string, accountId: string): Promise<Account | null> {
@@ -41,17 +47,19 @@ export class MemoryAccountRepository implements AccountRepository {
     return sortedBy(this.accounts.values(), (a) => `${a.provider}#${a.accountId}`).map(copy);
   }
 
-  async save(before: Account, after: Account): Promise<void> {
+  async save(before: Account, after: Account, action?: NewBusinessAction): Promise<void> {
     const stored = this.accounts.get(keyOf(before.clientId, before.accountId));
     if (!stored || stored.version !== before.version) throw new VersionConflictError('Account', before.accountId);
     this.accounts.set(keyOf(after.clientId, after.accountId), copy(after));
+    this.actions.append(action, after.updatedAt);
   }
 
-  async delete(account: Account): Promise<void> {
+  async delete(account: Account, action?: NewBusinessAction): Promise<void> {
     const key = keyOf(account.clientId, account.accountId);
     const stored = this.accounts.get(key);
     if (!stored || stored.version !== account.version) throw new VersionConflictError('Account', account.accountId);
     this.accounts.delete(key);
+    this.actions.append(action, new Date().toISOString());
   }
 
   async instancesUsing(clientId: string, accountId: string, limit = 5): Promise<string[]> {

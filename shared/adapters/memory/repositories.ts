@@ -13,7 +13,7 @@ export function createMemoryRepositories() {
     instances,
     clients: new MemoryClientRepository(actions),
     actions,
-    accounts: new MemoryAccountRepository(instances),
+    accounts: new MemoryAccountRepository(instances, actions),
     catalog: new MemoryCatalogRepository(),
     syncs: new MemorySyncJobRepository(),
   };
