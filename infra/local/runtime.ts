@@ -13,7 +13,7 @@ import { allowDeploymentAwsAccountFromEnvironment } from '../../shared/config/en
 import { httpApi } from '../../shared/http/http-api.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { createDb } from '../../shared/db/db.ts';
-import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
+import { PLATFORM_CLIENT_ID } from '../../shared/domain/roles.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
 import type { ApiArea } from '../../shared/http/routes.ts';
 import { makeMachineWatch } from '../../shared/services/machine-watch.ts';
@@ -292,3 +292,4 @@ async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Pr
     }
   }
 }
+

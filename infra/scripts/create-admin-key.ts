@@ -9,7 +9,7 @@
  */
 import { createDb } from '../../shared/db/db.ts';
 import { DynamoClientRepository } from '../../shared/adapters/dynamodb/client-repository.ts';
-import { PLATFORM_CLIENT_ID } from '../../shared/db/keys.ts';
+import { PLATFORM_CLIENT_ID } from '../../shared/domain/roles.ts';
 import { newId } from '../../shared/domain/ids.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
 

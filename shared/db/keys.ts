@@ -78,9 +78,3 @@ export const keys = {
   clientStats: (clientId: string) => keyOf(KEY_TEMPLATES.clientStats, { clientId }),
   userStats: (clientId: string, userId: string) => keyOf(KEY_TEMPLATES.userStats, { clientId, userId }),
 };
-
-/** Case- and space-insensitive form of a client name, so "Acme Inc" and "acme  inc" collide. */
-export const clientNameKey = (name: string) => name.trim().toLowerCase().replace(/\s+/g, ' ');
-
-/** The clientId stored on platform-admin keys, which belong to no client. */
-export const PLATFORM_CLIENT_ID = 'PLATFORM';

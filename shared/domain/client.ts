@@ -60,3 +60,6 @@ export const reconcilePolicyOf = (client: Pick<Client, 'reconcilePolicy'> | null
   ...DEFAULT_RECONCILE_POLICY,
   ...client?.reconcilePolicy,
 });
+
+/** Case- and space-insensitive form of a client name, so "Acme Inc" and "acme  inc" collide. */
+export const clientNameKey = (name: string) => name.trim().toLowerCase().replace(/\s+/g, ' ');

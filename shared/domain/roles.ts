@@ -29,3 +29,6 @@ export function requireRole(principal: Principal, least: Role, doing: string): v
 }
 
 export const isPlatformAdmin = (principal: Principal) => principal.role === 'platform-admin';
+
+/** The clientId stored on platform-admin keys, which belong to no client. */
+export const PLATFORM_CLIENT_ID = 'PLATFORM';

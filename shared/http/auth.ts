@@ -1,7 +1,7 @@
 import { UnauthorizedError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
 import type { ClientRepository } from '../ports/client-repository.ts';
-import { PLATFORM_CLIENT_ID } from '../db/keys.ts';
+import { PLATFORM_CLIENT_ID } from '../domain/roles.ts';
 import { hashApiKey } from '../services/api-keys.ts';
 
 // Key generation and hashing are the clients use case's; re-exported for the scripts that seed keys.

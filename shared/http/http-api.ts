@@ -15,7 +15,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger, metrics } from '../observability/powertools.ts';
 import { mapError } from './errors.ts';
-import { canonicalJson, exceedsJsonDepth, PayloadTooLargeError } from './json-limits.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
+import { exceedsJsonDepth, PayloadTooLargeError } from './json-limits.ts';
 import { type HttpResult, toResponse } from './responses.ts';
 import { type ApiArea, type RouteDefinition, routesOf } from './routes.ts';
 

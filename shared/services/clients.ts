@@ -8,7 +8,7 @@ import { unitsToMicros } from '../domain/money.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
 import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema , type CreateClientRequest } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
-import { clientNameKey } from '../db/keys.ts';
+import { clientNameKey } from '../domain/client.ts';
 import type { Page } from '../ports/page.ts';
 import { generateApiKey, hashApiKey } from './api-keys.ts';
 import type { ServiceDeps } from './deps.ts';

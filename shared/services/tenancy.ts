@@ -1,7 +1,7 @@
 import type { Client } from '../domain/client.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { isPlatformAdmin, type Principal } from '../domain/roles.ts';
-import { clientNameKey } from '../db/keys.ts';
+import { clientNameKey } from '../domain/client.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /**

@@ -31,7 +31,7 @@ import { LocalSecretBox } from '../../shared/adapters/local/local-secret-box.ts'
 import { OpenStackProvider, OWNER_METADATA_KEY, CLIENT_METADATA_KEY, toOpenStackCredentials } from '../../shared/adapters/openstack/openstack-provider.ts';
 import { buildAppDependencies, type AppDependencies } from '../../shared/config/composition.ts';
 import { DynamoCatalogRepository } from '../../shared/adapters/dynamodb/catalog-repository.ts';
-import { fingerprintOf } from '../../shared/db/catalog-fingerprint.ts';
+import { fingerprintOf } from '../../shared/services/sync/catalog-fingerprint.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { priceEntriesFor, type ProviderName } from '../../shared/domain/catalog.ts';
 import type { Instance } from '../../shared/domain/instance.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/db.ts';
-import { PLATFORM_CLIENT_ID } from '../../db/keys.ts';
+import { PLATFORM_CLIENT_ID } from '../../domain/roles.ts';
 import { realtimeEntitiesOf } from '../../db/realtime-entities.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 import type { Channel, RealtimeConnection, RealtimeSubscription, RealtimeTicket } from '../../domain/realtime.ts';

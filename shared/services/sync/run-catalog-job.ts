@@ -1,6 +1,6 @@
 import type { CatalogKind } from '../../domain/catalog.ts';
 import type { SyncTarget } from '../../domain/sync.ts';
-import { fingerprintOf } from '../../db/catalog-fingerprint.ts';
+import { fingerprintOf } from './catalog-fingerprint.ts';
 import type { StoredCatalogItem } from '../../ports/catalog-repository.ts';
 import type { ComputeProvider } from '../../ports/compute-provider.ts';
 import { markSucceeded, type SyncDeps } from './sync-deps.ts';
