@@ -10,5 +10,6 @@ import type { ComputeProvider } from '../ports/compute-provider.ts';
  * the machine it runs on, so only the local runtime has it.)
  */
 export function deployedSharedProviders(db: Db): ComputeProvider[] {
-  return [new ExternalProvider({ registrations: new DynamoExternalRegistrationRepository(db) })];
+  // Only public addresses: a tenant's endpoint must never make a function probe inside AWS.
+  return [new ExternalProvider({ registrations: new DynamoExternalRegistrationRepository(db), publicTargetsOnly: {} })];
 }

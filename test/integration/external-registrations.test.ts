@@ -13,6 +13,7 @@ import { DynamoExternalRegistrationRepository } from '../../shared/adapters/dyna
 import { ExternalProvider, externalProviderInstanceId } from '../../shared/adapters/external/external-provider.ts';
 import { migrateRegistrationsFile } from '../../shared/adapters/external/registration-store.ts';
 import { createDb } from '../../shared/db/db.ts';
+import { ProviderError, ValidationError } from '../../shared/domain/errors.ts';
 import type { LaunchSpec } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 
@@ -88,5 +89,41 @@ describe('EXTERNAL registrations in the table', () => {
     const provider = new ExternalProvider({ registrations, probeTimeoutMs: 1000 });
     const described = await provider.describe({ instanceId: old[0]!.instanceId, providerInstanceId: old[0]!.providerInstanceId, region: 'external' });
     expect(described).toMatchObject({ state: 'running' });
+  });
+});
+
+describe('EXTERNAL endpoints on a deployed stage (public targets only)', () => {
+  const resolveTo = (addresses: Record<string, string>) => async (host: string) =>
+    addresses[host] ? [{ address: addresses[host]!, family: addresses[host]!.includes(':') ? 6 : 4 }] : Promise.reject(Object.assign(new Error('nx'), { code: 'ENOTFOUND' }));
+
+  it('refuses a literal loopback, private or link-local address at create, with a 400', () => {
+    const provider = new ExternalProvider({ registrations: repo(), publicTargetsOnly: { resolve: resolveTo({}) } });
+    for (const endpoint of ['http://127.0.0.1:9001', '169.254.169.254:80', 'http://10.0.0.5/health', 'http://[::1]:8080']) {
+      expect(() => provider.checkLaunchSpec({ ...spec('endpoint-x-ddd444'), endpoint, healthPath: undefined }), endpoint).toThrow(ValidationError);
+    }
+    expect(() => provider.checkLaunchSpec({ ...spec('endpoint-x-ddd444'), endpoint: 'https://api.example.com' })).not.toThrow();
+  });
+
+  it('never probes a name that resolves inside, and registers nothing for it', async () => {
+    const registrations = repo();
+    const provider = new ExternalProvider({
+      registrations,
+      probeTimeoutMs: 1000,
+      publicTargetsOnly: { resolve: resolveTo({ 'sneaky.example.com': '127.0.0.1' }) },
+    });
+    const launch = provider.launch({ ...spec('endpoint-sneaky-eee555'), endpoint: `http://sneaky.example.com:${port}` });
+    await expect(launch).rejects.toBeInstanceOf(ProviderError);
+    await expect(launch).rejects.toThrow(/sneaky\.example\.com resolves to 127\.0\.0\.1, which is a loopback/);
+    expect(await registrations.get('endpoint-sneaky-eee555')).toBeNull();
+  });
+
+  it('reports an already registered endpoint whose name now resolves inside as not checked', async () => {
+    const registrations = repo();
+    const local = new ExternalProvider({ registrations, probeTimeoutMs: 1000 });
+    const machine = await local.launch(spec('endpoint-moved-fff666'));
+    const deployed = new ExternalProvider({ registrations, publicTargetsOnly: { resolve: resolveTo({}) } });
+    const described = await deployed.describe({ instanceId: 'endpoint-moved-fff666', providerInstanceId: machine.providerInstanceId, region: 'external' });
+    expect(described).toMatchObject({ state: 'error' });
+    expect(described?.reason).toMatch(/not checked: 127\.0\.0\.1 is a loopback/);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ProviderError } from '../../domain/errors.ts';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { ProviderError, ValidationError } from '../../domain/errors.ts';
 import type {
   CatalogItem,
   ComputeProvider,
@@ -7,7 +8,8 @@ import type {
   Machine,
   MachineRef,
 } from '../../ports/compute-provider.ts';
-import { isPrivateIp, parseEndpoint } from './endpoint.ts';
+import { forbiddenReason } from '../webhooks/address-guard.ts';
+import { isPrivateIp, parseEndpoint, type ParsedEndpoint } from './endpoint.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeParsed, type ProbeResult } from './probe.ts';
 import type { ExternalRegistration as Registration, ExternalRegistrationRepository } from '../../ports/external-registration-repository.ts';
 import { MemoryExternalRegistrationRepository } from '../memory/external-registration-repository.ts';
@@ -25,7 +27,17 @@ export interface ExternalProviderOptions {
   probeTimeoutMs?: number;
   /** The fetch used for HTTP checks; the global one by default. */
   fetch?: typeof fetch;
+  /**
+   * Deployed stages: an endpoint that is, or resolves to, a loopback, private, link-local or
+   * reserved address (the webhooks' address guard) is never probed — a tenant must not make a
+   * function call its own runtime API or anything else inside. Unset (the local runtime), any
+   * address is checked. `resolve` stands in for DNS in tests.
+   */
+  publicTargetsOnly?: { resolve?: (host: string) => Promise<LookupAddress[]> };
 }
+
+const systemResolve = (host: string): Promise<LookupAddress[]> =>
+  new Promise((resolve, reject) => dnsLookup(host, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
 
 /** `ext-` and 10 hex digits, derived from the Hangar id so every retried launch agrees on it. */
 export function externalProviderInstanceId(instanceId: string): string {
@@ -42,16 +54,20 @@ export class ExternalProvider implements ComputeProvider {
   private readonly registrations: ExternalRegistrationRepository;
   private readonly probeTimeoutMs: number;
   private readonly fetchImpl: typeof fetch | undefined;
+  private readonly publicOnly: { resolve: (host: string) => Promise<LookupAddress[]> } | undefined;
 
   constructor(options: ExternalProviderOptions = {}) {
     this.registrations =
       options.registrations ?? (options.stateFile ? new FileExternalRegistrationRepository(options.stateFile) : new MemoryExternalRegistrationRepository());
     this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     this.fetchImpl = options.fetch;
+    this.publicOnly = options.publicTargetsOnly ? { resolve: options.publicTargetsOnly.resolve ?? systemResolve } : undefined;
   }
 
   checkLaunchSpec(spec: LaunchSpec): void {
-    parseEndpoint(spec.endpoint, spec.healthPath);
+    const parsed = parseEndpoint(spec.endpoint, spec.healthPath);
+    const refused = this.publicOnly && parsed.ip ? forbiddenReason(parsed.ip, { allowLoopback: false }) : undefined;
+    if (refused) throw new ValidationError(`config.endpoint is not allowed here: ${refused}`, [{ path: 'config.endpoint', message: 'not a public address' }], 'ENDPOINT_NOT_ALLOWED');
   }
 
   /**
@@ -126,8 +142,44 @@ export class ExternalProvider implements ComputeProvider {
     return [];
   }
 
-  private probe(parsed: ReturnType<typeof parseEndpoint>): Promise<ProbeResult> {
-    return probeParsed(parsed, this.probeTimeoutMs, this.fetchImpl ? { fetch: this.fetchImpl } : {});
+  /**
+   * Check the endpoint now. Where only public targets are allowed, every address its host
+   * resolves to is checked first, and a TCP check connects to the very address checked; an
+   * HTTP check resolves again inside fetch, so a name whose DNS answer flips between the two
+   * (rebinding) is the gap left.
+   */
+  private async probe(parsed: ParsedEndpoint): Promise<ProbeResult> {
+    let target = parsed;
+    if (this.publicOnly) {
+      const checked = await this.publicAddress(parsed);
+      if (typeof checked !== 'string') return checked;
+      if (parsed.check === 'tcp') target = { ...parsed, host: checked };
+    }
+    return probeParsed(target, this.probeTimeoutMs, this.fetchImpl ? { fetch: this.fetchImpl } : {});
+  }
+
+  /** The address to connect to, or why the endpoint may not be checked, as an unreachable result. */
+  private async publicAddress(parsed: ParsedEndpoint): Promise<string | ProbeResult> {
+    const refused = (reason: string): ProbeResult => ({
+      reachable: false,
+      check: parsed.check,
+      target: parsed.healthUrl,
+      latencyMs: 0,
+      checkedAt: new Date().toISOString(),
+      reason: `not checked: ${reason}`,
+    });
+    let addresses: LookupAddress[];
+    try {
+      addresses = parsed.ip ? [{ address: parsed.ip, family: parsed.ip.includes(':') ? 6 : 4 }] : await this.publicOnly!.resolve(parsed.host);
+    } catch (error) {
+      return refused(`cannot resolve ${parsed.host} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    if (addresses.length === 0) return refused(`${parsed.host} has no address`);
+    for (const { address } of addresses) {
+      const reason = forbiddenReason(address, { allowLoopback: false });
+      if (reason) return refused(parsed.ip ? reason : `${parsed.host} resolves to ${reason.replace(`${address} is`, `${address}, which is`)}`);
+    }
+    return addresses[0]!.address;
   }
 
   /** By the provider's id, which is what a MachineRef addresses (its instance id first: one read). */
