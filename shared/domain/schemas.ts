@@ -161,12 +161,18 @@ export const revenueQuerySchema = z
   .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['to'] })
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 24 * 3_600_000, { message: 'a revenue report covers at most 366 days', path: ['to'] });
 
-/** An amount of money as a number (100, 0.45) or a decimal string ("0.45"), held as micros. */
+/**
+ * An amount of money as a number (100, 0.45) or a decimal string ("0.45"). Validated here and
+ * left as given: the HTTP stack parses a body before the use case parses it again, so the
+ * conversion to micros (`moneyToMicros`) belongs to the use case, where it happens once.
+ */
 const money = (field: string) =>
   z
     .union([z.number(), z.string()])
-    .refine((v) => /^\d{1,9}(\.\d{1,6})?$/.test(typeof v === 'number' ? String(v) : v.trim()), `${field} must be an amount such as 100 or "0.45" (at most six decimals)`)
-    .transform((v) => unitsToMicros(typeof v === 'number' ? String(v) : v.trim()));
+    .refine((v) => /^\d{1,9}(\.\d{1,6})?$/.test(typeof v === 'number' ? String(v) : v.trim()), `${field} must be an amount such as 100 or "0.45" (at most six decimals)`);
+
+/** A validated `money` amount in micros. */
+export const moneyToMicros = (value: number | string): number => unitsToMicros(typeof value === 'number' ? String(value) : value.trim());
 
 export const createClientSchema = z
   .object({

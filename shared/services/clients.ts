@@ -6,7 +6,7 @@ import { requireVersion, writeWithRetry, type WriteConditions } from './precondi
 import { newId } from '../domain/ids.ts';
 import { unitsToMicros } from '../domain/money.ts';
 import { isPlatformAdmin, type Principal, requireRole } from '../domain/roles.ts';
-import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema , type CreateClientRequest } from '../domain/schemas.ts';
+import { LIMITS, createApiKeySchema, createClientSchema, pageQuerySchema, updateClientSchema, type CreateClientRequest, moneyToMicros } from '../domain/schemas.ts';
 import { parseInput } from '../domain/validate.ts';
 import { clientNameKey } from '../domain/client.ts';
 import type { Page } from '../ports/page.ts';
@@ -131,14 +131,14 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
 export type ClientService = ReturnType<typeof makeClientService>;
 
 const budgetOf = (budget: NonNullable<CreateClientRequest['budget']>): Budget => ({
-  monthlyLimitMicros: budget.monthlyLimit,
+  monthlyLimitMicros: moneyToMicros(budget.monthlyLimit),
   thresholds: [...new Set(budget.thresholds)].sort((a, b) => a - b),
   action: budget.action,
 });
 
 const quotasOf = (quotas: NonNullable<CreateClientRequest['quotas']>): Quotas => {
   const { costPerHour, ...counts } = quotas;
-  return { ...counts, ...(costPerHour !== undefined ? { costPerHourMicros: costPerHour } : {}) };
+  return { ...counts, ...(costPerHour !== undefined ? { costPerHourMicros: moneyToMicros(costPerHour) } : {}) };
 };
 
 const toMicros = (prices: Record<string, string>) =>
