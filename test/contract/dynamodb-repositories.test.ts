@@ -1,5 +1,7 @@
 /** The repository contracts against the DynamoDB adapters, on a table of DynamoDB Local. */
 import { DynamoAccountRepository } from '../../shared/adapters/dynamodb/account-repository.ts';
+import { DynamoBusinessActionRepository } from '../../shared/adapters/dynamodb/business-action-repository.ts';
+import { runBusinessActionContract } from './business-action-repository.contract.ts';
 import { DynamoCatalogRepository } from '../../shared/adapters/dynamodb/catalog-repository.ts';
 import { DynamoClientRepository } from '../../shared/adapters/dynamodb/client-repository.ts';
 import { DynamoInstanceRepository } from '../../shared/adapters/dynamodb/instance-repository.ts';
@@ -29,3 +31,6 @@ runAccountRepositoryContract('dynamodb', () =>
 runCatalogRepositoryContract('dynamodb', () => onTable('catalog', (db) => ({ repo: new DynamoCatalogRepository(db) })));
 runSyncJobRepositoryContract('dynamodb', () => onTable('sync-jobs', (db) => ({ repo: new DynamoSyncJobRepository(db) })));
 runRealtimeRepositoryContract('dynamodb', () => onTable('realtime', (db) => ({ repo: new DynamoRealtimeRepository(db) })));
+runBusinessActionContract('dynamodb', () =>
+  onTable('business-actions', (db) => ({ actions: new DynamoBusinessActionRepository(db), instances: new DynamoInstanceRepository(db), clients: new DynamoClientRepository(db) })),
+);
