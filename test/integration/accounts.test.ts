@@ -25,6 +25,7 @@ import { ManualClock } from '../support/manual-clock.ts';
 import type { ComputeProvider } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, makeInstance, principalFor } from '../support/fakes.ts';
+import { areaCaller } from '../support/http-event.ts';
 
 const PASSWORD = 'S3cret-Pa55word-that-must-never-leak';
 const APP_SECRET = 'app-cred-secret-0f9e8d7c6b5a';
@@ -450,5 +451,27 @@ describe('accounts as business actions', () => {
       ['account.test', `account:${account.accountId}`, client.clientId],
       ['account.create', `account:${account.accountId}`, client.clientId],
     ]);
+  });
+});
+
+describe('conditional deletes', () => {
+  it('answers GET with the account\'s ETag and refuses a DELETE at a stale one with 412, keeping the account', async () => {
+    const { client } = await newClient();
+    const { key } = await deps.services.clients.issueApiKey(PLATFORM_ADMIN, client.clientId, { name: 'admin', role: 'admin' });
+    const call = areaCaller('accounts', accountRoutes, () => deps);
+    const created = await call('POST', '/api/accounts', { key, body: openstackPassword() });
+    const id = created.body.account.id as string;
+    const first = await call('GET', `/api/accounts/${id}`, { key });
+    expect(first.headers.etag).toBe('"1"');
+
+    await call('POST', `/api/accounts/${id}/test`, { key }); // a test is recorded on the account: version 2
+    const stale = await call('DELETE', `/api/accounts/${id}`, { key, headers: { 'if-match': first.headers.etag! } });
+    expect(stale).toMatchObject({ status: 412, body: { code: 'PRECONDITION_FAILED' } });
+    expect((await call('GET', `/api/accounts/${id}`, { key })).status).toBe(200);
+
+    const current = (await call('GET', `/api/accounts/${id}`, { key })).headers.etag!;
+    expect(current).toBe('"2"');
+    expect((await call('DELETE', `/api/accounts/${id}`, { key, headers: { 'if-match': current } })).status).toBe(200);
+    expect(await accountItems(client.clientId)).toEqual([]);
   });
 });
