@@ -149,6 +149,10 @@ function session(
 
     const channel = id ? `instance.${id}` : options.client ? `client.${options.client}` : undefined;
     ws.on('open', () => {
+      if (!opened && !id && !ctx.json) {
+        // A client's key hears its client at once; the platform admin's hears nothing unless it names one.
+        writeLine(ctx.stderr, `(following ${options.client ? `client ${options.client}` : "your client's events (platform admin: --client <id>)"}; Ctrl-C to stop)`);
+      }
       opened = true;
       onOpen();
       if (channel) ws.send(JSON.stringify({ action: 'subscribe', channel }));

@@ -99,6 +99,32 @@ describe('hangar watch over the WebSocket', () => {
     }
   });
 
+  it("without an id, prints every event of the client's channel, and gives up when reconnecting keeps failing", async () => {
+    const other = (id: string, instanceId: string) =>
+      JSON.stringify({ type: 'event', channel: 'client.acme', event: { id, type: 'instance.created', instanceId, clientId: 'acme', fromStatus: null, toStatus: 'PENDING', actor: 'key:k', message: 'Created', at: '2025-03-01T10:00:05.000Z' }, instance: null });
+    socket = await startFakeSocket([
+      (ws) => setTimeout(() => {
+        ws.send(other('e1', 'vps-a-aaaaaa'));
+        ws.send(other('e2', 'vps-b-bbbbbb'));
+        setTimeout(() => ws.terminate(), 30);
+      }, 30),
+    ]);
+    let tickets = 0;
+    api = await startFakeApi(() =>
+      ++tickets === 1 ? ok({ ticket: { value: 't', expiresAt: 'x', url: socket!.url } }, 201) : fail(503, 'UNAVAILABLE', 'down for maintenance'),
+    );
+    const result = await runCli(['--url', api.url, 'watch']);
+    // No subscription: a client's socket hears its client's channel from the start.
+    expect(socket.received).toEqual([]);
+    expect(result.stdout.trimEnd().split('\n')).toEqual([
+      '2025-03-01T10:00:05Z  vps-a-aaaaaa  PENDING  Created',
+      '2025-03-01T10:00:05Z  vps-b-bbbbbb  PENDING  Created',
+    ]);
+    expect(result.stderr).toContain("your client's events");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('only one instance can be followed by polling');
+  });
+
   it('polls when the socket refuses the handshake', async () => {
     api = await startFakeApi((req) =>
       req.path === '/api/realtime/tickets' ? ok({ ticket: { value: 't', expiresAt: 'x', url: 'ws://127.0.0.1:9/ws' } }, 201) : ok({ instance: instance({ status: 'TERMINATED' }) }),
