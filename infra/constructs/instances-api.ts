@@ -107,7 +107,9 @@ export class InstancesApi extends Construct {
           CorsHttpMethod.DELETE,
           CorsHttpMethod.OPTIONS,
         ],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match'],
+        // Browsers show a cross-origin client the ETag it must send back as If-Match.
+        exposeHeaders: ['etag'],
         maxAge: Duration.hours(1),
       },
     });

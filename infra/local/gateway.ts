@@ -129,7 +129,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record
     res.writeHead(204, {
       'access-control-allow-origin': '*',
       'access-control-allow-methods': 'GET,POST,PATCH,PUT,DELETE,OPTIONS',
-      'access-control-allow-headers': 'authorization,content-type,idempotency-key',
+      'access-control-allow-headers': 'authorization,content-type,idempotency-key,if-match',
     });
     res.end();
     return;

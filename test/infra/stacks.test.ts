@@ -190,7 +190,7 @@ describe('stateless stack: the API', () => {
     });
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['authorization', 'idempotency-key']) }),
+      CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['authorization', 'idempotency-key', 'if-match']), ExposeHeaders: ['etag'] }),
     });
     stateless.hasOutput('ApiUrl', {});
   });
