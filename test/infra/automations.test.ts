@@ -361,8 +361,9 @@ describe('automations: the deadline dead-letter queue and the sync failure queue
     'sync failure queue': () => idOf(automations().syncFailureQueue),
   };
 
-  it('are the only SQS queues', () => {
-    expect(Object.keys(stateless.findResources('AWS::SQS::Queue')).sort()).toEqual(Object.values(QUEUES).map((id) => id()).sort());
+  it('are the only SQS queues besides those of the webhooks and of the event router', () => {
+    const others = [stacks.stateless.webhooks.queue, stacks.stateless.webhooks.deadLetterQueue, stacks.stateless.realtime.routerFailureQueue].map(idOf);
+    expect(Object.keys(stateless.findResources('AWS::SQS::Queue')).sort()).toEqual([...Object.values(QUEUES).map((id) => id()), ...others].sort());
   });
 
   it.each(Object.keys(QUEUES))('the %s is encrypted and keeps messages 14 days', (name) => {
