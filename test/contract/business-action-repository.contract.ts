@@ -74,6 +74,8 @@ export function runBusinessActionContract(name: string, makeSubject: () => Promi
       const mine = items.filter((i) => i.clientId.endsWith(suffix)).map((i) => i.action);
       expect(mine).toEqual(['client.update', 'client.create', 'instance.reserve', 'instance.create', 'client.create']);
       expect(cursors.at(-1)).toBeNull();
+      const unfiltered = await s.actions.list({}, { limit: 100 });
+      expect(unfiltered.items.filter((i) => i.clientId.endsWith(suffix)).map((i) => i.action)).toEqual(mine);
 
       expect((await s.actions.list({ clientId: b.clientId, actor: 'k2' }, { limit: 10 })).items.map((i) => i.action)).toEqual(['client.update']);
       expect((await s.actions.list({ clientId: b.clientId, action: 'client' }, { limit: 10 })).items).toHaveLength(2);

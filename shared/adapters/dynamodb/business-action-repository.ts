@@ -20,7 +20,8 @@ export class DynamoBusinessActionRepository implements BusinessActionRepository 
   async list(filter: BusinessActionFilter, page: PageRequest): Promise<Page<BusinessAction>> {
     const own = filter.clientId !== undefined;
     const prefix = own ? ACTION_PREFIX : '';
-    const lo = `${prefix}${filter.from ? encodeTime(Math.max(0, Date.parse(filter.from)), 10) : ''}`;
+    // '0' is the lowest ULID character, and a key condition may not compare with an empty string.
+    const lo = `${prefix}${filter.from ? encodeTime(Math.max(0, Date.parse(filter.from)), 10) : '0'}`;
     const hi = `${prefix}${filter.to ? encodeTime(Math.max(0, Date.parse(filter.to) - 1), 10) : ''}~`;
     const pk = own ? keyOf(KEY_TEMPLATES.businessAction, { clientId: filter.clientId!, actionId: 'x' }).pk : KEY_TEMPLATES.businessActions.pk;
     const names: Record<string, string> = { '#pk': own ? 'pk' : 'gsi1pk', '#sk': own ? 'sk' : 'gsi1sk' };
