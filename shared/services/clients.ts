@@ -132,7 +132,8 @@ export type ClientService = ReturnType<typeof makeClientService>;
 
 const budgetOf = (budget: NonNullable<CreateClientRequest['budget']>): Budget => ({
   monthlyLimitMicros: moneyToMicros(budget.monthlyLimit),
-  thresholds: [...new Set(budget.thresholds)].sort((a, b) => a - b),
+  // `stop` acts on crossing 100%, so a stop budget always watches 100.
+  thresholds: [...new Set([...budget.thresholds, ...(budget.action === 'stop' ? [100] : [])])].sort((a, b) => a - b),
   action: budget.action,
 });
 

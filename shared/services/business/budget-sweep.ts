@@ -66,7 +66,8 @@ export function makeBudgetSweep(deps: Pick<ServiceDeps, 'clients' | 'instances' 
 
     const stopped: string[] = [];
     if (shouldStopInstances(client.budget, view.spentMicros) && due.some((t) => t >= 100)) {
-      for (const instance of instances.filter((i) => i.status === 'READY' || i.status === 'RUNNING')) {
+      // EXTERNAL endpoints are only watched: Hangar cannot stop them.
+      for (const instance of instances.filter((i) => (i.status === 'READY' || i.status === 'RUNNING') && i.provider !== 'EXTERNAL')) {
         const change = transition(
           instance,
           'stop',

@@ -196,3 +196,11 @@ describe('budget checks when costs move', () => {
     expect((await h.repos.clients.get(client.clientId))!.budgetAlerts).toEqual({ month: '2026-03', notified: [50] });
   });
 });
+
+describe('a stop budget', () => {
+  it('always watches 100%, even when its thresholds leave it out', async () => {
+    const h = businessHarness();
+    const client = await h.clients.create(PLATFORM, { name: 'S', budget: { monthlyLimit: 10, thresholds: [80], action: 'stop' } });
+    expect(client.budget?.thresholds).toEqual([80, 100]);
+  });
+});
