@@ -1,0 +1,107 @@
+import { ProviderError } from '../../domain/errors.ts';
+import { deadlineOnReady } from '../../domain/deadlines.ts';
+import { launchSpecOf, type Instance } from '../../domain/instance.ts';
+import type { InstanceRef } from '../../ports/workflows.ts';
+import { deadlinePolicyOf } from '../deps.ts';
+import { mutateInstance, transition } from '../instance-changes.ts';
+import { ACTOR, addressesOf, machineRefOf, type StepContext, type StepResult } from './step-context.ts';
+
+/** The provision workflow: PENDING → PROVISIONING → CONFIGURING → READY, one idempotent step each. */
+export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUnrecorded, checkBudget }: StepContext) {
+  /** PENDING → PROVISIONING. */
+  async function reserve(ref: InstanceRef): Promise<Instance> {
+    return mutateInstance(deps, ref, (current, now) =>
+      current.status === 'PENDING' ? transition(current, 'reserve', now, ACTOR, 'Capacity reserved; provisioning') : null,
+    );
+  }
+
+  /** Ask the provider for the machine. The instance id is the idempotency token. */
+  async function launch(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'PROVISIONING') {
+      // Terminated while an earlier attempt was launching: that attempt may have created a
+      // machine whose answer was lost; it must not outlive the record.
+      if (!instance.providerInstanceId && (instance.status === 'TERMINATING' || instance.status === 'TERMINATED')) {
+        await releaseUnrecorded(instance);
+      }
+      return instance;
+    }
+    const machine = await (await providerOf(instance)).launch(launchSpecOf(instance));
+    const recorded = await mutateInstance(deps, ref, (current, now) => {
+      if (current.providerInstanceId === machine.providerInstanceId) return null;
+      const after = { ...current, ...addressesOf(machine), updatedAt: now.toISOString(), version: current.version + 1 };
+      return {
+        after,
+        event: {
+          type: 'provisioning.launched',
+          actor: ACTOR,
+          message: `Launched at ${current.provider} as ${machine.providerInstanceId}`,
+          data: { providerInstanceId: machine.providerInstanceId },
+        },
+      };
+    });
+    // Terminated while we were launching: the machine must not outlive its record.
+    if (recorded.status === 'TERMINATING' || recorded.status === 'TERMINATED') {
+      await (await providerOf(recorded)).terminate(machineRefOf({ ...recorded, providerInstanceId: machine.providerInstanceId }));
+    }
+    return recorded;
+  }
+
+  /** Has the machine come up? PROVISIONING → CONFIGURING once the provider says running. */
+  async function poll(ref: InstanceRef): Promise<StepResult> {
+    const instance = await load(ref);
+    if (instance.status !== 'PROVISIONING') return { instance, done: true };
+    const machine = await describe(instance);
+    // Not found yet is normal right after a launch (EC2 is eventually consistent): the poll
+    // loop's guard bounds the wait. A machine the provider calls terminated is gone for good.
+    if (!machine) return { instance, done: false };
+    if (machine.state === 'terminated') throw new ProviderError('The machine was terminated while it was being provisioned');
+    if (machine.state === 'error') throw new ProviderError(machine.reason ?? 'The provider reported an error while provisioning');
+    if (machine.state !== 'running') return { instance, done: false };
+    const next = await mutateInstance(deps, ref, (current, now) =>
+      current.status === 'PROVISIONING'
+        ? transition(current, 'launched', now, ACTOR, `Machine is up${machine.port ? ` on port ${machine.port}` : ''}`, addressesOf(machine))
+        : null,
+    );
+    return { instance: next, done: true };
+  }
+
+  /** Networks, addresses and a first health probe. */
+  async function configure(ref: InstanceRef): Promise<Instance> {
+    const instance = await load(ref);
+    if (instance.status !== 'CONFIGURING') return instance;
+    const machine = await describe(instance);
+    if (!machine || machine.state !== 'running') {
+      throw new ProviderError(machine?.reason ?? 'The machine stopped answering while it was being configured');
+    }
+    return mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'CONFIGURING' || current.health?.status === 'HEALTHY') return null;
+      const after = {
+        ...current,
+        ...addressesOf(machine),
+        health: { status: 'HEALTHY' as const, checkedAt: now.toISOString() },
+        updatedAt: now.toISOString(),
+        version: current.version + 1,
+      };
+      return { after, event: { type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' } };
+    });
+  }
+
+  /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
+  async function activate(ref: InstanceRef): Promise<Instance> {
+    let configuring: Instance | undefined;
+    const ready = await mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'CONFIGURING') return null;
+      configuring = current;
+      const deadline = deadlineOnReady(current, now, deadlinePolicyOf(deps));
+      return transition(current, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
+        ...(deadline ? { autoTerminateAt: deadline } : {}),
+      });
+    });
+    await deps.deadlines.sync(ready, configuring ?? ready);
+    if (configuring) await checkBudget(ready);
+    return ready;
+  }
+
+  return { reserve, launch, poll, configure, activate };
+}
