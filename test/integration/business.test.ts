@@ -114,3 +114,19 @@ describe('money on DynamoDB', () => {
     expect(stored.statusHistory?.map((h) => h.status)).toEqual(['PENDING', 'PROVISIONING', 'READY', 'TERMINATING', 'TERMINATED']);
   });
 });
+
+describe('budget thresholds on DynamoDB', () => {
+  it('crossing 80% writes one threshold event, even when two checks race', async () => {
+    const client = await deps.services.clients.create(PLATFORM_ADMIN, { name: 'Thresholds', priceOverrides: { 'LOCAL:local.small': '0.526' } });
+    const created = await deps.services.instances.create(PLATFORM_ADMIN, { clientId: client.clientId, name: 'w', config: { instanceType: 'local.small' } });
+    await deps.services.clients.update(PLATFORM_ADMIN, client.clientId, { budget: { monthlyLimit: 1, thresholds: [80], action: 'notify' } });
+    await drive(created.id, 'reserve', 'launched', 'activate');
+    clock.advance(100 * MINUTE); // 0.877 of 1: past 80%
+    const sweeps = deps.services.business.budgets;
+    const results = await Promise.all([sweeps.checkClient(client.clientId), sweeps.checkClient(client.clientId)]);
+    expect(results.flatMap((r) => r.announced)).toEqual([80]);
+    expect((await sweeps.checkClient(client.clientId)).announced).toEqual([]);
+    const events = await deps.services.instances.events(PLATFORM_ADMIN, created.id, { limit: 100 });
+    expect(events.items.filter((e) => e.type === 'client.budget-threshold')).toHaveLength(1);
+  });
+});
