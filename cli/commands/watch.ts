@@ -181,7 +181,9 @@ function session(
       seen.add(event.id);
       if (ctx.json) writeLine(ctx.stdout, JSON.stringify(message));
       else writeLine(ctx.stdout, `${timestamp(event.at)}  ${event.instanceId}  ${event.toStatus ?? event.type}  ${event.message}`);
-      const status = instance?.status ?? event.toStatus;
+      // The event's own status decides: the instance attached may already be further along (the
+      // router reads it when it routes), and stopping on it would skip the final event itself.
+      const status = event.toStatus;
       if (id && status && (WATCH_FINAL as readonly string[]).includes(status)) {
         try {
           stopAtFinal({ id, status, errorMessage: instance?.errorMessage });

@@ -63,6 +63,18 @@ export class OperatorAlarms extends Construct {
     });
   }
 
+  /**
+   * Alarms when the oldest message of a work queue has waited longer than `maxAge`: its consumer
+   * is failing or gone. (A work queue is rarely empty, so its length says nothing.)
+   */
+  watchBacklog(id: string, queue: IQueue, maxAge: Duration, description: string): Alarm {
+    return this.alarm(id, {
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: maxAge.toSeconds(),
+      description,
+    });
+  }
+
   /** Alarms on any execution of `machine` that failed or timed out (both end with the instance recorded in ERROR). */
   watchStateMachine(id: string, machine: StateMachine, description: string): Alarm {
     const period = Duration.minutes(5);
@@ -114,12 +126,12 @@ export class OperatorAlarms extends Construct {
     });
   }
 
-  private alarm(id: string, options: { metric: IMetric; description: string }): Alarm {
+  private alarm(id: string, options: { metric: IMetric; description: string; threshold?: number }): Alarm {
     const alarm = new Alarm(this, id, {
       alarmName: `${this.props.namePrefix}-${kebab(id)}`,
       alarmDescription: options.description,
       metric: options.metric,
-      threshold: 1,
+      threshold: options.threshold ?? 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // No data means nothing failed (queues and error metrics report nothing while idle).

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -148,6 +148,13 @@ export class StatelessStack extends Stack {
       this.webhooks.deadLetterQueue,
       'Webhook delivery jobs the deliverer failed to process five times (the table or KMS failing, not receivers): ' +
         'their deliveries stay pending in the log; the messages name client and delivery.',
+    );
+    this.alarms.watchBacklog(
+      'WebhookBacklog',
+      this.webhooks.queue,
+      Duration.minutes(30),
+      'A webhook delivery job has waited over 30 minutes (retries re-queue with at most 15 minutes of delay): the deliverer ' +
+        'is failing or throttled, and every endpoint of every client is receiving late.',
     );
     this.alarms.watchQueue(
       'EventRouterFailures',

@@ -114,6 +114,11 @@ describe('web console', () => {
     await countOf(row(page, instanceId).getByRole('button', { name: 'Start console-web' })).toBe(0);
     await screenshot(page, 'instances');
 
+    // The detail page's chart needs a sample, and a machine is sampled only while it is up: on a
+    // loaded machine the first one can take a while, so wait for it before stopping.
+    const api = apiClient(runtime.url, operatorKey);
+    await waitFor('a cpu/memory sample', async () => ((await api('GET', `/api/instances/${instanceId}/metrics`)).body.metrics?.length ? true : undefined));
+
     await row(page, instanceId).getByRole('button', { name: 'Stop console-web' }).click();
     await attributeOf(row(page, instanceId), 'data-status', LIVE_TIMEOUT).toBe('STOPPED');
     await visible(row(page, instanceId).getByRole('button', { name: 'Start console-web' }));

@@ -182,8 +182,15 @@ describe('alarms', () => {
     stateless.hasOutput('AlarmTopicArn', { Value: topicRef() });
   });
 
-  it('watch every SQS queue of the stack (dead letters and failures): one message is an alarm', () => {
-    const queueIds = Object.keys(stateless.findResources('AWS::SQS::Queue'));
+  /** Queues a Lambda consumes are work queues; every other queue holds only what failed. */
+  const consumedQueueIds = () =>
+    Object.values(stateless.findResources('AWS::Lambda::EventSourceMapping')).flatMap((m) => {
+      const arn = m.Properties.EventSourceArn as { 'Fn::GetAtt'?: [string, string] };
+      return arn['Fn::GetAtt']?.[1] === 'Arn' ? [arn['Fn::GetAtt'][0]] : [];
+    });
+
+  it('watch every dead-letter and failure queue of the stack: one message is an alarm', () => {
+    const queueIds = Object.keys(stateless.findResources('AWS::SQS::Queue')).filter((id) => !consumedQueueIds().includes(id));
     expect(queueIds.length).toBeGreaterThanOrEqual(2);
     for (const queueId of queueIds) {
       const watching = alarms().filter((alarm) =>
@@ -195,6 +202,22 @@ describe('alarms', () => {
       );
       expect(watching, queueId).toHaveLength(1);
       expect(watching[0]!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+  });
+
+  it('watch every work queue for a stuck consumer: its oldest message waiting too long is an alarm', () => {
+    const workQueues = consumedQueueIds();
+    expect(workQueues.length).toBeGreaterThanOrEqual(1);
+    for (const queueId of workQueues) {
+      const watching = alarms().filter((alarm) =>
+        metricsOf(alarm).some(
+          (m) =>
+            m.MetricName === 'ApproximateAgeOfOldestMessage' &&
+            text(m.Dimensions) === text([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }]),
+        ),
+      );
+      expect(watching, queueId).toHaveLength(1);
+      expect(watching[0]!.Properties.Threshold).toBeGreaterThan(15 * 60);
     }
   });
 
