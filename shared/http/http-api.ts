@@ -98,7 +98,9 @@ interface IdempotentCall {
 }
 const DUPLICATE_WAIT_MS = 100;
 const DUPLICATE_WAIT_ATTEMPTS = 100;
-let idempotentRunner: ((call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>) | undefined;
+type IdempotentRunner = (call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>;
+/** One runner per store: a process has one, but tests and the bench compose several tables. */
+const idempotentRunners = new WeakMap<BasePersistenceLayer, IdempotentRunner>();
 let idempotencyConfig: IdempotencyConfig | undefined;
 async function runIdempotently(store: BasePersistenceLayer, context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
   idempotencyConfig ??= new IdempotencyConfig({
@@ -108,14 +110,18 @@ async function runIdempotently(store: BasePersistenceLayer, context: Context, ca
   });
   // Lets an in-progress record expire with the invocation if the function dies mid-request.
   idempotencyConfig.registerLambdaContext(context);
-  idempotentRunner ??= makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
-    persistenceStore: store,
-    config: idempotencyConfig,
-    dataIndexArgument: 0,
-  });
+  let runner = idempotentRunners.get(store);
+  if (!runner) {
+    runner = makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
+      persistenceStore: store,
+      config: idempotencyConfig,
+      dataIndexArgument: 0,
+    });
+    idempotentRunners.set(store, runner);
+  }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await idempotentRunner(call, work);
+      return await runner(call, work);
     } catch (error) {
       if (!(error instanceof IdempotencyAlreadyInProgressError) || attempt >= DUPLICATE_WAIT_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WAIT_MS));
