@@ -1,11 +1,8 @@
 import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
 import { allowDeploymentAwsAccountFromEnvironment, deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
-import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
-import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
-import { deployedSharedProviders } from '../../shared/config/shared-providers.ts';
+import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';
 import { httpApi, type RouteHandler, type RouteHandlers } from '../../shared/http/http-api.ts';
 import type { LifecycleAction } from '../../shared/services/instances.ts';
@@ -89,16 +86,12 @@ export const routes: RouteHandlers<AppDependencies> = {
 };
 
 /** Instances: provision, list, read, change, act, terminate, history. */
-export const handler = httpApi('instances', routes, () => {
-  const db = tableFromEnvironment();
-  return composeHangar({
-    db,
-    providers: deployedSharedProviders(db),
-    providerFactory: cloudProviderFactory,
-    secretBox: KmsSecretBox.fromEnvironment(),
+export const handler = httpApi('instances', routes, () =>
+  composeHangar({
+    ...deployedMachinePieces(),
     workflows: () => StepFunctionsWorkflows.fromEnvironment(),
     scheduler: EventBridgeScheduler.fromEnvironment(),
     deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
     allowDeploymentAwsAccount: allowDeploymentAwsAccountFromEnvironment(),
-  });
-});
+  }),
+);

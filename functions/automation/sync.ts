@@ -1,11 +1,8 @@
 import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
-import { tableFromEnvironment } from '../../shared/db/db.ts';
-import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
-import { deployedSharedProviders } from '../../shared/config/shared-providers.ts';
+import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
@@ -16,19 +13,14 @@ import type { SyncRun } from '../../shared/ports/sync-dispatcher.ts';
  * send `{ run }`: run that target's queued jobs.
  */
 export const handler = scheduledJob(
-  () => {
-    const db = tableFromEnvironment();
-    return composeHangar({
-      db,
-      providers: deployedSharedProviders(db),
-      providerFactory: cloudProviderFactory,
-      secretBox: KmsSecretBox.fromEnvironment(),
+  () =>
+    composeHangar({
+      ...deployedMachinePieces(),
       syncDispatcher: () => new LambdaSyncDispatcher(),
       // Reconciliation closes ghosts: their deadlines are cancelled and workflows may start.
       scheduler: EventBridgeScheduler.fromEnvironment(),
       workflows: () => StepFunctionsWorkflows.fromEnvironment(),
-    });
-  },
+    }),
   async (deps, event: { run?: SyncRun }): Promise<{ queued?: number; ran?: number; failed?: number }> => {
     if (event?.run) {
       const jobs = await deps.services.sync.run(event.run.target, event.run.jobIds);

@@ -1,6 +1,6 @@
 import { webSocketRoute, type WebSocketEvent } from '../../shared/lambda/websocket-handlers.ts';
-import type { AppDependencies } from '../../shared/config/composition.ts';
-import { composeWebSocket } from './compose.ts';
+import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
+import { tableFromEnvironment } from '../../shared/db/db.ts';
 
 /** `$default`: subscribe, unsubscribe or ping; the answer is the route's response, sent back on the same socket. */
 export const receive = async (deps: AppDependencies, event: WebSocketEvent) => {
@@ -8,4 +8,4 @@ export const receive = async (deps: AppDependencies, event: WebSocketEvent) => {
   return { statusCode: 200, body: JSON.stringify(answer) };
 };
 
-export const handler = webSocketRoute(composeWebSocket, receive);
+export const handler = webSocketRoute(() => composeHangar({ db: tableFromEnvironment() }), receive);

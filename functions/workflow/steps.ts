@@ -1,9 +1,6 @@
 import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
-import { tableFromEnvironment } from '../../shared/db/db.ts';
-import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
-import { deployedSharedProviders } from '../../shared/config/shared-providers.ts';
+import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { runStep, type StepInput } from '../../shared/workflows/run-step.ts';
 
@@ -15,15 +12,10 @@ export const runWorkflowStep = (deps: Pick<AppDependencies, 'services'>, input: 
  * It starts no workflow itself, so it carries no Step Functions client.
  */
 export const handler = workflowTask(
-  () => {
-    const db = tableFromEnvironment();
-    return composeHangar({
-      db,
-      providers: deployedSharedProviders(db),
-      providerFactory: cloudProviderFactory,
-      secretBox: KmsSecretBox.fromEnvironment(),
+  () =>
+    composeHangar({
+      ...deployedMachinePieces(),
       scheduler: EventBridgeScheduler.fromEnvironment(),
-    });
-  },
+    }),
   runWorkflowStep,
 );

@@ -1,6 +1,9 @@
 import { DynamoExternalRegistrationRepository } from '../adapters/dynamodb/external-registration-repository.ts';
 import { ExternalProvider } from '../adapters/external/external-provider.ts';
-import type { Db } from '../db/db.ts';
+import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
+import { tableFromEnvironment, type Db } from '../db/db.ts';
+import { cloudProviderFactory } from './cloud-providers.ts';
+import type { Pieces } from './composition.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
 
 /**
@@ -12,4 +15,13 @@ import type { ComputeProvider } from '../ports/compute-provider.ts';
 export function deployedSharedProviders(db: Db): ComputeProvider[] {
   // Only public addresses: a tenant's endpoint must never make a function probe inside AWS.
   return [new ExternalProvider({ registrations: new DynamoExternalRegistrationRepository(db), publicTargetsOnly: {} })];
+}
+
+/**
+ * What every deployed function that acts on instances' machines composes: the table, EXTERNAL,
+ * and the clouds, built per account from credentials the KMS secret box opens.
+ */
+export function deployedMachinePieces(): Pick<Pieces, 'db' | 'providers' | 'providerFactory' | 'secretBox'> {
+  const db = tableFromEnvironment();
+  return { db, providers: deployedSharedProviders(db), providerFactory: cloudProviderFactory, secretBox: KmsSecretBox.fromEnvironment() };
 }

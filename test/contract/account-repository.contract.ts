@@ -1,5 +1,6 @@
 /** What every AccountRepository must do: accounts under their client, optimistic versions, who uses one. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import type { Account } from '../../shared/domain/account.ts';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { InstanceStatus } from '../../shared/domain/lifecycle.ts';
@@ -8,24 +9,14 @@ import type { InstanceRepository } from '../../shared/ports/instance-repository.
 import { makeInstance } from '../support/fakes.ts';
 import { collectPages, withoutBookkeeping } from './instance-repository.contract.ts';
 
-export interface AccountRepositorySubject {
-  repo: AccountRepository;
+export interface AccountRepositorySubject extends RepositorySubject<AccountRepository> {
   /** Where instancesUsing looks: the instances kept beside the accounts. */
   instances: InstanceRepository;
-  cleanup: () => Promise<void>;
 }
 
 export function runAccountRepositoryContract(name: string, makeSubject: () => Promise<AccountRepositorySubject>): void {
   describe(`AccountRepository contract: ${name}`, () => {
-    let subject: AccountRepositorySubject;
-    let repo: AccountRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo, subject } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const uniqueClient = () => `client-acct-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -94,7 +85,7 @@ export function runAccountRepositoryContract(name: string, makeSubject: () => Pr
       await repo.create(makeAccount(clientId, accountId));
       const on = async (n: number, status: InstanceStatus, account?: string, owner = clientId) => {
         const instance = makeInstance({ id: `vps-user-${n}-${accountId}`, clientId: owner, status, config: { ...makeInstance().config, ...(account ? { accountId: account } : {}) } });
-        await subject.instances.create(instance, { type: 'instance.created', actor: 'key:test', message: 'created' });
+        await subject().instances.create(instance, { type: 'instance.created', actor: 'key:test', message: 'created' });
         return instance.id;
       };
       const using = [await on(1, 'READY', accountId), await on(2, 'ERROR', accountId), await on(3, 'STOPPED', accountId)];

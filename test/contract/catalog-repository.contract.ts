@@ -1,26 +1,16 @@
 /** What every CatalogRepository must do: per-target items by kind, replaced whole, found by id or name. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import type { SyncTarget } from '../../shared/domain/sync.ts';
 import type { CatalogRepository, StoredCatalogItem } from '../../shared/ports/catalog-repository.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { collectPages } from './instance-repository.contract.ts';
 
-export interface CatalogRepositorySubject {
-  repo: CatalogRepository;
-  cleanup: () => Promise<void>;
-}
+export type CatalogRepositorySubject = RepositorySubject<CatalogRepository>;
 
 export function runCatalogRepositoryContract(name: string, makeSubject: () => Promise<CatalogRepositorySubject>): void {
   describe(`CatalogRepository contract: ${name}`, () => {
-    let subject: CatalogRepositorySubject;
-    let repo: CatalogRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const uniqueRegion = () => `region-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;

@@ -1,26 +1,16 @@
 /** What every ClientRepository must do: unique names, optimistic versions, API keys by hash. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import type { ApiKeyRecord, Client } from '../../shared/domain/client.ts';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { ClientRepository } from '../../shared/ports/client-repository.ts';
 import { collectPages, withoutBookkeeping } from './instance-repository.contract.ts';
 
-export interface ClientRepositorySubject {
-  repo: ClientRepository;
-  cleanup: () => Promise<void>;
-}
+export type ClientRepositorySubject = RepositorySubject<ClientRepository>;
 
 export function runClientRepositoryContract(name: string, makeSubject: () => Promise<ClientRepositorySubject>): void {
   describe(`ClientRepository contract: ${name}`, () => {
-    let subject: ClientRepositorySubject;
-    let repo: ClientRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const makeClient = (label: string, overrides: Partial<Client> = {}): Client => {

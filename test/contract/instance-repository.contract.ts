@@ -2,7 +2,8 @@
  * What every InstanceRepository must do, whatever keeps the data: optimistic versions, the
  * atomic live-instance quota, counters moved with each change, events in order, stable pages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import { ConflictError, QuotaExceededError, ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { InstanceEvent } from '../../shared/domain/events.ts';
 import { accruedCost, applyAction, type Instance } from '../../shared/domain/instance.ts';
@@ -14,10 +15,7 @@ import { transition } from '../../shared/services/instance-changes.ts';
 import { makeInstance } from '../support/fakes.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
-export interface InstanceRepositorySubject {
-  repo: InstanceRepository;
-  cleanup: () => Promise<void>;
-}
+export type InstanceRepositorySubject = RepositorySubject<InstanceRepository>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -53,15 +51,7 @@ export const TAMPERED_CURSORS: [string, string][] = [
 
 export function runInstanceRepositoryContract(name: string, makeSubject: () => Promise<InstanceRepositorySubject>): void {
   describe(`InstanceRepository contract: ${name}`, () => {
-    let subject: InstanceRepositorySubject;
-    let repo: InstanceRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const uniqueId = (type = 'vps') => `${type}-web-server-${(seq++).toString(36).padStart(6, '0')}`;

@@ -1,24 +1,14 @@
 /** What every RealtimeRepository must do: single-use tickets, connections with their subscriptions, expiry on read. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import type { RealtimeConnection, RealtimeTicket } from '../../shared/domain/realtime.ts';
 import type { RealtimeRepository } from '../../shared/ports/realtime-repository.ts';
 
-export interface RealtimeRepositorySubject {
-  repo: RealtimeRepository;
-  cleanup: () => Promise<void>;
-}
+export type RealtimeRepositorySubject = RepositorySubject<RealtimeRepository>;
 
 export function runRealtimeRepositoryContract(name: string, makeSubject: () => Promise<RealtimeRepositorySubject>): void {
   describe(`RealtimeRepository contract: ${name}`, () => {
-    let subject: RealtimeRepositorySubject;
-    let repo: RealtimeRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const unique = (label: string) => `${label}-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

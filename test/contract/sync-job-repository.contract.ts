@@ -1,26 +1,16 @@
 /** What every SyncJobRepository must do: jobs newest first by filter, target state under versions. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import { ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { SyncJob } from '../../shared/domain/sync.ts';
 import type { SyncJobRepository } from '../../shared/ports/sync-job-repository.ts';
 import { collectPages, withoutBookkeeping } from './instance-repository.contract.ts';
 
-export interface SyncJobRepositorySubject {
-  repo: SyncJobRepository;
-  cleanup: () => Promise<void>;
-}
+export type SyncJobRepositorySubject = RepositorySubject<SyncJobRepository>;
 
 export function runSyncJobRepositoryContract(name: string, makeSubject: () => Promise<SyncJobRepositorySubject>): void {
   describe(`SyncJobRepository contract: ${name}`, () => {
-    let subject: SyncJobRepositorySubject;
-    let repo: SyncJobRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const unique = (label: string) => `${label}-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

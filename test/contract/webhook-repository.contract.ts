@@ -1,26 +1,16 @@
 /** What every WebhookRepository must do: endpoints under their client, optimistic versions, an idempotent delivery log per endpoint. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type RepositorySubject, repositoryUnderTest } from './repository-subject.ts';
 import { ConflictError, ValidationError, VersionConflictError } from '../../shared/domain/errors.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../../shared/domain/webhooks.ts';
 import type { WebhookRepository } from '../../shared/ports/webhook-repository.ts';
 import { collectPages } from './instance-repository.contract.ts';
 
-export interface WebhookRepositorySubject {
-  repo: WebhookRepository;
-  cleanup: () => Promise<void>;
-}
+export type WebhookRepositorySubject = RepositorySubject<WebhookRepository>;
 
 export function runWebhookRepositoryContract(name: string, makeSubject: () => Promise<WebhookRepositorySubject>): void {
   describe(`WebhookRepository contract: ${name}`, () => {
-    let subject: WebhookRepositorySubject;
-    let repo: WebhookRepository;
-    beforeAll(async () => {
-      subject = await makeSubject();
-      repo = subject.repo;
-    });
-    afterAll(async () => {
-      await subject?.cleanup();
-    });
+    const { repo } = repositoryUnderTest(makeSubject);
 
     let seq = 0;
     const unique = (prefix: string) => `${prefix}-${(seq++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
