@@ -171,7 +171,11 @@ function MetricsChart({ samples }) {
           { label: 'Memory', stroke: '#b5651d', width: 2, scale: 'mb', value: (_u, v) => (v == null ? '—' : bytes(v * 1024 * 1024)) },
         ],
         axes: [{}, { scale: '%', label: 'CPU %' }, { scale: 'mb', side: 1, label: 'MiB', grid: { show: false } }],
-        scales: { '%': { range: (_u, _min, max) => [0, Math.max(10, max)] } },
+        scales: {
+          // A lone sample would stretch the time axis over years: show at least five minutes around it.
+          x: { time: true, range: (_u, min, max) => (max - min < 300 ? [min - 150, max + 150] : [min, max]) },
+          '%': { range: (_u, _min, max) => [0, Math.max(10, max)] },
+        },
       },
       data,
       holder.current,
@@ -189,6 +193,6 @@ function MetricsChart({ samples }) {
   const last = points[points.length - 1];
   return html`<figure class="chart">
     <div ref=${holder} role="img" aria-label=${last ? `CPU ${last.cpuPercent?.toFixed(1)} %, memory ${bytes(last.memoryBytes ?? 0)} at ${dateTime(last.sampledAt)}` : 'No samples yet'}></div>
-    <figcaption>${points.length ? `${points.length} samples; the latest ${dateTime(last.sampledAt)}` : 'No samples yet: a machine is sampled while it is up.'}</figcaption>
+    <figcaption>${points.length ? `${points.length} ${points.length === 1 ? 'sample' : 'samples'}; the latest ${dateTime(last.sampledAt)}` : 'No samples yet: a machine is sampled while it is up.'}</figcaption>
   </figure>`;
 }

@@ -135,7 +135,7 @@ describe('web console', () => {
     await textOf(events).toContain('instance.created');
     await textOf(events).toContain('CONFIGURING → READY');
     await textOf(events).toContain('STOPPING → STOPPED');
-    await visible(page.getByText(/samples; the latest/));
+    await visible(page.getByText(/samples?; the latest/));
     await screenshot(page, 'detail');
 
     await page.getByRole('button', { name: 'Terminate' }).click();
