@@ -172,8 +172,8 @@ function MetricsChart({ samples }) {
         ],
         axes: [{}, { scale: '%', label: 'CPU %' }, { scale: 'mb', side: 1, label: 'MiB', grid: { show: false } }],
         scales: {
-          // A lone sample would stretch the time axis over years: show at least five minutes around it.
-          x: { time: true, range: (_u, min, max) => (max - min < 300 ? [min - 150, max + 150] : [min, max]) },
+          // uPlot widens a lone sample's time axis by 86400/ms, years in seconds mode: show five minutes around it.
+          x: { time: true, range: (u, min, max) => (u.data[0].length === 1 ? [u.data[0][0] - 150, u.data[0][0] + 150] : [min, max]) },
           '%': { range: (_u, _min, max) => [0, Math.max(10, max)] },
         },
       },
