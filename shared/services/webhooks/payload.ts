@@ -1,22 +1,12 @@
 import type { InstanceEvent } from '../../domain/events.ts';
 import { webhookTypeOf } from '../../domain/webhooks.ts';
 import { presentInstance } from '../../http/present.ts';
+import { presentEvent } from '../events/present-event.ts';
 import type { OutboundEvent } from '../../ports/event-sink.ts';
 
 /** An event as it leaves Hangar (webhooks, EventBridge): the fields of the WebSocket contract, and its data. */
 export function presentOutboundEvent(event: InstanceEvent) {
-  return {
-    id: event.eventId,
-    type: event.type,
-    instanceId: event.instanceId,
-    clientId: event.clientId,
-    fromStatus: event.fromStatus ?? null,
-    toStatus: event.toStatus ?? null,
-    actor: event.actor,
-    message: event.message,
-    at: event.at,
-    ...(event.data ? { data: event.data } : {}),
-  };
+  return { ...presentEvent(event), ...(event.data ? { data: event.data } : {}) };
 }
 
 /**
