@@ -12,6 +12,7 @@ import { composeHangar, type AppDependencies } from '../../shared/config/composi
 import { allowDeploymentAwsAccountFromEnvironment } from '../../shared/config/env.ts';
 import { httpApi } from '../../shared/http/http-api.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
+import { every } from './periodic.ts';
 import { createDb } from '../../shared/db/db.ts';
 import { PLATFORM_CLIENT_ID } from '../../shared/domain/roles.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
@@ -169,37 +170,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const automations = deps.services.automations!;
     scheduler.start((payload) => automations.onSchedule(payload as unknown as DeadlinePayload));
-    const sweeper = setInterval(() => {
-      automations.sweep().then(
-        (count) => count && log(`sweeper terminated ${count} instance(s) past their deadline`),
-        (error) => log(`sweep failed: ${error}`),
-      );
-      automations.stopIdle().then(
-        (count) => count && log(`stopped ${count} idle instance(s)`),
-        (error) => log(`idle stop failed: ${error}`),
-      );
-      deps.services.business.budgets.sweep().then(
-        (count) => count && log(`announced ${count} budget threshold(s)`),
-        (error) => log(`budget sweep failed: ${error}`),
-      );
-    }, options.sweepIntervalMs ?? 120_000);
-    sweeper.unref();
-
-    const healthChecks = setInterval(() => {
-      deps.services.health.checkAll().catch((error) => log(`health checks failed: ${error}`));
-    }, options.healthIntervalMs ?? 60_000);
-    healthChecks.unref();
+    // One pass at a time each: a tick that finds the previous pass still running is skipped.
+    const sweeper = every(
+      options.sweepIntervalMs ?? 120_000,
+      async () => {
+        const terminated = await automations.sweep();
+        if (terminated) log(`sweeper terminated ${terminated} instance(s) past their deadline`);
+        const idleStopped = await automations.stopIdle();
+        if (idleStopped) log(`stopped ${idleStopped} idle instance(s)`);
+        const announced = await deps.services.business.budgets.sweep();
+        if (announced) log(`announced ${announced} budget threshold(s)`);
+      },
+      (error) => log(`sweep failed: ${error}`),
+    );
+    const healthChecks = every(options.healthIntervalMs ?? 60_000, () => deps.services.health.checkAll(), (error) => log(`health checks failed: ${error}`));
 
     // A first sync at start, so the catalog is there before the first create; then on the cadence.
-    const runSync = () => deps.services.sync.runScheduled().catch((error) => log(`sync failed: ${error}`));
-    let queuing = runSync();
-    const syncs = setInterval(() => (queuing = runSync()), options.syncIntervalMs ?? 5 * 60_000);
-    syncs.unref();
+    const queuing = deps.services.sync.runScheduled().catch((error) => log(`sync failed: ${error}`));
+    const syncs = every(options.syncIntervalMs ?? 5 * 60_000, () => deps.services.sync.runScheduled(), (error) => log(`sync failed: ${error}`));
 
-    const sampler = setInterval(() => {
-      sampleRunning(deps, provider).catch((error) => log(`sampling failed: ${error}`));
-    }, options.sampleIntervalMs ?? 15_000);
-    sampler.unref();
+    const sampler = every(options.sampleIntervalMs ?? 15_000, () => sampleRunning(deps, provider), (error) => log(`sampling failed: ${error}`));
 
     const handlers = await loadHandlers(deps);
     const gateway = await startGateway({ port: options.port ?? 3000, handlers, staticFiles: makeConsoleServer() });
@@ -208,10 +198,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        clearInterval(sampler);
-        clearInterval(sweeper);
-        clearInterval(healthChecks);
-        clearInterval(syncs);
+        await Promise.all([sampler.stop(), sweeper.stop(), healthChecks.stop(), syncs.stop()]);
         await scheduler.stop();
         await webSockets.close();
         await gateway.close();
