@@ -3,28 +3,13 @@ import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Db } from './db.ts';
 import type { TransactWriteItem } from './transactions.ts';
-import { type CounterDelta, type Counters, emptyCounters } from '../domain/statistics.ts';
+import { BIG_COUNTERS, type CounterDelta, type Counters, emptyCounters, SCALAR_COUNTERS } from '../domain/statistics.ts';
 import { keys } from './keys.ts';
 
 /**
  * Statistics counters are raw items: ElectroDB cannot ADD to per-provider attributes created
  * on the fly, nor carry the bigint `openRateSince` (DynamoDB numbers hold 38 digits).
  */
-const SCALARS = [
-  'totalProvisioned',
-  'live',
-  'currentlyRunning',
-  'closedCostMicros',
-  'openRateMicrosPerHour',
-  'openStorageRate',
-  'liveVcpus',
-  'liveGpus',
-  'liveCostPerHourMicros',
-  'finishedCount',
-  'finishedDurationMs',
-  'finishedCostMicros',
-] as const;
-const BIG_SCALARS = ['openRateSince', 'openStorageSince'] as const;
 const PROVIDER_PREFIX = 'provider:';
 const TYPE_PREFIX = 'type:';
 
@@ -36,8 +21,8 @@ export function counterUpdate(
   guard?: CounterGuard,
 ): TransactWriteItem | null {
   const adds: [string, number | bigint][] = [];
-  for (const name of SCALARS) if (delta[name] !== 0) adds.push([name, delta[name]]);
-  for (const name of BIG_SCALARS) if (delta[name] !== 0n) adds.push([name, delta[name]]);
+  for (const name of SCALAR_COUNTERS) if (delta[name] !== 0) adds.push([name, delta[name]]);
+  for (const name of BIG_COUNTERS) if (delta[name] !== 0n) adds.push([name, delta[name]]);
   for (const [p, n] of Object.entries(delta.byProvider)) if (n) adds.push([PROVIDER_PREFIX + p, n]);
   for (const [t, n] of Object.entries(delta.byType)) if (n) adds.push([TYPE_PREFIX + t, n]);
   if (adds.length === 0) return null;
@@ -117,8 +102,8 @@ export async function readCounters(db: Db, scope: { clientId: string; userId?: s
 function toCounters(item: Record<string, unknown>): Counters {
   const c = emptyCounters();
   const num = (v: unknown) => (v instanceof NumberValue ? Number(v.value) : Number(v ?? 0));
-  for (const name of SCALARS) c[name] = num(item[name]);
-  for (const name of BIG_SCALARS) {
+  for (const name of SCALAR_COUNTERS) c[name] = num(item[name]);
+  for (const name of BIG_COUNTERS) {
     const value = item[name];
     c[name] = value instanceof NumberValue ? BigInt(value.value) : BigInt(String(value ?? 0));
   }

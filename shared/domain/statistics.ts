@@ -41,6 +41,23 @@ export interface CounterDelta {
 
 export type Counters = CounterDelta;
 
+/** The counters that are plain numbers (summed with ADD), and those that need 38 digits. */
+export const SCALAR_COUNTERS = [
+  'totalProvisioned',
+  'live',
+  'currentlyRunning',
+  'closedCostMicros',
+  'openRateMicrosPerHour',
+  'openStorageRate',
+  'liveVcpus',
+  'liveGpus',
+  'liveCostPerHourMicros',
+  'finishedCount',
+  'finishedDurationMs',
+  'finishedCostMicros',
+] as const satisfies readonly (keyof CounterDelta)[];
+export const BIG_COUNTERS = ['openRateSince', 'openStorageSince'] as const satisfies readonly (keyof CounterDelta)[];
+
 export const emptyCounters = (): Counters => ({
   totalProvisioned: 0,
   live: 0,

@@ -7,7 +7,7 @@ import type { InstanceEvent } from '../../domain/events.ts';
 import { MemoryBusinessActionRepository } from './business-action-repository.ts';
 import type { Instance } from '../../domain/instance.ts';
 import type { InstanceStatus } from '../../domain/lifecycle.ts';
-import { type CounterDelta, counterDelta, type Counters, emptyCounters } from '../../domain/statistics.ts';
+import { type CounterDelta, counterDelta, type Counters, emptyCounters, SCALAR_COUNTERS } from '../../domain/statistics.ts';
 import type { ResourceSample } from '../../ports/compute-provider.ts';
 import type {
   HealthCheckRecord,
@@ -158,7 +158,7 @@ export class MemoryInstanceRepository implements InstanceRepository {
   /** ADD semantics: per-provider and per-type counts appear on first non-zero change. */
   private addCounters(key: string, delta: CounterDelta): void {
     const c = this.counterItems.get(key) ?? emptyCounters();
-    for (const name of SCALARS) c[name] += delta[name];
+    for (const name of SCALAR_COUNTERS) c[name] += delta[name];
     c.openRateSince += delta.openRateSince;
     c.openStorageSince += delta.openStorageSince;
     for (const [p, n] of Object.entries(delta.byProvider)) if (n) c.byProvider[p] = (c.byProvider[p] ?? 0) + n;
@@ -167,20 +167,6 @@ export class MemoryInstanceRepository implements InstanceRepository {
   }
 }
 
-const SCALARS = [
-  'totalProvisioned',
-  'live',
-  'currentlyRunning',
-  'closedCostMicros',
-  'openRateMicrosPerHour',
-  'openStorageRate',
-  'liveVcpus',
-  'liveGpus',
-  'liveCostPerHourMicros',
-  'finishedCount',
-  'finishedDurationMs',
-  'finishedCostMicros',
-] as const;
 
 const keyOf = (clientId: string, id: string) => `${clientId}/${id}`;
 
