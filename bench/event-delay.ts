@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
+import { eventLog, writeUpdatesOneByOne } from './event-rounds.ts';
 import { median, table } from './figures.ts';
 
 const EVENTS = Number(process.env.BENCH_SOCKET_EVENTS ?? 150);
@@ -53,21 +54,8 @@ export async function eventDelayFigures(): Promise<{ median: number; p95: number
     });
     await new Promise((resolve, reject) => socket!.once('open', resolve).once('error', reject));
 
-    for (let i = 0; i < EVENTS; i++) {
-      const before = arrivals.size;
-      await call(key, 'PATCH', `/api/instances/${instance.id}`, { tags: { round: String(i) } });
-      // One at a time: wait for this event's arrival (or 5 s) before writing the next.
-      for (let waited = 0; arrivals.size === before && waited < 5000; waited += 2) await new Promise((r) => setTimeout(r, 2));
-    }
-
-    // The event log, oldest first, every page: each event's write time.
-    const written: { eventId: string; type: string; at: string }[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await call(key, 'GET', `/api/instances/${instance.id}/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      written.push(...page.events);
-      cursor = page.nextCursor;
-    } while (cursor);
+    await writeUpdatesOneByOne(call, key, instance.id, EVENTS, () => arrivals.size);
+    const written = await eventLog(call, key, instance.id);
     const delays = written
       .filter((e) => e.type === 'instance.updated' && arrivals.has(e.eventId))
       .map((e) => arrivals.get(e.eventId)! - Date.parse(e.at));

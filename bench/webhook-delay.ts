@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
+import { eventLog, writeUpdatesOneByOne } from './event-rounds.ts';
 import { median, table } from './figures.ts';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 120);
@@ -57,20 +58,8 @@ export async function webhookDelayFigures(): Promise<{ median: number; p95: numb
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    for (let i = 0; i < EVENTS; i++) {
-      const before = arrivals.size;
-      await call(key, 'PATCH', `/api/instances/${instance.id}`, { tags: { round: String(i) } });
-      // One at a time: wait for this event's delivery (or 5 s) before writing the next.
-      for (let waited = 0; arrivals.size === before && waited < 5000; waited += 2) await new Promise((r) => setTimeout(r, 2));
-    }
-    // The event log, oldest first, every page: each event's write time.
-    const all: { eventId: string; type: string; at: string }[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await call(key, 'GET', `/api/instances/${instance.id}/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      all.push(...page.events);
-      cursor = page.nextCursor;
-    } while (cursor);
+    await writeUpdatesOneByOne(call, key, instance.id, EVENTS, () => arrivals.size);
+    const all = await eventLog(call, key, instance.id);
     const verifier = new Webhook(webhook.secret);
     const delays: number[] = [];
     for (const event of all.filter((e) => e.type === 'instance.updated')) {
