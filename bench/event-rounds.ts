@@ -1,6 +1,20 @@
 /** What the event-delay benches share: writing events one at a time, and reading back when each was written. */
 export type ApiCall = (key: string, method: string, path: string, body?: unknown) => Promise<any>;
 
+/** A JSON call to the runtime at `url` with a key; a non-2xx answer throws with its body. */
+export function apiCaller(url: string): ApiCall {
+  return async (key, method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, any>;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
 /**
  * Writes `count` instance.updated events (a tag change each), one at a time: each waits until
  * the previous one has arrived (`arrived()` grows) or 5 s have passed, so delays never queue.

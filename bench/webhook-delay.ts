@@ -12,15 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
-import { eventLog, writeUpdatesOneByOne } from './event-rounds.ts';
-import { median, table } from './figures.ts';
+import { apiCaller, eventLog, writeUpdatesOneByOne } from './event-rounds.ts';
+import { median, percentile, table } from './figures.ts';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 120);
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 export async function webhookDelayFigures(): Promise<{ median: number; p95: number; n: number }> {
   const home = await mkdtemp(join(tmpdir(), 'hangar-bench-webhooks-'));
@@ -37,16 +32,7 @@ export async function webhookDelayFigures(): Promise<{ median: number; p95: numb
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const runtime = await startLocalRuntime({ port: 0, home, adminKey: 'hgr_benchAdminKey000000000000000000000000000', workflowWaitMs: 50 });
   try {
-    const call = async (key: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${runtime.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const call = apiCaller(runtime.url);
     const client = await call(runtime.adminKey, 'POST', '/api/clients', { name: 'Bench Webhooks' });
     const key = (await call(runtime.adminKey, 'POST', `/api/clients/${client.client.id}/api-keys`, { name: 'bench', role: 'admin' })).apiKey.key as string;
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;

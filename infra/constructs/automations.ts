@@ -6,8 +6,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { CfnScheduleGroup, Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue.ts';
 import { DEADLINE_SCHEDULER_VARIABLES } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
 import { SYNC_FUNCTION_VARIABLE } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { nagResource } from './nag.ts';
@@ -167,17 +168,12 @@ export class Automations extends Construct {
     // provider), never through a workflow. It may schedule deadlines too (grantScheduling, below).
     this.grantSyncDispatch(this.syncFunction);
 
-    this.syncFailureQueue = new Queue(this, 'SyncFailureQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.syncFailureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself where failed asynchronous invocations of the sync function go (its on-failure ' +
+    this.syncFailureQueue = failureQueue(
+      this,
+      'SyncFailureQueue',
+      'This queue is itself where failed asynchronous invocations of the sync function go (its on-failure ' +
         'destination). A dead-letter queue behind it would only move the same failed runs once more.',
-    });
+    );
     // The schedule and the dispatcher both invoke asynchronously, so after Lambda's retries a failed
     // run would be dropped; its record (the target, the job ids, the error) goes to the queue instead.
     // A retried `{ run }` runs only the jobs still QUEUED. After an hour, twelve newer runs have queued
@@ -188,19 +184,13 @@ export class Automations extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // SQS-managed keys: a customer key would also need kms grants to the scheduler role.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the deadline schedules (EventBridge Scheduler DeadLetterConfig, ' +
+    this.deadLetterQueue = failureQueue(
+      this,
+      'DeadLetterQueue',
+      'This queue is itself the dead-letter queue of the deadline schedules (EventBridge Scheduler DeadLetterConfig, ' +
         'set at run time by the scheduler adapter, which cdk-nag cannot see). A dead-letter queue of a dead-letter queue ' +
         'would only move the same undelivered deadlines once more.',
-    });
+    );
 
     // Named only in the environment of the scheduling functions, and passed by them to every
     // schedule they create; only Scheduler, for schedules of this account's deadline group, may assume it.

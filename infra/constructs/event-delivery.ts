@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue.ts';
 import { EVENT_BUS_VARIABLE } from '../../shared/adapters/aws/eventbridge-sink.ts';
 import { WEBHOOK_QUEUE_URL_VARIABLE } from '../../shared/adapters/aws/sqs-webhook-queue.ts';
 import { ProjectFunction } from './project-function.ts';
@@ -52,17 +53,12 @@ export class WebhookDelivery extends Construct {
   constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the webhook queue. A dead-letter queue behind it would only move ' +
+    this.deadLetterQueue = failureQueue(
+      this,
+      'DeadLetterQueue',
+      'This queue is itself the dead-letter queue of the webhook queue. A dead-letter queue behind it would only move ' +
         'the same undeliverable jobs once more; an alarm watches it instead.',
-    });
+    );
 
     // A run sends up to 10 webhooks side by side, each given 15 s; the visibility timeout is six
     // times the function's timeout, as Lambda's SQS guidance asks.

@@ -6,8 +6,9 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue.ts';
 import { WEBSOCKET_CALLBACK_URL_VARIABLE, WEBSOCKET_URL_VARIABLE } from '../../shared/adapters/aws/apigateway-websocket-publisher.ts';
 import { eventItemFilterPattern } from '../../shared/db/event-stream-records.ts';
 import { ProjectFunction } from './project-function.ts';
@@ -114,17 +115,12 @@ export class Realtime extends Construct {
     // PostToConnection on this stage's connections alone.
     this.stage.grantManagementApiAccess(this.router.role);
 
-    this.routerFailureQueue = new Queue(this, 'RouterFailureQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.routerFailureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the router's on-failure destination: it receives the shard and sequence range of each stream " +
+    this.routerFailureQueue = failureQueue(
+      this,
+      'RouterFailureQueue',
+      "This queue is itself the router's on-failure destination: it receives the shard and sequence range of each stream " +
         'batch that failed after bisection and retries. A dead-letter queue behind it would only move those records once more.',
-    });
+    );
 
     this.router.function.addEventSource(
       new DynamoEventSource(props.table, {
