@@ -1,4 +1,4 @@
-import { BILLABLE_STATUSES, type InstanceStatus } from './lifecycle.ts';
+import { BILLABLE_STATUSES, INSTANCE_STATUSES, type InstanceStatus } from './lifecycle.ts';
 import type { Micros } from './money.ts';
 
 /**
@@ -19,18 +19,11 @@ export const HOURS_PER_BILLING_MONTH = 730;
 
 const MS_PER_HOUR = 3_600_000n;
 
-/** Statuses in which the machine — and so its disk — exists at the provider. */
-export const STORAGE_STATUSES: readonly InstanceStatus[] = [
-  'PROVISIONING',
-  'CONFIGURING',
-  'READY',
-  'RUNNING',
-  'STOPPING',
-  'STOPPED',
-  'STARTING',
-  'REBOOTING',
-  'TERMINATING',
-];
+/**
+ * Statuses in which the machine — and so its disk — exists at the provider: all but before it
+ * is launched, after it is gone, and ERROR (a failed launch or termination releases the machine).
+ */
+export const STORAGE_STATUSES: readonly InstanceStatus[] = INSTANCE_STATUSES.filter((s) => !['PENDING', 'ERROR', 'TERMINATED'].includes(s));
 
 export interface BillingPlan {
   /** The compute price per hour, in micros. */
