@@ -50,7 +50,9 @@ export function makeWebSocketSink(deps: WebSocketSinkDeps): EventSink {
       const byInstance = new Map<string, OutboundEvent[]>();
       for (const outbound of events) {
         const key = `${outbound.event.clientId}/${outbound.event.instanceId}`;
-        byInstance.set(key, [...(byInstance.get(key) ?? []), outbound]);
+        const inOrder = byInstance.get(key);
+        if (inOrder) inOrder.push(outbound);
+        else byInstance.set(key, [outbound]);
       }
       await Promise.all(
         [...byInstance.values()].map(async (inOrder) => {
