@@ -42,6 +42,7 @@ import { makeRouteEvents, type RouteEvents } from '../services/events/route-even
 import { makeWebSocketSink } from '../services/events/websocket-sink.ts';
 import type { WebSocketPublisher } from '../ports/websocket-publisher.ts';
 import type { RealtimeRepository } from '../ports/realtime-repository.ts';
+import { lazyObject, once, withExtras } from './lazy.ts';
 
 /**
  * The adapters a process is made of. Each Lambda function gives only the ones its handler
@@ -253,32 +254,6 @@ export function composeHangar(pieces: Pieces): AppDependencies {
 export const buildAppDependencies = composeHangar;
 
 /** Memoises a builder: the first call builds, every later one returns the same value. */
-export function once<T>(build: () => T): () => T {
-  let built = false;
-  let value: T;
-  return () => {
-    if (!built) {
-      value = build();
-      built = true;
-    }
-    return value;
-  };
-}
-
-/** An object whose every property is built on first read (getters, so spreads must be avoided). */
-function lazyObject<T extends object>(builders: { [K in keyof T]: () => T[K] }): T {
-  const target = {} as T;
-  for (const key of Object.keys(builders) as (keyof T)[]) {
-    Object.defineProperty(target, key, { enumerable: true, get: builders[key] });
-  }
-  return target;
-}
-
-/** `{ ...base, ...extras }` without reading base's getters, so nothing is built early. */
-function withExtras<B extends object, E extends object>(base: B, extras: E): B & E {
-  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(base), ...Object.getOwnPropertyDescriptors(extras) }) as B & E;
-}
-
 const refusingSecretBox: SecretBox = {
   seal: async () => {
     throw new Error('No secret box is configured in this deployment');

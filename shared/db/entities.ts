@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Entity, Service } from 'electrodb';
+import { Entity } from 'electrodb';
+import { builtOnFirstRead } from '../config/lazy.ts';
 import { PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
@@ -21,7 +22,8 @@ const version = { type: 'number', required: true } as const;
 export function createEntities(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
 
-  const clientEntity = new Entity(
+  const clientEntity = () =>
+    new Entity(
     {
       model: { entity: 'client', version: '1', service: SERVICE },
       attributes: {
@@ -58,7 +60,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** Uniqueness marker: a client name is taken while this item exists. */
-  const clientNameEntity = new Entity(
+  const clientNameEntity = () =>
+    new Entity(
     {
       model: { entity: 'clientName', version: '1', service: SERVICE },
       attributes: {
@@ -76,7 +79,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
-  const apiKeyEntity = new Entity(
+  const apiKeyEntity = () =>
+    new Entity(
     {
       model: { entity: 'apiKey', version: '1', service: SERVICE },
       attributes: {
@@ -107,7 +111,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
-  const instanceEntity = new Entity(
+  const instanceEntity = () =>
+    new Entity(
     {
       model: { entity: 'instance', version: '1', service: SERVICE },
       attributes: {
@@ -186,7 +191,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
    * gsi1 (key=value) or gsi2 (key) and reads only the instances it returns, at any client size.
    * Written in the same transaction as the tag change; readers check the instance itself.
    */
-  const instanceTagEntity = new Entity(
+  const instanceTagEntity = () =>
+    new Entity(
     {
       model: { entity: 'instanceTag', version: '1', service: SERVICE },
       attributes: {
@@ -217,7 +223,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** What an instance was created as (type, provider, user), as index entries: filters by index, not by filter expression. */
-  const instanceFacetsEntity = new Entity(
+  const instanceFacetsEntity = () =>
+    new Entity(
     {
       model: { entity: 'instanceFacets', version: '1', service: SERVICE },
       attributes: {
@@ -253,7 +260,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
-  const eventEntity = new Entity(
+  const eventEntity = () =>
+    new Entity(
     {
       model: { entity: 'instanceEvent', version: '1', service: SERVICE },
       attributes: {
@@ -287,7 +295,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** One health probe's verdict, kept a week: the history behind GET /instances/{id}/health. */
-  const healthCheckEntity = new Entity(
+  const healthCheckEntity = () =>
+    new Entity(
     {
       model: { entity: 'healthCheck', version: '1', service: SERVICE },
       attributes: {
@@ -309,7 +318,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
-  const metricEntity = new Entity(
+  const metricEntity = () =>
+    new Entity(
     {
       model: { entity: 'metricSample', version: '1', service: SERVICE },
       attributes: {
@@ -332,7 +342,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** A tenant's provider account; credentials only sealed (see shared/ports/secret-box.ts). */
-  const accountEntity = new Entity(
+  const accountEntity = () =>
+    new Entity(
     {
       model: { entity: 'account', version: '1', service: SERVICE },
       attributes: {
@@ -376,7 +387,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
    * One synced catalog entry. `scope` is the account (or `shared` for LOCAL): what one account
    * sees differs from another's. Entries gone at the provider keep their item with `deletedAt`.
    */
-  const catalogItemEntity = new Entity(
+  const catalogItemEntity = () =>
+    new Entity(
     {
       model: { entity: 'catalogItem', version: '1', service: SERVICE },
       attributes: {
@@ -409,7 +421,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** One sync run; kept 30 days (ttl). */
-  const syncJobEntity = new Entity(
+  const syncJobEntity = () =>
+    new Entity(
     {
       model: { entity: 'syncJob', version: '1', service: SERVICE },
       attributes: {
@@ -456,7 +469,8 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
   );
 
   /** Per target and resource type: watermarks and suspects carried from one run to the next. */
-  const syncStateEntity = new Entity(
+  const syncStateEntity = () =>
+    new Entity(
     {
       model: { entity: 'syncState', version: '1', service: SERVICE },
       attributes: {
@@ -479,25 +493,23 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
-  const service = new Service(
-    {
-      client: clientEntity,
-      clientName: clientNameEntity,
-      apiKey: apiKeyEntity,
-      instance: instanceEntity,
-      instanceTag: instanceTagEntity,
-      instanceFacets: instanceFacetsEntity,
-      event: eventEntity,
-      metric: metricEntity,
-      healthCheck: healthCheckEntity,
-      account: accountEntity,
-      catalogItem: catalogItemEntity,
-      syncJob: syncJobEntity,
-      syncState: syncStateEntity,
-    },
-    config,
-  );
-  return service;
+  // Each entity is built on first use: building one validates its model (a few ms each), and a
+  // request touches one or two of them, so a cold start pays for those only.
+  return { entities: builtOnFirstRead({
+    client: clientEntity,
+    clientName: clientNameEntity,
+    apiKey: apiKeyEntity,
+    instance: instanceEntity,
+    instanceTag: instanceTagEntity,
+    instanceFacets: instanceFacetsEntity,
+    event: eventEntity,
+    metric: metricEntity,
+    healthCheck: healthCheckEntity,
+    account: accountEntity,
+    catalogItem: catalogItemEntity,
+    syncJob: syncJobEntity,
+    syncState: syncStateEntity,
+  }) };
 }
 
 export type HangarService = ReturnType<typeof createEntities>;
