@@ -201,7 +201,10 @@ export function lambdaContext(area: string, requestId: string = randomUUID()): C
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+function readBody(req: IncomingMessage): Promise<string | null> | string {
+  // A request that declares no body (most GETs) has none: no listeners, no turn of the loop.
+  // Node discards anything unread once the response ends, so keep-alive stays in step.
+  if (req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0') return '';
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -31,23 +31,24 @@ export async function resolveClient(
 }
 
 /**
- * Resolve the client a request acts for and run `read` for it. A tenant's key already names its
- * client, so the read runs while the client's record is checked: one round trip, not two. A
- * refused request fails as resolveClient fails; the read's answer is then dropped.
+ * Run `read` for the client a request acts for. A tenant's key names its client, and the
+ * authenticator answers a client's key only while that client exists, so a tenant's read needs
+ * no read of the client's record: one round trip. The platform admin's named client is resolved
+ * first (by id or by name).
  */
 export async function readForClient<T>(
   deps: Pick<ServiceDeps, 'clients'>,
   principal: Principal,
   requested: string | undefined,
   read: (clientId: string) => Promise<T>,
-): Promise<{ client: Client; result: T }> {
-  const own = isPlatformAdmin(principal) ? null : principal.clientId;
-  if (own && (!requested || requested === own)) {
-    const [client, result] = await Promise.all([resolveClient(deps, principal, requested), read(own)]);
-    return { client, result };
+): Promise<{ clientId: string; result: T }> {
+  const own = isPlatformAdmin(principal) ? null : principal.clientId!;
+  if (own) {
+    if (requested && requested !== own) throw new NotFoundError('Client', requested);
+    return { clientId: own, result: await read(own) };
   }
-  const client = await resolveClient(deps, principal, requested);
-  return { client, result: await read(client.clientId) };
+  const { clientId } = await resolveClient(deps, principal, requested);
+  return { clientId, result: await read(clientId) };
 }
 
 /** The client id an instance lookup is scoped to; undefined lets the platform admin see any. */

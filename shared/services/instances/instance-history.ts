@@ -31,7 +31,7 @@ export function makeListInstanceMetrics(deps: Pick<ServiceDeps, 'instances'>) {
 export function makeGetInstanceStats(deps: Pick<ServiceDeps, 'instances' | 'clients' | 'clock'>) {
   return async function getInstanceStats(principal: Principal, query: unknown): Promise<Statistics & { clientId: string; userId?: string }> {
     const q = parseInput(statsQuerySchema, query, 'query');
-    const { client, result: counters } = await readForClient(deps, principal, q.clientId, (clientId) => deps.instances.counters({ clientId, userId: q.userId }));
-    return { clientId: client.clientId, ...(q.userId ? { userId: q.userId } : {}), ...statisticsAt(counters, deps.clock.now()) };
+    const { clientId, result: counters } = await readForClient(deps, principal, q.clientId, (clientId) => deps.instances.counters({ clientId, userId: q.userId }));
+    return { clientId, ...(q.userId ? { userId: q.userId } : {}), ...statisticsAt(counters, deps.clock.now()) };
   };
 }
