@@ -3,9 +3,16 @@
  * it (esbuild, ESM, minified, tree-shaken, SDK inside, cloud adapters split into chunks loaded on
  * first use), then its entry file is imported in a fresh Node process.
  * Import times are medians of interleaved runs, shown as a ratio to a bundle holding one bare
- * DynamoDB client — the least any function of ours can carry.
+ * DynamoDB client — the least any function can carry — and to the stack's floor: the libraries
+ * DESIGN.md chooses (middy, ElectroDB, zod, Powertools) with one entity and none of our services.
+ * Work deferred from import to the first request is not hidden: each API function also answers
+ * one authenticated request (its key looked up in a stand-in DynamoDB that knows no item, so a
+ * 401), and "first response" is the time from the start of the import to that answer.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -13,10 +20,12 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_ENTRY_FILE, functionBundleOptions } from '../infra/constructs/function-bundle.ts';
 import { fromRepoRoot, REPO_ROOT } from '../infra/paths.ts';
+import { ROUTES, routeKey, type ApiArea } from '../shared/http/routes.ts';
 import { median, table } from './figures.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const REFERENCE = 'bench/reference/one-dynamodb-client.ts';
+const STACK_FLOOR = 'bench/reference/stack-floor.ts';
 
 /** Exactly as the CDK app bundles it (infra/constructs/function-bundle.ts), into a directory of its own. */
 async function bundle(entry: string, outdir: string) {
@@ -50,19 +59,71 @@ function sdkClients(metafile: Metafile, files: string[]): string[] {
   return [...found].sort();
 }
 
-/** Milliseconds to import the bundle in a fresh process (module evaluation included, no handler call). */
-function importMs(file: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
-  try {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', NODE_NO_WARNINGS: '1' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+/** The one request a cold start answers, per bundle: the references read one item; an API function gets an authenticated GET. */
+function firstRequest(entry: string): unknown | undefined {
+  if (entry === REFERENCE) return { table: 'hangar-bench', pk: 'CLIENT#bench' };
+  if (entry === STACK_FLOOR) return { name: 'bench' };
+  const area = /^functions\/api\/(\w+)\.ts$/.exec(entry)?.[1] as ApiArea | undefined;
+  const route = area && ROUTES.find((r) => r.area === area && r.method === 'GET' && !r.path.includes('{'));
+  if (!route) return undefined;
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: route.path,
+    rawQueryString: '',
+    headers: { authorization: 'Bearer hgr_bench_unknown_key', 'content-type': 'application/json' },
+    requestContext: { http: { method: 'GET', path: route.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: routeKey(route), stage: '$default' },
+    isBase64Encoded: false,
+  };
+}
+
+/** A stand-in DynamoDB endpoint that knows no item: every call answers an empty result. */
+async function emptyDynamoDb(): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end('{}');
     });
-    return Number(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+const run = promisify(execFile);
+
+/**
+ * In a fresh process: milliseconds to import the bundle (module evaluation included), and, when
+ * the bundle has a first request, from the start of the import to its answer.
+ */
+async function coldStart(file: string, event: unknown, dynamoDbUrl: string): Promise<{ importMs: number; firstResponseMs?: number }> {
+  const script = [
+    `const t = performance.now();`,
+    `const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    `const importMs = performance.now() - t;`,
+    `const event = ${JSON.stringify(event ?? null)};`,
+    `if (event) await handler(event, { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 29000 });`,
+    `process.stdout.write(JSON.stringify({ importMs, firstResponseMs: event ? performance.now() - t : undefined }));`,
+  ].join('\n');
+  try {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDbUrl,
+        TABLE_NAME: 'hangar-bench',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        NODE_NO_WARNINGS: '1',
+      },
+      encoding: 'utf8',
+    });
+    return JSON.parse(stdout) as { importMs: number; firstResponseMs?: number };
   } catch (error) {
     const firstLine = String((error as { stderr?: string }).stderr ?? error).split('\n').find((l) => /Error/.test(l)) ?? 'failed';
-    throw new Error(`Importing ${file} failed: ${firstLine.slice(0, 300)}`);
+    throw new Error(`Cold start of ${file} failed: ${firstLine.slice(0, 300)}`);
   }
 }
 
@@ -81,32 +142,47 @@ function functionEntries(): string[] {
 
 export async function bundleFigures(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), 'hangar-bench-'));
+  const dynamo = await emptyDynamoDb();
   try {
-    const entries = [REFERENCE, ...functionEntries()];
+    const entries = [REFERENCE, STACK_FLOOR, ...functionEntries()];
     const bundles = new Map<string, Awaited<ReturnType<typeof bundle>>>();
     for (const entry of entries) bundles.set(entry, await bundle(entry, outdir));
-    const times = new Map<string, number[]>(entries.map((e) => [e, []]));
-    // Interleaved: every round imports each bundle once, so machine noise hits all alike.
-    for (let run = 0; run < RUNS; run++) for (const entry of entries) times.get(entry)!.push(importMs(bundles.get(entry)!.outfile));
-    const reference = median(times.get(REFERENCE)!);
-    console.log(`\nFunction bundles (import time: median of ${RUNS} interleaved fresh-process imports)\n`);
+    const imports = new Map<string, number[]>(entries.map((e) => [e, []]));
+    const firsts = new Map<string, number[]>(entries.map((e) => [e, []]));
+    // Interleaved: every round starts each bundle once, so machine noise hits all alike.
+    for (let round = 0; round < RUNS; round++) {
+      for (const entry of entries) {
+        const { importMs, firstResponseMs } = await coldStart(bundles.get(entry)!.outfile, firstRequest(entry), dynamo.url);
+        imports.get(entry)!.push(importMs);
+        if (firstResponseMs !== undefined) firsts.get(entry)!.push(firstResponseMs);
+      }
+    }
+    const reference = median(imports.get(REFERENCE)!);
+    const floor = median(imports.get(STACK_FLOOR)!);
+    const referenceFirst = median(firsts.get(REFERENCE)!);
+    console.log(`\nFunction bundles (medians of ${RUNS} interleaved fresh-process cold starts)\n`);
     table(
-      ['function', 'KiB read at start', 'SDK clients at start', 'KiB loaded on use', 'SDK clients on use', 'import ms', 'vs one DynamoDB client'],
+      ['function', 'KiB read at start', 'SDK clients at start', 'KiB loaded on use', 'SDK clients on use', 'import ms', 'vs one DynamoDB client', 'vs stack floor', 'first response ms', 'vs one DynamoDB client'],
       entries.map((entry) => {
         const b = bundles.get(entry)!;
-        const ms = median(times.get(entry)!);
+        const ms = median(imports.get(entry)!);
+        const first = firsts.get(entry)!.length ? median(firsts.get(entry)!) : undefined;
         return [
-          entry === REFERENCE ? 'reference: one DynamoDB client' : entry,
+          entry === REFERENCE ? 'reference: one DynamoDB client' : entry === STACK_FLOOR ? 'reference: the stack floor' : entry,
           (b.bytes / 1024).toFixed(0),
           b.clients.join(' ') || '—',
           (b.lazyBytes / 1024).toFixed(0),
           b.lazyClients.join(' ') || '—',
           ms.toFixed(1),
           `${(ms / reference).toFixed(2)}×`,
+          `${(ms / floor).toFixed(2)}×`,
+          first === undefined ? '—' : first.toFixed(1),
+          first === undefined ? '—' : `${(first / referenceFirst).toFixed(2)}×`,
         ];
       }),
     );
   } finally {
+    dynamo.close();
     rmSync(outdir, { recursive: true, force: true });
   }
 }

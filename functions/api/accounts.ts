@@ -1,6 +1,6 @@
-import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
+import { secretBoxOnFirstUse } from '../../shared/config/aws-on-first-use.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { presentAccount } from '../../shared/domain/account.ts';
@@ -67,7 +67,7 @@ export const handler = httpApi('accounts', routes, () =>
   composeHangar({
     db: tableFromEnvironment(),
     providerFactory: cloudProviderFactory,
-    secretBox: KmsSecretBox.fromEnvironment(),
+    secretBox: secretBoxOnFirstUse(),
     syncDispatcher: () => new LambdaSyncDispatcher(),
   }),
 );

@@ -1,6 +1,5 @@
-import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
 import { allowDeploymentAwsAccountFromEnvironment, deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
+import { schedulerOnFirstUse, workflowsOnFirstUse } from '../../shared/config/aws-on-first-use.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';
@@ -89,8 +88,8 @@ export const routes: RouteHandlers<AppDependencies> = {
 export const handler = httpApi('instances', routes, () =>
   composeHangar({
     ...deployedMachinePieces(),
-    workflows: () => StepFunctionsWorkflows.fromEnvironment(),
-    scheduler: EventBridgeScheduler.fromEnvironment(),
+    workflows: workflowsOnFirstUse,
+    scheduler: schedulerOnFirstUse(),
     deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
     allowDeploymentAwsAccount: allowDeploymentAwsAccountFromEnvironment(),
   }),

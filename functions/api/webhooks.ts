@@ -1,6 +1,6 @@
-import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
 import { SqsWebhookQueue } from '../../shared/adapters/aws/sqs-webhook-queue.ts';
 import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
+import { secretBoxOnFirstUse } from '../../shared/config/aws-on-first-use.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
@@ -47,7 +47,7 @@ export const routes: RouteHandlers<AppDependencies> = {
 export const handler = httpApi('webhooks', routes, () =>
   composeHangar({
     db: tableFromEnvironment(),
-    secretBox: KmsSecretBox.fromEnvironment(),
+    secretBox: secretBoxOnFirstUse(),
     webhookTransport: HttpWebhookTransport.fromEnvironment(),
     webhookQueue: () => SqsWebhookQueue.fromEnvironment(),
   }),

@@ -1,7 +1,7 @@
 import { DynamoExternalRegistrationRepository } from '../adapters/dynamodb/external-registration-repository.ts';
 import { ExternalProvider } from '../adapters/external/external-provider.ts';
-import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { tableFromEnvironment, type Db } from '../db/db.ts';
+import { secretBoxOnFirstUse } from './aws-on-first-use.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import type { Pieces } from './composition.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
@@ -23,5 +23,5 @@ export function deployedSharedProviders(db: Db): ComputeProvider[] {
  */
 export function deployedMachinePieces(): Pick<Pieces, 'db' | 'providers' | 'providerFactory' | 'secretBox'> {
   const db = tableFromEnvironment();
-  return { db, providers: deployedSharedProviders(db), providerFactory: cloudProviderFactory, secretBox: KmsSecretBox.fromEnvironment() };
+  return { db, providers: deployedSharedProviders(db), providerFactory: cloudProviderFactory, secretBox: secretBoxOnFirstUse() };
 }
