@@ -271,11 +271,14 @@ async function loadWebSocketHandlers(deps: AppDependencies) {
   };
 }
 
+/** Up LOCAL instances only (the status index's sort key starts with the provider), a page at a time. */
 async function sampleRunning(deps: AppDependencies, provider: LocalProvider): Promise<void> {
   for (const status of ['READY', 'RUNNING'] as const) {
-    for (const instance of await deps.instances.listByStatus(status, 'LOCAL')) {
-      const sample = await provider.sample(machineRefOf(instance));
-      if (sample) await deps.instances.recordSample(instance.id, sample);
+    for await (const page of deps.instances.statusPages(status, { provider: 'LOCAL' })) {
+      for (const instance of page) {
+        const sample = await provider.sample(machineRefOf(instance));
+        if (sample) await deps.instances.recordSample(instance.id, sample);
+      }
     }
   }
 }

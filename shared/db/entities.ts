@@ -5,6 +5,7 @@ import { PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
 import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
+import { DUE_KINDS } from './due-entries.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 /**
@@ -260,6 +261,39 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     config,
   );
 
+  /**
+   * When a background pass comes due for an instance (see ./due-entries.ts), as an index entry:
+   * the sweeper queries the due time's partitions of gsi3 up to now and reads nothing else.
+   * Written, moved and removed in the same transaction as the instance change; the sweeper
+   * checks each instance itself before acting.
+   */
+  const instanceDueEntity = () =>
+    new Entity(
+    {
+      model: { entity: 'instanceDue', version: '1', service: SERVICE },
+      attributes: {
+        entityType: entityType('instanceDue'),
+        id: { type: 'string', required: true, readOnly: true },
+        clientId: { type: 'string', required: true, readOnly: true },
+        kind: { type: DUE_KINDS, required: true, readOnly: true },
+        shard: { type: 'string', required: true, readOnly: true },
+        dueAt: { type: 'string', required: true },
+      },
+      indexes: {
+        byInstance: {
+          pk: { field: 'pk', composite: ['id'], template: KEY_TEMPLATES.instanceDue.pk, casing: none },
+          sk: { field: 'sk', composite: ['kind'], template: KEY_TEMPLATES.instanceDue.sk, casing: none },
+        },
+        byDueTime: {
+          index: 'gsi3',
+          pk: { field: 'gsi3pk', composite: ['kind', 'shard'], template: KEY_TEMPLATES.dueByTime.pk, casing: none },
+          sk: { field: 'gsi3sk', composite: ['dueAt', 'clientId', 'id'], template: KEY_TEMPLATES.dueByTime.sk, casing: none },
+        },
+      },
+    },
+    config,
+  );
+
   const eventEntity = () =>
     new Entity(
     {
@@ -502,6 +536,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     instance: instanceEntity,
     instanceTag: instanceTagEntity,
     instanceFacets: instanceFacetsEntity,
+    instanceDue: instanceDueEntity,
     event: eventEntity,
     metric: metricEntity,
     healthCheck: healthCheckEntity,

@@ -24,6 +24,13 @@ export const KEY_TEMPLATES = {
   instancesByType: { pk: 'CLIENT#${clientId}#TYPE#${type}', sk: '${id}' },
   instancesByProvider: { pk: 'CLIENT#${clientId}#PROVIDER#${provider}', sk: '${id}' },
   instancesByUser: { pk: 'CLIENT#${clientId}#USER#${userId}', sk: '${id}' },
+  /**
+   * One item per instance and background pass that will come due for it (the auto-terminate
+   * deadline, idle stop), beside its events; indexed by due time (gsi3) in a few shards, so a
+   * pass reads only what is due.
+   */
+  instanceDue: { pk: 'INSTANCE#${id}', sk: 'DUE#${kind}' },
+  dueByTime: { pk: 'DUE#${kind}#${shard}', sk: '${dueAt}#${clientId}#${id}' },
   instanceEvent: { pk: 'INSTANCE#${instanceId}', sk: 'EVENT#${eventId}' },
   eventsByClient: { pk: 'CLIENT#${clientId}#EVENTS', sk: '${eventId}' },
   healthCheck: { pk: 'INSTANCE#${instanceId}', sk: 'HEALTH#${checkedAt}' },
@@ -78,3 +85,16 @@ export const keys = {
   clientStats: (clientId: string) => keyOf(KEY_TEMPLATES.clientStats, { clientId }),
   userStats: (clientId: string, userId: string) => keyOf(KEY_TEMPLATES.userStats, { clientId, userId }),
 };
+
+/**
+ * Due entries spread over this many partitions of the index, so a burst of deadline changes never
+ * lands on one partition; a pass queries each. Changing it means running the backfill.
+ */
+export const DUE_SHARDS = 4;
+
+/** The shard of an instance's due entries: a stable hash of its id. */
+export function dueShardOf(id: string): string {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return String(hash % DUE_SHARDS);
+}

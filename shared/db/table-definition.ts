@@ -32,7 +32,7 @@ export const TABLE = {
       name: 'gsi3',
       partitionKey: 'gsi3pk',
       sortKey: 'gsi3sk',
-      serves: ['instances by status across clients (reconcilers, sweepers)', 'instances by user'],
+      serves: ['instances by status across clients (reconcilers, health checks, the sampler)', 'instances by user', 'deadlines and idle stops by due time (the sweeper)'],
     },
   ] satisfies IndexDefinition[],
 } as const;

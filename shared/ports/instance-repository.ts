@@ -39,6 +39,17 @@ export interface LiveQuota {
   clientName?: string;
 }
 
+/** A background pass that comes due for an instance: auto-terminate at its deadline, idle stop. */
+export type DueKind = 'auto-terminate' | 'idle-stop';
+
+/** When a pass comes due for an instance: only a lead to it, which the pass checks itself. */
+export interface DueEntry {
+  kind: DueKind;
+  clientId: string;
+  id: string;
+  dueAt: string;
+}
+
 /**
  * Instances, their events, samples and health history, and the statistics counters they move.
  * Every state change is all-or-nothing: the instance (conditional on the version it was read
@@ -70,6 +81,20 @@ export interface InstanceRepository {
   list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>>;
   /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
   listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]>;
+  /**
+   * Every instance in `status` across clients (optionally one provider), a page of at most
+   * `pageSize` (default 100) at a time: what a periodic pass walks in bounded memory.
+   */
+  statusPages(status: InstanceStatus, options?: { provider?: ProviderName; pageSize?: number }): AsyncIterable<Instance[]>;
+  /**
+   * The instances for which `kind` is due by `now`, a page of at most `pageSize` (default 100) at
+   * a time, read from an index by due time, so a pass reads about what is due however many
+   * instances are live: auto-terminate at `autoTerminateAt` while the instance can be terminated,
+   * idle stop at `idleSince` + `config.idleStopMinutes` minutes while READY. `minuteMs` is the
+   * deployment's minute (default a real one); a shorter one may bring idle stops not yet due.
+   * Entries lead to candidates: decide with the instance itself (a page may be stale by then).
+   */
+  duePages(kind: DueKind, now: Date, options?: { minuteMs?: number; pageSize?: number }): AsyncIterable<DueEntry[]>;
   /** A client's instances on one of its accounts, in any of `statuses`. */
   listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]>;
   /** Oldest first. */

@@ -1,7 +1,6 @@
 import { deadlineDecision, deadlineSchedules, DEFAULT_WARNING_MINUTES, idleStopDecision, warningDecision } from '../domain/deadlines.ts';
 import { SYSTEM_ACTOR } from '../domain/events.ts';
 import type { Instance } from '../domain/instance.ts';
-import { LIVE_STATUSES } from '../domain/lifecycle.ts';
 import { microsToUnits } from '../domain/money.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { deadlineScheduleName } from './schedule-names.ts';
@@ -83,8 +82,13 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
    * instance stays terminated.
    */
   async function terminateIfDue(payload: DeadlinePayload, via: 'schedule' | 'sweeper'): Promise<Instance | null> {
+    return (await terminateWhenDue(payload, via)).instance;
+  }
+
+  /** The instance after the attempt, and whether this call terminated it. */
+  async function terminateWhenDue(payload: DeadlinePayload, via: 'schedule' | 'sweeper'): Promise<{ instance: Instance | null; fired: boolean }> {
     const current = await deps.instances.get(payload.clientId, payload.instanceId);
-    if (!current || deadlineDecision(current, deps.clock.now(), policy).kind !== 'terminate') return current;
+    if (!current || deadlineDecision(current, deps.clock.now(), policy).kind !== 'terminate') return { instance: current, fired: false };
     let fired = false;
     const after = await mutateInstance(deps, { clientId: payload.clientId, instanceId: payload.instanceId }, (instance, now) => {
       const decision = deadlineDecision(instance, now, policy);
@@ -103,39 +107,50 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
       return change;
     });
     if (fired) await deps.workflows.start('terminate', { clientId: after.clientId, instanceId: after.id, version: after.version });
-    return after;
+    return { instance: after, fired };
   }
 
-  /** Terminate every live instance whose deadline has passed; returns how many. */
+  /**
+   * Terminate every live instance whose deadline has passed; returns how many. Reads only the
+   * deadlines due by now (an index by due time, a page at a time), however many are live; each
+   * is decided again on the instance itself.
+   */
   async function sweep(): Promise<number> {
     let terminated = 0;
-    for (const status of LIVE_STATUSES) {
-      for (const instance of await deps.instances.listByStatus(status)) {
-        if (deadlineDecision(instance, deps.clock.now(), policy).kind !== 'terminate') continue;
-        const after = await terminateIfDue({ clientId: instance.clientId, instanceId: instance.id }, 'sweeper');
-        if (after?.status === 'TERMINATING') terminated++;
+    for await (const page of deps.instances.duePages('auto-terminate', deps.clock.now(), { minuteMs: policy.minuteMs })) {
+      for (const entry of page) {
+        const { fired } = await terminateWhenDue({ clientId: entry.clientId, instanceId: entry.id }, 'sweeper');
+        if (fired) terminated++;
       }
     }
     return terminated;
   }
 
-  /** Idle stop (domain `idleStopDecision`): runs with the sweeper; the stop event says why. */
+  /**
+   * Idle stop (domain `idleStopDecision`): runs with the sweeper; the stop event says why. Reads
+   * only the idle stops due by now, as the sweeper reads deadlines.
+   */
   async function stopIdle(): Promise<number> {
     let stopped = 0;
-    for (const instance of await deps.instances.listByStatus('READY')) {
-      if (idleStopDecision(instance, deps.clock.now(), policy).kind !== 'stop') continue;
-      let fired = false;
-      const after = await mutateInstance(deps, { clientId: instance.clientId, instanceId: instance.id }, (current, at) => {
-        const decision = idleStopDecision(current, at, policy);
-        if (decision.kind !== 'stop') return null;
-        fired = true;
-        return transition(current, 'stop', at, SYSTEM_ACTOR('idle-stop'), decision.reason);
-      });
-      if (!fired) continue;
-      await deps.workflows.start('stop', { clientId: after.clientId, instanceId: after.id, version: after.version });
-      stopped++;
+    for await (const page of deps.instances.duePages('idle-stop', deps.clock.now(), { minuteMs: policy.minuteMs })) {
+      for (const entry of page) if (await stopIfIdle({ clientId: entry.clientId, instanceId: entry.id })) stopped++;
     }
     return stopped;
+  }
+
+  /** Stops the instance if it is still idle past its idle stop when written; true if this call stopped it. */
+  async function stopIfIdle(ref: { clientId: string; instanceId: string }): Promise<boolean> {
+    const current = await deps.instances.get(ref.clientId, ref.instanceId);
+    if (!current || idleStopDecision(current, deps.clock.now(), policy).kind !== 'stop') return false;
+    let fired = false;
+    const after = await mutateInstance(deps, ref, (instance, at) => {
+      const decision = idleStopDecision(instance, at, policy);
+      if (decision.kind !== 'stop') return null;
+      fired = true;
+      return transition(instance, 'stop', at, SYSTEM_ACTOR('idle-stop'), decision.reason);
+    });
+    if (fired) await deps.workflows.start('stop', { clientId: after.clientId, instanceId: after.id, version: after.version });
+    return fired;
   }
 
   return { syncDeadline, onSchedule, terminateIfDue, sweep, stopIdle };

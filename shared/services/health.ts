@@ -70,15 +70,28 @@ export function makeHealthService(deps: ServiceDeps, instances: InstanceService)
     return deps.instances.healthChecks(instance.id, page);
   }
 
-  /** Check every up instance, at most `concurrency` at a time; returns how many were checked. */
+  /**
+   * Check every up instance, at most `concurrency` at a time; returns how many were checked. The
+   * up instances are read a page at a time from the status index, so a pass holds one page
+   * however many are up; the next page is read while the last checks of this one finish.
+   */
   async function checkAll(concurrency = 8): Promise<number> {
-    const queue: Instance[] = [];
-    for (const status of CHECKED_STATUSES) queue.push(...(await deps.instances.listByStatus(status)));
-    const total = queue.length;
-    const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await check(next).catch(() => undefined);
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+    let total = 0;
+    const inFlight = new Set<Promise<void>>();
+    for (const status of CHECKED_STATUSES) {
+      for await (const page of deps.instances.statusPages(status)) {
+        for (const instance of page) {
+          while (inFlight.size >= concurrency) await Promise.race(inFlight);
+          const running: Promise<void> = check(instance).then(
+            () => void inFlight.delete(running),
+            () => void inFlight.delete(running),
+          );
+          inFlight.add(running);
+          total++;
+        }
+      }
+    }
+    await Promise.all(inFlight);
     return total;
   }
 

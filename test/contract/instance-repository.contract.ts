@@ -372,6 +372,96 @@ export function runInstanceRepositoryContract(name: string, makeSubject: () => P
       expect(await repo.listByAccount(uniqueClient('nobody'), 'acct-1', ['READY'])).toEqual([]);
     });
 
+    describe('background passes read what is due, a page at a time', () => {
+      const NOW = new Date('2026-03-01T12:00:00.000Z');
+      const at = (minutes: number) => new Date(NOW.getTime() + minutes * MINUTE).toISOString();
+      const dueIds = async (clientId: string, kind: 'auto-terminate' | 'idle-stop', options: { minuteMs?: number; pageSize?: number } = {}, now = NOW) => {
+        const ids: string[] = [];
+        for await (const page of repo.duePages(kind, now, options)) {
+          expect(page.length).toBeLessThanOrEqual(options.pageSize ?? 100);
+          ids.push(...page.filter((entry) => entry.clientId === clientId).map((entry) => entry.id));
+        }
+        return ids.sort();
+      };
+      const ready = (clientId: string, overrides: Partial<Instance> = {}) =>
+        createInstance({ clientId, status: 'READY', idleSince: at(-30), ...overrides });
+
+      it('finds the live instances whose deadline has passed, not those not yet due, without one, or terminated', async () => {
+        const clientId = uniqueClient('due');
+        const passed = await ready(clientId, { autoTerminateAt: at(-1) });
+        const justNow = await ready(clientId, { autoTerminateAt: at(0), status: 'STOPPED' });
+        await ready(clientId, { autoTerminateAt: at(1) });
+        await ready(clientId);
+        await createInstance({ clientId, status: 'TERMINATED', autoTerminateAt: at(-60) });
+        await createInstance({ clientId, status: 'TERMINATING', autoTerminateAt: at(-60) });
+        expect(await dueIds(clientId, 'auto-terminate')).toEqual([passed.id, justNow.id].sort());
+        const entries = [];
+        for await (const page of repo.duePages('auto-terminate', NOW)) entries.push(...page.filter((entry) => entry.id === passed.id));
+        expect(entries).toEqual([{ kind: 'auto-terminate', clientId, id: passed.id, dueAt: passed.autoTerminateAt }]);
+      });
+
+      it('an extend moves the entry, a deadline set later adds one, a terminate removes it', async () => {
+        const clientId = uniqueClient('due-moves');
+        const early = await ready(clientId, { autoTerminateAt: at(-5) });
+        const late = await ready(clientId, { autoTerminateAt: at(30) });
+        const none = await ready(clientId);
+        const later = (instance: Instance, changes: Partial<Instance>): Instance => ({ ...instance, ...changes, version: instance.version + 1, updatedAt: at(0) });
+        const extended = later(early, { autoTerminateAt: at(60) });
+        await repo.save(early, extended, [{ type: 'instance.extended', actor: 'key:test', message: 'extend' }]);
+        const shortened = later(late, { autoTerminateAt: at(-1) });
+        await repo.save(late, shortened, [{ type: 'instance.updated', actor: 'key:test', message: 'moved' }]);
+        const given = later(none, { autoTerminateAt: at(-2) });
+        await repo.save(none, given, [{ type: 'instance.updated', actor: 'key:test', message: 'set' }]);
+        expect(await dueIds(clientId, 'auto-terminate')).toEqual([late.id, none.id].sort());
+        expect(await dueIds(clientId, 'auto-terminate', {}, new Date(Date.parse(at(61))))).toEqual([early.id, late.id, none.id].sort());
+
+        await step(shortened, 'terminate', new Date(Date.parse(at(1))));
+        const cleared = later(given, { autoTerminateAt: undefined });
+        delete cleared.autoTerminateAt;
+        await repo.save(given, cleared, [{ type: 'instance.updated', actor: 'key:test', message: 'cleared' }]);
+        expect(await dueIds(clientId, 'auto-terminate', {}, new Date(Date.parse(at(61))))).toEqual([early.id]);
+      });
+
+      it('pages through many due instances, each page within the size asked', async () => {
+        const clientId = uniqueClient('due-pages');
+        const made = await Promise.all(Array.from({ length: 7 }, (_, i) => ready(clientId, { autoTerminateAt: at(-10 - i) })));
+        expect(await dueIds(clientId, 'auto-terminate', { pageSize: 2 })).toEqual(made.map((i) => i.id).sort());
+      });
+
+      it('finds READY instances idle past their idle stop, and reads ahead for a shorter minute', async () => {
+        const clientId = uniqueClient('idle');
+        const idle = await ready(clientId, { config: { idleStopMinutes: 10 } });
+        const notYet = await ready(clientId, { config: { idleStopMinutes: 60 } });
+        await ready(clientId);
+        await ready(clientId, { status: 'RUNNING', config: { idleStopMinutes: 10 } });
+        expect(await dueIds(clientId, 'idle-stop')).toEqual([idle.id]);
+        // A development minute of one second: 60 "minutes" idle is one real minute, long past.
+        expect(await dueIds(clientId, 'idle-stop', { minuteMs: 1000 })).toEqual([idle.id, notYet.id].sort());
+        const running = { ...idle, status: 'RUNNING' as const, version: idle.version + 1, updatedAt: at(0) };
+        delete running.idleSince;
+        await repo.save(idle, running, [{ type: 'instance.status-changed', actor: 'key:test', message: 'task' }]);
+        expect(await dueIds(clientId, 'idle-stop')).toEqual([]);
+      });
+
+      it('walks every instance of a status across clients a page at a time, optionally one provider', async () => {
+        const clientId = uniqueClient('status-pages');
+        const made = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => createInstance({ clientId, status: 'REBOOTING', provider: i % 2 ? 'AWS' : 'LOCAL' })),
+        );
+        const walk = async (provider?: 'AWS' | 'LOCAL') => {
+          const ids: string[] = [];
+          for await (const page of repo.statusPages('REBOOTING', { pageSize: 2, ...(provider ? { provider } : {}) })) {
+            expect(page.length).toBeLessThanOrEqual(2);
+            expect(page.every((i) => i.status === 'REBOOTING' && (!provider || i.provider === provider))).toBe(true);
+            ids.push(...page.filter((i) => i.clientId === clientId).map((i) => i.id));
+          }
+          return ids.sort();
+        };
+        expect(await walk()).toEqual(made.map((i) => i.id).sort());
+        expect(await walk('LOCAL')).toEqual(made.filter((i) => i.provider === 'LOCAL').map((i) => i.id).sort());
+      });
+    });
+
     describe('events, samples and health history', () => {
       it('events read oldest first over pages; appendEvent adds one without changing the instance', async () => {
         const instance = await createInstance({ clientId: uniqueClient('events'), createdAt: '2026-01-01T00:00:00.000Z' });

@@ -10,6 +10,8 @@ import type { ProviderName } from '../../domain/catalog.ts';
 import { counterDelta, type Counters } from '../../domain/statistics.ts';
 import type { ResourceSample } from '../../ports/compute-provider.ts';
 import type {
+  DueEntry,
+  DueKind,
   HealthCheckRecord,
   InstanceFilters,
   InstanceRepository,
@@ -19,6 +21,8 @@ import type {
   PageRequest,
 } from '../../ports/instance-repository.ts';
 import type { Db } from '../../db/db.ts';
+import { DUE_KINDS, dueEntriesOf, dueEntryOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
+import { DUE_SHARDS, dueShardOf } from '../../db/keys.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { counterUpdates, countersOfItem, readCounters } from '../../db/statistics-counters.ts';
 import { quotaExceededError } from '../../domain/budget.ts';
@@ -80,10 +84,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
       .params() as TransactWriteItem['Put'];
     const items = [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)];
     const { puts, deletes } = this.indexChanges(before, after);
+    // Due entries land with the change, set, moved or removed: a pass must not miss a deadline,
+    // nor read a passed one forever.
+    const due = this.dueChanges(before, after);
     // A transaction holds 100 items. Entries for new tags must land with the change; those of
     // removed tags may follow it, since readers check every entry against the instance itself.
-    const room = Math.max(0, MAX_TRANSACTION_ITEMS - items.length - puts.length);
-    await this.write(after, [...items, ...puts, ...deletes.slice(0, room)], 'save');
+    const room = Math.max(0, MAX_TRANSACTION_ITEMS - items.length - due.length - puts.length);
+    await this.write(after, [...items, ...due, ...puts, ...deletes.slice(0, room)], 'save');
     if (deletes.length > room) await this.batchDelete(deletes.slice(room));
   }
 
@@ -179,6 +186,42 @@ export class DynamoInstanceRepository implements InstanceRepository {
     return data.map(fromItem);
   }
 
+  /** Every instance in `status` (optionally one provider: the index's sort key starts with it), a page at a time. */
+  async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
+    const { instance } = this.db.entities.entities;
+    const query = instance.query.byStatus({ status });
+    const limit = options.pageSize ?? PASS_PAGE_SIZE;
+    let cursor: string | null = null;
+    do {
+      const page: { data: object[]; cursor: string | null } = await (options.provider ? query.begins({ provider: options.provider }) : query).go({ limit, count: limit, cursor });
+      if (page.data.length) yield page.data.map(fromItem);
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  /**
+   * The due entries of `kind` up to `now`, shard by shard, a page at a time. Idle stop entries
+   * are keyed at real minutes (../../db/due-entries.ts), so a shorter minute reads ahead by what
+   * it can take off the longest idle stop.
+   */
+  async *duePages(kind: DueKind, now: Date, options: { minuteMs?: number; pageSize?: number } = {}): AsyncIterable<DueEntry[]> {
+    const { instanceDue } = this.db.entities.entities;
+    const limit = options.pageSize ?? PASS_PAGE_SIZE;
+    const lookahead = kind === 'idle-stop' ? idleStopLookaheadMs(options.minuteMs) : 0;
+    // Sort keys are `<due ISO>#…`: every entry due by the bound sorts below `<bound>$`.
+    const bound = `${new Date(now.getTime() + lookahead).toISOString()}$`;
+    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+      const query = instanceDue.query.byDueTime({ kind, shard: String(shard) }).lt({ dueAt: bound });
+      let cursor: string | null = null;
+      do {
+        // Whole entries (they are small): with an `attributes` projection ElectroDB builds no cursor.
+        const page: { data: DueEntry[]; cursor: string | null } = await query.go({ limit, count: limit, cursor });
+        if (page.data.length) yield page.data.map(({ kind, clientId, id, dueAt }) => ({ kind, clientId, id, dueAt }));
+        cursor = page.cursor;
+      } while (cursor);
+    }
+  }
+
   /** A client's instances on one of its accounts, in any of `statuses`: reads that client's partition only. */
   async listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]> {
     const { data } = await this.db.entities.entities.instance.query
@@ -240,14 +283,35 @@ export class DynamoInstanceRepository implements InstanceRepository {
     );
   }
 
-  /** The index entries of a new instance: its facets and one entry per tag. */
+  /** The index entries of a new instance: its facets, one entry per tag, and what comes due for it. */
   private indexPuts(instance: Instance): TransactWriteItem[] {
     const { instanceFacets } = this.db.entities.entities;
     const { id, clientId, type, provider, userId } = instance;
     return [
       { Put: instanceFacets.put({ id, clientId, type, provider, userId }).params() as TransactWriteItem['Put'] },
       ...Object.entries(instance.tags).map(([tagKey, tagValue]) => this.tagPut(instance, tagKey, tagValue)),
+      ...dueEntriesOf(instance).map((entry) => this.duePut(entry)),
     ];
+  }
+
+  /** Due entries set or moved (a put replaces the entry of that kind) and those no longer due removed. */
+  private dueChanges(before: Instance, after: Instance): TransactWriteItem[] {
+    const changes: TransactWriteItem[] = [];
+    for (const kind of DUE_KINDS) {
+      const was = dueEntryOf(before, kind);
+      const is = dueEntryOf(after, kind);
+      if (is && is.dueAt !== was?.dueAt) changes.push(this.duePut(is));
+      if (was && !is) changes.push(this.dueDelete(after.id, kind));
+    }
+    return changes;
+  }
+
+  private duePut(entry: DueEntry): TransactWriteItem {
+    return { Put: this.db.entities.entities.instanceDue.put({ ...entry, shard: dueShardOf(entry.id) }).params() as TransactWriteItem['Put'] };
+  }
+
+  private dueDelete(id: string, kind: DueKind): TransactWriteItem {
+    return { Delete: this.db.entities.entities.instanceDue.delete({ id, kind }).params() as TransactWriteItem['Delete'] };
   }
 
   /** What a save changes in the index entries: new or changed tags and facets put, removed tags deleted. */
@@ -316,6 +380,8 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
 const MAX_TRANSACTION_ITEMS = 100;
 const BATCH_RETRIES = 6;
+/** What a background pass holds at once. */
+const PASS_PAGE_SIZE = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const toItem = (instance: Instance) => instance;

@@ -10,6 +10,8 @@ import type { InstanceStatus } from '../../domain/lifecycle.ts';
 import { type CounterDelta, counterDelta, type Counters, emptyCounters, SCALAR_COUNTERS } from '../../domain/statistics.ts';
 import type { ResourceSample } from '../../ports/compute-provider.ts';
 import type {
+  DueEntry,
+  DueKind,
   HealthCheckRecord,
   InstanceFilters,
   InstanceRepository,
@@ -19,6 +21,7 @@ import type {
   PageRequest,
 } from '../../ports/instance-repository.ts';
 import { copy, pageOf, sortedBy } from './memory-page.ts';
+import { dueEntriesOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
 
 const nextUlid = monotonicFactory();
 
@@ -89,6 +92,31 @@ export class MemoryInstanceRepository implements InstanceRepository {
   async listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]> {
     const matching = [...this.instances.values()].filter((i) => i.status === status && (!provider || i.provider === provider));
     return sortedBy(matching, (i) => `${i.provider}#${i.createdAt}#${i.id}`).map(copy);
+  }
+
+  async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
+    const sortKey = (i: Instance) => `${i.provider}#${i.createdAt}#${i.id}`;
+    const list = `status/${status}/${options.provider ?? ''}`;
+    let cursor: string | undefined;
+    do {
+      const matching = [...this.instances.values()].filter((i) => i.status === status && (!options.provider || i.provider === options.provider));
+      const page = pageOf(list, sortedBy(matching, sortKey), sortKey, { limit: options.pageSize ?? PASS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+      if (page.items.length) yield page.items.map(copy);
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** The table's due entries, derived from the instances as they stand (the same rule writes them there). */
+  async *duePages(kind: DueKind, now: Date, options: { minuteMs?: number; pageSize?: number } = {}): AsyncIterable<DueEntry[]> {
+    const bound = now.getTime() + (kind === 'idle-stop' ? idleStopLookaheadMs(options.minuteMs) : 0);
+    const sortKey = (e: DueEntry) => `${e.dueAt}#${e.clientId}#${e.id}`;
+    let cursor: string | undefined;
+    do {
+      const due = [...this.instances.values()].flatMap((i) => dueEntriesOf(i).filter((e) => e.kind === kind && Date.parse(e.dueAt) <= bound));
+      const page = pageOf(`due/${kind}`, sortedBy(due, sortKey), sortKey, { limit: options.pageSize ?? PASS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+      if (page.items.length) yield page.items;
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
   }
 
   async listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]> {
@@ -169,6 +197,8 @@ export class MemoryInstanceRepository implements InstanceRepository {
 
 
 const keyOf = (clientId: string, id: string) => `${clientId}/${id}`;
+/** What a background pass holds at once, as in the table. */
+const PASS_PAGE_SIZE = 100;
 
 /** `key` and `key=value` for every tag, as the table's filter matches them. */
 const tagTerms = (instance: Instance) => Object.entries(instance.tags).flatMap(([k, v]) => [k, `${k}=${v}`]);
