@@ -22,7 +22,8 @@ import type {
 } from '../../ports/instance-repository.ts';
 import type { Db } from '../../db/db.ts';
 import { DUE_KINDS, dueEntriesOf, dueEntryOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
-import { DUE_SHARDS, dueShardOf } from '../../db/keys.ts';
+import { DUE_SHARDS, dueShardOf, KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
+import { batchGetItems, getItem, itemReader, queryPage } from '../../db/item-pages.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { counterUpdates, countersOfItem, readCounters } from '../../db/statistics-counters.ts';
 import { quotaExceededError } from '../../domain/budget.ts';
@@ -39,9 +40,18 @@ export const newEventId = (at: Date) => nextUlid(at.getTime());
 export class DynamoInstanceRepository implements InstanceRepository {
   constructor(private readonly db: Db) {}
 
+  /** An instance item read back (item-pages.ts: the hot reads skip ElectroDB's per-item formatting). */
+  private instanceOf?: (item: Record<string, unknown>) => Instance;
+  private get readInstance(): (item: Record<string, unknown>) => Instance {
+    if (!this.instanceOf) {
+      const attributes = itemReader<Instance>(this.db.entities.entities.instance);
+      this.instanceOf = (item) => fromItem(attributes(item));
+    }
+    return this.instanceOf;
+  }
+
   async get(clientId: string, id: string): Promise<Instance | null> {
-    const { data } = await this.db.entities.entities.instance.get({ clientId, id }).go({ consistent: true });
-    return data ? fromItem(data) : null;
+    return getItem(this.db, this.db.entities.entities.instance.get({ clientId, id }).params({ consistent: true }), this.readInstance);
   }
 
   /** Look an instance up by id alone (platform admin, workflows); the index is only a pointer. */
@@ -129,15 +139,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
           .filter(Boolean)
           .join(' AND '),
       );
-      const result = await paged<Instance>(() => query.go(pageOptions(page)));
-      return { items: result.items.map(fromItem), cursor: result.cursor };
+      return queryPage(this.db, query.params(), page, this.readInstance);
     }
     const { userId, type, provider } = filters;
     if (userId) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byUser({ clientId, userId }).go(options));
     if (type) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byType({ clientId, type }).go(options));
     if (provider) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byProvider({ clientId, provider }).go(options));
-    const result = await paged<Instance>(() => instance.query.byClient({ clientId }).go(pageOptions(page)));
-    return { items: result.items.map(fromItem), cursor: result.cursor };
+    return queryPage(this.db, instance.query.byClient({ clientId }).params(), page, this.readInstance);
   }
 
   /**
@@ -166,15 +174,8 @@ export class DynamoInstanceRepository implements InstanceRepository {
   /** Instances by id within one client, in the order asked, with consistent reads (BatchGetItem). */
   private async getMany(clientId: string, ids: string[]): Promise<Instance[]> {
     if (ids.length === 0) return [];
-    const byId = new Map<string, Instance>();
-    let pending = ids.map((id) => ({ clientId, id }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= BATCH_RETRIES) throw new Error(`DynamoDB left ${pending.length} instance read(s) unprocessed after ${BATCH_RETRIES} attempts`);
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const { data, unprocessed } = await this.db.entities.entities.instance.get(pending).go({ consistent: true });
-      for (const item of data) byId.set(item.id, fromItem(item));
-      pending = unprocessed.map((key) => ({ clientId, id: key.id }));
-    }
+    const keys = ids.map((id) => keyOf(KEY_TEMPLATES.instance, { clientId, id }));
+    const byId = new Map((await batchGetItems(this.db, keys, this.readInstance)).map((instance) => [instance.id, instance]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -271,6 +272,63 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   counters(scope: { clientId: string; userId?: string }): Promise<Counters> {
     return readCounters(this.db, scope);
+  }
+
+  /**
+   * Writes the index items every instance should have (facets, one entry per tag, what comes due
+   * for it) and removes due entries it should not have: for tables holding instances stored
+   * before those items existed. Idempotent, so it may run again or be resumed from the cursor a
+   * page reports. Walks the table's instance items a page of `pageSize` at a time (a Scan: a
+   * migration reads everything once, no request does); each instance's items are written in one
+   * transaction conditional on the version read, so a change racing the backfill is read again.
+   */
+  async backfillIndexItems(
+    options: { pageSize?: number; cursor?: string | null; concurrency?: number; onPage?: (progress: BackfillProgress) => void } = {},
+  ): Promise<BackfillProgress> {
+    const progress: BackfillProgress = { instances: 0, retried: 0, cursor: options.cursor ?? null };
+    const limit = options.pageSize ?? PASS_PAGE_SIZE;
+    do {
+      const page: { data: object[]; cursor: string | null } = await this.db.entities.entities.instance.scan.go({ limit, count: limit, cursor: progress.cursor });
+      const queue = page.data.map(fromItem);
+      const worker = async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) progress.retried += await this.backfillOne(next);
+      };
+      await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+      progress.instances += page.data.length;
+      progress.cursor = page.cursor;
+      options.onPage?.({ ...progress });
+    } while (progress.cursor);
+    return progress;
+  }
+
+  /** One instance's index items, as of the version read; returns how many times a racing change made it read again. */
+  private async backfillOne(read: Instance): Promise<number> {
+    let instance: Instance | null = read;
+    for (let attempt = 0; instance; attempt++) {
+      const present = new Set(dueEntriesOf(instance).map((entry) => entry.kind));
+      const items: TransactWriteItem[] = [
+        {
+          ConditionCheck: {
+            TableName: this.db.tableName,
+            Key: keyOf(KEY_TEMPLATES.instance, { clientId: instance.clientId, id: instance.id }),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': instance.version },
+          },
+        },
+        ...this.indexPuts(instance),
+        ...DUE_KINDS.filter((kind) => !present.has(kind)).map((kind) => this.dueDelete(instance!.id, kind)),
+      ];
+      try {
+        await writeTransaction(this.db, items);
+        return attempt;
+      } catch (error) {
+        const raced = error instanceof TransactionConditionFailed || error instanceof TransactionContention;
+        if (!raced || attempt >= BATCH_RETRIES) throw error;
+        instance = await this.get(instance.clientId, instance.id);
+      }
+    }
+    return 0;
   }
 
   /**
@@ -376,6 +434,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
       throw error;
     }
   }
+}
+
+/** How far a backfill has come: instances visited, reads again after a racing change, where to resume (null: done). */
+export interface BackfillProgress {
+  instances: number;
+  retried: number;
+  cursor: string | null;
 }
 
 const MAX_TRANSACTION_ITEMS = 100;
