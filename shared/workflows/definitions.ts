@@ -8,7 +8,11 @@ export const STEPS_FUNCTION_ARN = '${StepsFunctionArn}';
 export const WORKFLOWS = ['provision', 'terminate', 'stop', 'start', 'reboot'] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
 
-/** Step names the task handler understands: one per idempotent step in shared/services. */
+/**
+ * Step names the task handler understands: one per idempotent step in shared/services. `configure`
+ * and `activate` are no longer in the provision definition (poll records the machine up and
+ * READY in one write) but stay for executions started under the earlier one.
+ */
 export const STEPS = [
   'reserve',
   'launch',
@@ -93,7 +97,10 @@ function task(step: StepName, next: string | null, options: { resultPath?: strin
   };
 }
 
-/** Ask, then poll `confirm` with backoff until it reports done; a guard ends the loop. */
+/**
+ * Ask, then poll `confirm` with backoff until it reports done; a guard ends the loop. The first
+ * check comes right after the ask (waitSeconds 0): a machine that is up at once waits for nothing.
+ */
 function pollLoop(prefix: string, confirm: StepName, then: string, what: string): Record<string, State> {
   return {
     [`${prefix}Init`]: {
@@ -137,12 +144,10 @@ function machine(comment: string, startAt: string, states: Record<string, State>
 }
 
 export const DEFINITIONS: Readonly<Record<WorkflowName, ReturnType<typeof machine>>> = {
-  provision: machine('Reserve, launch (idempotent), wait until up, configure, activate; compensate on failure', 'Reserve', {
+  provision: machine('Reserve, launch (idempotent), check at once and then with backoff until up; the check that finds it up records it configured and READY; compensate on failure', 'Reserve', {
     Reserve: task('reserve', 'Launch', { catchTo: 'Compensate' }),
     Launch: task('launch', 'CheckUpInit', { catchTo: 'Compensate' }),
-    ...pollLoop('CheckUp', 'poll', 'Configure', 'come up'),
-    Configure: task('configure', 'Activate', { catchTo: 'Compensate' }),
-    Activate: task('activate', 'Provisioned', { catchTo: 'Compensate' }),
+    ...pollLoop('CheckUp', 'poll', 'Provisioned', 'come up'),
     Provisioned: { Type: 'Succeed' },
     ...compensation('provision', 'Hangar.ProvisioningFailed'),
   }),

@@ -31,7 +31,8 @@ const COMPENSATION_STATES = ['Compensate', 'Failed', 'CompensationFailed'];
 const EXPECTED_STATES: Record<WorkflowName, { startAt: string; states: string[] }> = {
   provision: {
     startAt: 'Reserve',
-    states: ['Reserve', 'Launch', ...pollStates('CheckUp'), 'Configure', 'Activate', 'Provisioned', ...COMPENSATION_STATES],
+    // The poll that finds the machine up records it configured and READY: no Configure or Activate states.
+    states: ['Reserve', 'Launch', ...pollStates('CheckUp'), 'Provisioned', ...COMPENSATION_STATES],
   },
   terminate: { startAt: 'Release', states: ['Release', ...pollStates('CheckGone'), 'Terminated', ...COMPENSATION_STATES] },
   stop: { startAt: 'StopMachine', states: ['StopMachine', ...pollStates('CheckStopped'), 'Stopped', ...COMPENSATION_STATES] },
@@ -170,6 +171,28 @@ describe('workflows: the state machines', () => {
     expect(definition.StartAt).toBe(EXPECTED_STATES[w].startAt);
     expect(Object.keys(definition.States).sort()).toEqual([...EXPECTED_STATES[w].states].sort());
     expect(definition.TimeoutSeconds).toBeGreaterThan(0);
+  });
+
+  it.each(WORKFLOWS)('%s checks right after it asks, and waits (the backoff the step returns) only while the check says not yet', (w) => {
+    const definition = deployedDefinition(w);
+    // From the start, through the ask, to the first check: no Wait on the way.
+    const visited: string[] = [];
+    let name = definition.StartAt;
+    while (!definition.States[name]!.Next?.endsWith('Done?')) {
+      visited.push(name);
+      expect(definition.States[name]!.Type, name).not.toBe('Wait');
+      name = definition.States[name]!.Next!;
+    }
+    expect(visited).toContain(`${name}Init`);
+    expect(definition.States[name]).toMatchObject({ Type: 'Task', Next: `${name}Done?` });
+    // The ask starts the loop with no wait: the first check is an immediate one.
+    expect(definition.States[`${name}Init`]).toMatchObject({ Type: 'Pass', Result: { done: false, attempt: 0, waitSeconds: 0 }, Next: name });
+    // Done leaves the loop for a final state; only "not yet" goes to the Wait, which uses the backoff the step returns.
+    const choice = definition.States[`${name}Done?`] as AslState & { Choices: { Variable: string; BooleanEquals?: boolean; Next: string }[]; Default: string };
+    const done = choice.Choices.find((c) => c.Variable === '$.poll.done' && c.BooleanEquals === true)!;
+    expect(definition.States[done.Next]!.Type).toBe('Succeed');
+    expect(choice.Default).toBe(`${name}Wait`);
+    expect(definition.States[`${name}Wait`]).toEqual({ Type: 'Wait', SecondsPath: '$.poll.waitSeconds', Next: name });
   });
 
   it.each(WORKFLOWS)('%s invokes the steps function from every Task state, and nothing else', (w) => {

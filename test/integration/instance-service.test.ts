@@ -20,6 +20,7 @@ import {
 import type { InstanceEvent } from '../../shared/domain/events.ts';
 import type { Instance } from '../../shared/domain/instance.ts';
 import { costForDuration } from '../../shared/domain/money.ts';
+import { transition } from '../../shared/services/instance-changes.ts';
 import type { Principal } from '../../shared/domain/roles.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import type { InstanceRef } from '../../shared/ports/workflows.ts';
@@ -281,7 +282,7 @@ describe('quota', () => {
 });
 
 describe('provisioning steps end to end', () => {
-  it('reserve → launch → poll → configure → activate makes it READY, billing, with its deadline; events in order', async () => {
+  it('reserve → launch → poll: the poll that finds it up makes it READY, billing, with its deadline, in one write; events in order', async () => {
     const { operator } = await newClient();
     provider.pendingDescribes = 3;
     const created = await deps.services.instances.create(operator, webServer({ config: { autoTerminateMinutes: 30 } }));
@@ -304,31 +305,28 @@ describe('provisioning steps end to end', () => {
     expect(provider.machineFor(created.id)?.providerInstanceId).toBe(launched.providerInstanceId);
 
     let polls = 0;
+    let upAt = clock.now();
     for (;;) {
       polls++;
+      upAt = clock.now();
       const { done, instance } = await steps.poll(ref);
-      if (done) {
-        expect(instance.status).toBe('CONFIGURING');
-        break;
-      }
+      if (done) break;
       expect(instance.status).toBe('PROVISIONING');
+      expect(instance.version).toBe(launched.version); // a check that finds it pending writes nothing
       expect(polls).toBeLessThan(10);
       clock.advance(5_000);
     }
     expect(polls).toBe(3);
 
-    const configured = await steps.configure(ref);
-    expect(configured.status).toBe('CONFIGURING');
-    expect(configured.health?.status).toBe('HEALTHY');
-    expect(configured.port).toBe(provider.machineFor(created.id)?.port);
-
-    clock.advance(2_000);
-    const activatedAt = clock.now();
-    const ready = await steps.activate(ref);
+    const ready = await deps.services.instances.get(operator, created.id);
     expect(ready.status).toBe('READY');
-    expect(ready.billableSince).toBe(activatedAt.toISOString());
-    expect(ready.autoTerminateAt).toBe(new Date(activatedAt.getTime() + 30 * MINUTE).toISOString());
-    expect((await steps.activate(ref)).version).toBe(ready.version);
+    expect(ready.version).toBe(launched.version + 1); // up, configured and READY: one write
+    expect(ready.health?.status).toBe('HEALTHY');
+    expect(ready.port).toBe(provider.machineFor(created.id)?.port);
+    expect(ready.billableSince).toBe(upAt.toISOString());
+    expect(ready.autoTerminateAt).toBe(new Date(upAt.getTime() + 30 * MINUTE).toISOString());
+    const repeated = await steps.poll(ref);
+    expect(repeated).toMatchObject({ done: true, instance: { status: 'READY', version: ready.version } });
 
     const events = await eventsOf(operator, created.id);
     expect(events.map((e) => [e.type, e.toStatus ?? null])).toEqual([
@@ -342,6 +340,25 @@ describe('provisioning steps end to end', () => {
     expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort());
     const stats = await deps.services.instances.statistics(operator, {});
     expect(stats).toMatchObject({ currentlyRunning: 1, live: 1, totalCostMicros: 0 });
+  });
+
+  it('an instance left CONFIGURING (by an execution of the earlier definition) is made READY by the next poll; configure and activate are then no-ops', async () => {
+    const { operator } = await newClient();
+    const created = await deps.services.instances.create(operator, webServer());
+    const ref = refOf(created);
+    const steps = deps.services.provisioning;
+    await steps.reserve(ref);
+    const launched = await steps.launch(ref);
+    const { after, event } = transition(launched, 'launched', clock.now(), 'system:provisioning', 'Machine is up');
+    await deps.instances.save(launched, after, [event]);
+
+    const { done, instance } = await steps.poll(ref);
+    expect(done).toBe(true);
+    expect(instance).toMatchObject({ status: 'READY', version: after.version + 1, health: { status: 'HEALTHY' } });
+    expect((await steps.configure(ref)).version).toBe(instance.version);
+    expect((await steps.activate(ref)).version).toBe(instance.version);
+    const story = (await eventsOf(operator, created.id)).map((e) => e.toStatus ?? e.type);
+    expect(story).toEqual(['PENDING', 'PROVISIONING', 'provisioning.launched', 'CONFIGURING', 'provisioning.configured', 'READY']);
   });
 
   it('two launches at once still make one machine and one launch event', async () => {

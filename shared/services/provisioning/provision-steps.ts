@@ -3,10 +3,14 @@ import { deadlineOnReady } from '../../domain/deadlines.ts';
 import { launchSpecOf, type Instance } from '../../domain/instance.ts';
 import type { InstanceRef } from '../../ports/workflows.ts';
 import { deadlinePolicyOf } from '../deps.ts';
-import { mutateInstance, transition } from '../instance-changes.ts';
+import type { Machine } from '../../ports/compute-provider.ts';
+import { mutateInstance, transition, type EventInput } from '../instance-changes.ts';
 import { ACTOR, addressesOf, machineRefOf, type StepContext, type StepResult } from './step-context.ts';
 
-/** The provision workflow: PENDING → PROVISIONING → CONFIGURING → READY, one idempotent step each. */
+/**
+ * The provision workflow, one idempotent step per write: PENDING → PROVISIONING (reserve), the
+ * machine and its id (launch), then CONFIGURING → READY in the write of the poll that finds it up.
+ */
 export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUnrecorded, checkBudget }: StepContext) {
   /** PENDING → PROVISIONING. */
   async function reserve(ref: InstanceRef): Promise<Instance> {
@@ -39,7 +43,7 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
           data: { providerInstanceId: machine.providerInstanceId },
         },
       };
-    });
+    }, { read: instance });
     // Terminated while we were launching: the machine must not outlive its record.
     if (recorded.status === 'TERMINATING' || recorded.status === 'TERMINATED') {
       await (await providerOf(recorded)).terminate(machineRefOf({ ...recorded, providerInstanceId: machine.providerInstanceId }));
@@ -47,10 +51,20 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
     return recorded;
   }
 
-  /** Has the machine come up? PROVISIONING → CONFIGURING once the provider says running. */
+  /**
+   * Has the machine come up? Once the provider says running (for LOCAL: its health check
+   * answered, the first health probe), the machine is recorded up (→ CONFIGURING), configured
+   * (addresses, health) and READY in one write, each change with its own event: nothing happens
+   * between them worth a write of its own. An instance left CONFIGURING is finished the same way.
+   */
   async function poll(ref: InstanceRef): Promise<StepResult> {
     const instance = await load(ref);
-    if (instance.status !== 'PROVISIONING') return { instance, done: true };
+    if (instance.status !== 'PROVISIONING' && instance.status !== 'CONFIGURING') {
+      // Past provisioning: brought up already (this step again, after its answer was lost) or
+      // terminated meanwhile. Either way the deadline's schedules follow the record.
+      await deps.deadlines.sync(instance, instance);
+      return { instance, done: true };
+    }
     const machine = await describe(instance);
     // Not found yet is normal right after a launch (EC2 is eventually consistent): the poll
     // loop's guard bounds the wait. A machine the provider calls terminated is gone for good.
@@ -58,15 +72,46 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
     if (machine.state === 'terminated') throw new ProviderError('The machine was terminated while it was being provisioned');
     if (machine.state === 'error') throw new ProviderError(machine.reason ?? 'The provider reported an error while provisioning');
     if (machine.state !== 'running') return { instance, done: false };
-    const next = await mutateInstance(deps, ref, (current, now) =>
-      current.status === 'PROVISIONING'
-        ? transition(current, 'launched', now, ACTOR, `Machine is up${machine.port ? ` on port ${machine.port}` : ''}`, addressesOf(machine))
-        : null,
-    );
-    return { instance: next, done: true };
+    return { instance: await bringUp(instance, machine), done: true };
   }
 
-  /** Networks, addresses and a first health probe. */
+  /** PROVISIONING or CONFIGURING → READY in one write: billing starts, the auto-terminate deadline is fixed. */
+  async function bringUp(instance: Instance, machine: Machine): Promise<Instance> {
+    const ref = { clientId: instance.clientId, instanceId: instance.id };
+    let before: Instance | undefined;
+    const ready = await mutateInstance(deps, ref, (current, now) => {
+      if (current.status !== 'PROVISIONING' && current.status !== 'CONFIGURING') return null;
+      before = current;
+      const events: EventInput[] = [];
+      let configuring = current;
+      if (current.status === 'PROVISIONING') {
+        const up = transition(current, 'launched', now, ACTOR, `Machine is up${machine.port ? ` on port ${machine.port}` : ''}`, addressesOf(machine));
+        configuring = up.after;
+        events.push(up.event);
+      }
+      if (configuring.health?.status !== 'HEALTHY') {
+        configuring = { ...configuring, ...addressesOf(machine), health: { status: 'HEALTHY', checkedAt: now.toISOString() } };
+        events.push({ type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' });
+      }
+      const deadline = deadlineOnReady(configuring, now, deadlinePolicyOf(deps));
+      const activated = transition(configuring, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
+        ...(deadline ? { autoTerminateAt: deadline } : {}),
+      });
+      events.push(activated.event);
+      // One write, one version, however many changes it records.
+      return { after: { ...activated.after, version: current.version + 1 }, events };
+    }, { read: instance });
+    if (before) {
+      await deps.deadlines.sync(ready, before);
+      await checkBudget(ready);
+    }
+    return ready;
+  }
+
+  /**
+   * Networks, addresses and a first health probe. Not a state of the provision definition any
+   * more (poll records it); executions started under the earlier definition still call it.
+   */
   async function configure(ref: InstanceRef): Promise<Instance> {
     const instance = await load(ref);
     if (instance.status !== 'CONFIGURING') return instance;
@@ -87,7 +132,7 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
     });
   }
 
-  /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
+  /** CONFIGURING → READY, for executions started under the earlier definition (see configure). */
   async function activate(ref: InstanceRef): Promise<Instance> {
     let configuring: Instance | undefined;
     const ready = await mutateInstance(deps, ref, (current, now) => {

@@ -9,6 +9,7 @@ import { ProviderError, PROVIDER_ERROR_KINDS, type ProviderErrorKind } from '../
 import type { Instance } from '../../../shared/domain/instance.ts';
 import { DEFINITIONS, ERRORS, POLL } from '../../../shared/workflows/definitions.ts';
 import { toStepError } from '../../../shared/workflows/step-errors.ts';
+import type { TransactWriteItem } from '../../../shared/db/transactions.ts';
 import { attemptsFor, startWorkflowHarness, storyOf, type WorkflowHarness } from './harness.ts';
 
 let h: WorkflowHarness;
@@ -40,6 +41,20 @@ async function ready(): Promise<Instance> {
   return final;
 }
 
+/** The TransactWriteItems the table receives from now on, per instance (each as its list of items). */
+function transactionsOf(harness: WorkflowHarness): (instanceId: string) => TransactWriteItem[][] {
+  const seen: TransactWriteItem[][] = [];
+  harness.table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'TransactWriteItemsCommand') seen.push((args.input as { TransactItems: TransactWriteItem[] }).TransactItems);
+      return result;
+    },
+    { step: 'initialize', name: `countTransactions${Math.random()}` },
+  );
+  return (instanceId) => seen.filter((items) => items.some((item) => item.Put?.Item?.id === instanceId || item.Put?.Item?.instanceId === instanceId));
+}
+
 const NO_STACK = /\n\s+at\s/;
 
 /** The errorMessage a person sees: present, no stack trace. */
@@ -62,9 +77,20 @@ describe('provisioning', () => {
     expect(h.provider.launchCount(final.id)).toBe(1);
     expect(storyOf(await h.events(final.id))).toEqual(['created', 'PROVISIONING', 'launched', 'CONFIGURING', 'configured', 'READY']);
     expect(h.executionStatus('provision', created)).toBe('SUCCEEDED');
-    // Each step ran once: no retries on the happy path.
-    for (const step of ['reserve', 'launch', 'poll', 'configure', 'activate'] as const) expect(h.stepCount(step, final.id)).toBe(1);
-    expect(h.stepCount('fail', final.id)).toBe(0);
+    // Each step ran once: no retries on the happy path. The poll that found it up made it READY.
+    for (const step of ['reserve', 'launch', 'poll'] as const) expect(h.stepCount(step, final.id)).toBe(1);
+    for (const step of ['configure', 'activate', 'fail'] as const) expect(h.stepCount(step, final.id)).toBe(0);
+  });
+
+  it('four transactions from create to READY: created, PROVISIONING, launched, and up + configured + READY together', async () => {
+    const writes = transactionsOf(h);
+    const { final } = await provisionThrough();
+    expect(final.status).toBe('READY');
+    const statuses = writes(final.id).map((items) => items.find((item) => item.Put?.Item?.id === final.id && item.Put.Item.status)?.Put?.Item?.status);
+    expect(statuses).toEqual(['PENDING', 'PROVISIONING', 'PROVISIONING', 'READY']);
+    // Every status change still has its event, in the write that made it.
+    const eventTypes = writes(final.id).map((items) => items.filter((item) => item.Put?.Item?.eventId).map((item) => item.Put!.Item!.toStatus ?? item.Put!.Item!.type));
+    expect(eventTypes).toEqual([['PENDING'], ['PROVISIONING'], ['provisioning.launched'], ['CONFIGURING', 'provisioning.configured', 'READY']]);
   });
 
   it('launch throws fatal: ERROR with that message, no machine, launch not retried, execution FAILED', async () => {
@@ -206,22 +232,16 @@ describe('provisioning', () => {
     expect(h.executionStatus('provision', created)).toBe('FAILED');
   });
 
-  it('configure fails (the machine went to error after it came up): ERROR, machine released', async () => {
-    h.beforeStep = (input) => {
-      if (input.step === 'configure') h.provider.setState(input.instanceId, 'error', 'Kernel panic during first boot');
-    };
+  it('a machine up at the first check, right after the launch, is READY without a wait', async () => {
     const { created, final } = await provisionThrough();
-    expect(final.status).toBe('ERROR');
-    expectPersonMessage(final, 'Kernel panic during first boot');
-    expect(h.provider.machineFor(final.id)).toBeUndefined();
-    expect(storyOf(await h.events(final.id))).toEqual(['created', 'PROVISIONING', 'launched', 'CONFIGURING', 'ERROR', 'compensated']);
-    expect(final.billableSince).toBeUndefined();
-    expect(h.executionStatus('provision', created)).toBe('FAILED');
+    expect(final.status).toBe('READY');
+    expect(h.stepCalls.filter((c) => c.input.instanceId === created.id).map((c) => c.input.step)).toEqual(['reserve', 'launch', 'poll']);
+    expect(h.stepCalls.find((c) => c.input.instanceId === created.id && c.input.step === 'poll')?.input.attempt).toBe(0);
   });
 
   it('compensation that cannot release the machine: ERROR recorded, execution FAILED, the machine is left for a later terminate', async () => {
     h.beforeStep = (input) => {
-      if (input.step === 'configure') h.provider.setState(input.instanceId, 'error', 'Kernel panic during first boot');
+      if (input.step === 'poll') h.provider.setState(input.instanceId, 'error', 'Kernel panic during first boot');
     };
     h.provider.failNext('terminate', new ProviderError('Access denied releasing the machine', 'auth'), Number.POSITIVE_INFINITY);
     const { created, final } = await provisionThrough();
@@ -509,7 +529,7 @@ describe('idempotency of steps and executions', () => {
     await h.drain();
     const final = await h.get(created.id);
     expect(final.status).toBe('READY');
-    for (const step of ['reserve', 'launch', 'poll', 'configure', 'activate'] as const) expect(h.stepCount(step, created.id)).toBe(1);
+    for (const step of ['reserve', 'launch', 'poll'] as const) expect(h.stepCount(step, created.id)).toBe(1);
     expect(h.provider.launchCount(created.id)).toBe(1);
     expect(h.executionStatus('provision', created)).toBe('SUCCEEDED');
 
