@@ -22,11 +22,32 @@ export type StepInvoker = (input: unknown) => Promise<unknown>;
 export interface LocalStepFunctionsOptions {
   /** Calls the steps handler module, as Lambda would. */
   invokeStep: StepInvoker;
-  /** Every Wait state pauses this long instead of its SecondsPath (development speed). */
+  /**
+   * Wait states pause for milliseconds instead of their SecondsPath (development speed): the
+   * first pause of a loop `firstWaitMs` (default 5), each next one a quarter longer, at most
+   * `waitMs` (default 250).
+   */
   waitMs?: number;
+  firstWaitMs?: number;
   /** Every retry waits this long instead of its IntervalSeconds × BackoffRate. */
   retryIntervalMs?: number;
   onExecutionFailed?: (name: string, error: unknown) => void;
+}
+
+/**
+ * One execution's Wait overrides, backing off: the n-th pause of a Wait state lasts
+ * `firstMs` × 1.25^(n-1), at most `maxMs`. A LOCAL machine answers within tens of milliseconds,
+ * so the first checks come close together, and one that takes long is checked at the `maxMs`
+ * pace, as before. aws-local-stepfunctions reads a state's override each time the state runs,
+ * so each override is a getter that counts its pauses.
+ */
+export function backoffWaits(states: readonly string[], firstMs: number, maxMs: number): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  for (const state of states) {
+    let pauses = 0;
+    Object.defineProperty(overrides, state, { enumerable: true, get: () => Math.min(maxMs, Math.round(firstMs * 1.25 ** pauses++)) });
+  }
+  return overrides;
 }
 
 export interface ExecutionRecord {
@@ -66,7 +87,7 @@ export class LocalStepFunctions implements Workflows {
     const execution = this.machines.get(workflow)!.run(workflowInput(ref, options) as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(taskStateNames(definition).map((state) => [state, invoke])),
-        waitTimeOverrides: Object.fromEntries(waitStateNames(definition).map((state) => [state, this.options.waitMs ?? 250])),
+        waitTimeOverrides: backoffWaits(waitStateNames(definition), this.options.firstWaitMs ?? 5, this.options.waitMs ?? 250),
         retryIntervalOverrides: Object.fromEntries(taskStateNames(definition).map((state) => [state, this.options.retryIntervalMs ?? 100])),
       },
       noThrowOnAbort: true,
