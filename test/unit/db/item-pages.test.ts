@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { createDb } from '../../../shared/db/db.ts';
+import { decodeCursor, encodeCursor, itemReader } from '../../../shared/db/item-pages.ts';
+import { ValidationError } from '../../../shared/domain/errors.ts';
+import { makeInstance } from '../../support/fakes.ts';
+import { DynamoInstanceRepository } from '../../../shared/adapters/dynamodb/instance-repository.ts';
+
+describe('page cursors', () => {
+  it('are written as ElectroDB writes them, so cursors handed out before still read', () => {
+    const key = { pk: 'CLIENT#c-1', sk: 'INSTANCE#vps-a', gsi2pk: 'CLIENT#c-1#STATUS#READY', gsi2sk: '2026-01-01T00:00:00.000Z#vps-a' };
+    const electroDbCursor = Buffer.from(JSON.stringify(key)).toString('base64url');
+    expect(encodeCursor(key)).toBe(electroDbCursor);
+    expect(decodeCursor(electroDbCursor)).toEqual(key);
+    expect(encodeCursor(undefined)).toBeNull();
+    expect(decodeCursor(null)).toBeUndefined();
+    expect(decodeCursor('')).toBeUndefined();
+  });
+
+  it.each([
+    ['not base64 JSON', 'garbage!!'],
+    ['JSON but not a key', Buffer.from('[1,2]').toString('base64url')],
+    ['a key with a non-string part', Buffer.from('{"pk":{"S":"x"}}').toString('base64url')],
+    ['null', Buffer.from('null').toString('base64url')],
+    ['JSON with no table key', Buffer.from('{"gsi2pk":"CLIENT#c-1"}').toString('base64url')],
+  ])('refuse %s with a 400 naming the cursor', (_what, cursor) => {
+    let error: unknown;
+    try {
+      decodeCursor(cursor);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toMatch(/cursor is not valid/);
+  });
+});
+
+describe('itemReader', () => {
+  it("turns a stored instance item back into the instance the repository wrote, as ElectroDB's own formatting does", () => {
+    const db = createDb({ tableName: 'hangar-unit' });
+    const { instance: entity } = db.entities.entities;
+    const instance = makeInstance({ id: 'vps-a', clientId: 'c-1', tags: { env: 'prod' }, status: 'READY' });
+    const [stored] = new DynamoInstanceRepository(db).itemsOf(instance);
+    const read = itemReader<Record<string, unknown>>(entity)(stored as Record<string, unknown>);
+    const formatted = (entity as unknown as { formatResponse(r: object, i: string, c: object): { data: unknown } }).formatResponse({ Item: stored }, '', {});
+    expect(read).toEqual(formatted.data);
+    expect(read).not.toHaveProperty('pk');
+    expect(read).not.toHaveProperty('gsi2pk');
+    expect(read).toMatchObject({ id: 'vps-a', clientId: 'c-1', status: 'READY', tags: { env: 'prod' } });
+  });
+});
