@@ -5,9 +5,34 @@ import { microsToUnits } from '../domain/money.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { deadlineScheduleName } from './schedule-names.ts';
 import { deadlinePolicyOf, type ServiceDeps } from './deps.ts';
-import { mutateInstance, transition } from './instance-changes.ts';
+import { type EventInput, transition } from './instance-changes.ts';
+import { VersionConflictError } from '../domain/errors.ts';
 
 const ACTOR = SYSTEM_ACTOR('auto-terminate');
+/** How many instances a pass acts on at once. */
+const PASS_CONCURRENCY = 8;
+/** A pass's write lost to other writers this many times in a row gives up until the next pass. */
+const ACT_ATTEMPTS = 5;
+
+/**
+ * Runs `act` on every item, at most `limit` at a time, and returns the failures: one instance that
+ * cannot be acted on must not hold back, pass after pass, every instance due behind it.
+ */
+async function eachAtMost<T>(limit: number, items: readonly T[], act: (item: T) => Promise<void>): Promise<unknown[]> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) await act(items[next++]!).catch((error: unknown) => void failures.push(error));
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
+}
+
+/** A pass that acted on what it could says what it could not, once it is over. */
+function throwFailures(failures: unknown[], what: string): void {
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} instances could not be ${what}`);
+}
 
 /** What a deadline schedule carries to the handler that fires it. */
 export interface DeadlinePayload {
@@ -86,11 +111,8 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
   }
 
   /** The instance after the attempt, and whether this call terminated it. */
-  async function terminateWhenDue(payload: DeadlinePayload, via: 'schedule' | 'sweeper'): Promise<{ instance: Instance | null; fired: boolean }> {
-    const current = await deps.instances.get(payload.clientId, payload.instanceId);
-    if (!current || deadlineDecision(current, deps.clock.now(), policy).kind !== 'terminate') return { instance: current, fired: false };
-    let fired = false;
-    const after = await mutateInstance(deps, { clientId: payload.clientId, instanceId: payload.instanceId }, (instance, now) => {
+  async function terminateWhenDue(payload: DeadlinePayload, via: 'schedule' | 'sweeper'): Promise<{ instance: Instance | null; acted: boolean }> {
+    const result = await actOn({ clientId: payload.clientId, instanceId: payload.instanceId }, (instance, now) => {
       const decision = deadlineDecision(instance, now, policy);
       if (decision.kind !== 'terminate') return null;
       const change = transition(
@@ -103,26 +125,50 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
       );
       change.event.type = 'instance.auto-terminated';
       change.event.data = { costMicros: change.after.accruedCostMicros, cost: microsToUnits(change.after.accruedCostMicros), via };
-      fired = true;
       return change;
     });
-    if (fired) await deps.workflows.start('terminate', { clientId: after.clientId, instanceId: after.id, version: after.version });
-    return { instance: after, fired };
+    const { instance, acted } = result;
+    if (acted) await deps.workflows.start('terminate', { clientId: instance!.clientId, instanceId: instance!.id, version: instance!.version });
+    return result;
+  }
+
+  /**
+   * Read, decide, write, again if someone wrote in between (as `mutateInstance`), with one read
+   * per attempt, and an instance that is gone is no error: a pass acting on index entries, or a
+   * schedule firing late, may meet one.
+   */
+  async function actOn(
+    ref: { clientId: string; instanceId: string },
+    decide: (current: Instance, now: Date) => { after: Instance; event: EventInput } | null,
+  ): Promise<{ instance: Instance | null; acted: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await deps.instances.get(ref.clientId, ref.instanceId);
+      const change = current ? decide(current, deps.clock.now()) : null;
+      if (!current || !change) return { instance: current, acted: false };
+      try {
+        await deps.instances.save(current, change.after, [change.event]);
+        return { instance: change.after, acted: true };
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= ACT_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
    * Terminate every live instance whose deadline has passed; returns how many. Reads only the
    * deadlines due by now (an index by due time, a page at a time), however many are live; each
-   * is decided again on the instance itself.
+   * is decided again on the instance itself, a few at a time.
    */
   async function sweep(): Promise<number> {
     let terminated = 0;
+    const failures: unknown[] = [];
     for await (const page of deps.instances.duePages('auto-terminate', deps.clock.now(), { minuteMs: policy.minuteMs })) {
-      for (const entry of page) {
-        const { fired } = await terminateWhenDue({ clientId: entry.clientId, instanceId: entry.id }, 'sweeper');
-        if (fired) terminated++;
-      }
+      const failed = await eachAtMost(PASS_CONCURRENCY, page, async (entry) => {
+        if ((await terminateWhenDue({ clientId: entry.clientId, instanceId: entry.id }, 'sweeper')).acted) terminated++;
+      });
+      failures.push(...failed);
     }
+    throwFailures(failures, 'terminated at their deadline');
     return terminated;
   }
 
@@ -132,25 +178,25 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
    */
   async function stopIdle(): Promise<number> {
     let stopped = 0;
+    const failures: unknown[] = [];
     for await (const page of deps.instances.duePages('idle-stop', deps.clock.now(), { minuteMs: policy.minuteMs })) {
-      for (const entry of page) if (await stopIfIdle({ clientId: entry.clientId, instanceId: entry.id })) stopped++;
+      const failed = await eachAtMost(PASS_CONCURRENCY, page, async (entry) => {
+        if (await stopIfIdle({ clientId: entry.clientId, instanceId: entry.id })) stopped++;
+      });
+      failures.push(...failed);
     }
+    throwFailures(failures, 'stopped when idle');
     return stopped;
   }
 
   /** Stops the instance if it is still idle past its idle stop when written; true if this call stopped it. */
   async function stopIfIdle(ref: { clientId: string; instanceId: string }): Promise<boolean> {
-    const current = await deps.instances.get(ref.clientId, ref.instanceId);
-    if (!current || idleStopDecision(current, deps.clock.now(), policy).kind !== 'stop') return false;
-    let fired = false;
-    const after = await mutateInstance(deps, ref, (instance, at) => {
-      const decision = idleStopDecision(instance, at, policy);
-      if (decision.kind !== 'stop') return null;
-      fired = true;
-      return transition(instance, 'stop', at, SYSTEM_ACTOR('idle-stop'), decision.reason);
+    const { instance, acted } = await actOn(ref, (current, at) => {
+      const decision = idleStopDecision(current, at, policy);
+      return decision.kind === 'stop' ? transition(current, 'stop', at, SYSTEM_ACTOR('idle-stop'), decision.reason) : null;
     });
-    if (fired) await deps.workflows.start('stop', { clientId: after.clientId, instanceId: after.id, version: after.version });
-    return fired;
+    if (acted) await deps.workflows.start('stop', { clientId: instance!.clientId, instanceId: instance!.id, version: instance!.version });
+    return acted;
   }
 
   return { syncDeadline, onSchedule, terminateIfDue, sweep, stopIdle };
