@@ -275,6 +275,63 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 
   /**
+   * Writes the index items every instance should have (facets, one entry per tag, what comes due
+   * for it) and removes due entries it should not have: for tables holding instances stored
+   * before those items existed. Idempotent, so it may run again or be resumed from the cursor a
+   * page reports. Walks the table's instance items a page of `pageSize` at a time (a Scan: a
+   * migration reads everything once, no request does); each instance's items are written in one
+   * transaction conditional on the version read, so a change racing the backfill is read again.
+   */
+  async backfillIndexItems(
+    options: { pageSize?: number; cursor?: string | null; concurrency?: number; onPage?: (progress: BackfillProgress) => void } = {},
+  ): Promise<BackfillProgress> {
+    const progress: BackfillProgress = { instances: 0, retried: 0, cursor: options.cursor ?? null };
+    const limit = options.pageSize ?? PASS_PAGE_SIZE;
+    do {
+      const page: { data: object[]; cursor: string | null } = await this.db.entities.entities.instance.scan.go({ limit, count: limit, cursor: progress.cursor });
+      const queue = page.data.map(fromItem);
+      const worker = async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) progress.retried += await this.backfillOne(next);
+      };
+      await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+      progress.instances += page.data.length;
+      progress.cursor = page.cursor;
+      options.onPage?.({ ...progress });
+    } while (progress.cursor);
+    return progress;
+  }
+
+  /** One instance's index items, as of the version read; returns how many times a racing change made it read again. */
+  private async backfillOne(read: Instance): Promise<number> {
+    let instance: Instance | null = read;
+    for (let attempt = 0; instance; attempt++) {
+      const present = new Set(dueEntriesOf(instance).map((entry) => entry.kind));
+      const items: TransactWriteItem[] = [
+        {
+          ConditionCheck: {
+            TableName: this.db.tableName,
+            Key: keyOf(KEY_TEMPLATES.instance, { clientId: instance.clientId, id: instance.id }),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': instance.version },
+          },
+        },
+        ...this.indexPuts(instance),
+        ...DUE_KINDS.filter((kind) => !present.has(kind)).map((kind) => this.dueDelete(instance!.id, kind)),
+      ];
+      try {
+        await writeTransaction(this.db, items);
+        return attempt;
+      } catch (error) {
+        const raced = error instanceof TransactionConditionFailed || error instanceof TransactionContention;
+        if (!raced || attempt >= BATCH_RETRIES) throw error;
+        instance = await this.get(instance.clientId, instance.id);
+      }
+    }
+    return 0;
+  }
+
+  /**
    * The items `create` writes for an instance, as stored (events and counters aside): what a
    * bulk load (the bench's seed, a migration) writes with BatchWriteItem.
    */
@@ -377,6 +434,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
       throw error;
     }
   }
+}
+
+/** How far a backfill has come: instances visited, reads again after a racing change, where to resume (null: done). */
+export interface BackfillProgress {
+  instances: number;
+  retried: number;
+  cursor: string | null;
 }
 
 const MAX_TRANSACTION_ITEMS = 100;
