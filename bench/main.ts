@@ -6,4 +6,5 @@ await bundleFigures();
 await (await import('./data-path.ts')).dataPathFigures();
 await (await import('./event-delay.ts')).eventDelayFigures();
 await (await import('./webhook-delay.ts')).webhookDelayFigures();
+await (await import('./background-passes.ts')).backgroundPassFigures();
 await syncPathFigures();

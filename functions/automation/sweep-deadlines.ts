@@ -5,7 +5,12 @@ import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 
-/** Every few minutes: terminate what a lost schedule missed, stop instances idle too long, and check budgets. */
+/**
+ * Every few minutes: terminate what a lost schedule missed, stop instances idle too long, and check
+ * budgets. Deadlines and idle stops are read from the table's index by due time, so a run reads
+ * what is due, not every live instance; the schedule's Lambda may overlap a slow previous run,
+ * which is harmless: every act is conditional on the instance's version and decided again on it.
+ */
 export const handler = scheduledJob(
   () => composeHangar({ db: tableFromEnvironment(), scheduler: EventBridgeScheduler.fromEnvironment(), workflows: () => StepFunctionsWorkflows.fromEnvironment() }),
   async (deps) => {
