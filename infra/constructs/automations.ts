@@ -131,8 +131,10 @@ export class Automations extends Construct {
       ...functionProps,
       entry: 'functions/automation/sweep-deadlines.ts',
       description: 'Hangar automations: terminates live instances whose deadline passed without its schedule firing',
-      // Walks every live instance; each termination is a table write and an execution start.
+      // Reads only the due entries; each termination is a table write and an execution start.
       timeout: Duration.seconds(60),
+      // One pass at a time: a tick that finds the previous pass still running waits (see below).
+      reservedConcurrentExecutions: 1,
     })
       .bindTable(props.table, 'RW')
       .bindSecrets(props.secretsKey, 'OPEN');
@@ -142,13 +144,22 @@ export class Automations extends Construct {
       ...functionProps,
       entry: 'functions/automation/check-health.ts',
       description: 'Hangar automations: asks the provider about every up instance and records its health',
-      // Describes every up instance through its provider account, eight at a time; it has to end
-      // before the next run, a minute later.
+      // Describes every up instance through its provider account, a page at a time and eight at
+      // once; it has to end before the next run, a minute later.
       timeout: Duration.seconds(50),
+      reservedConcurrentExecutions: 1,
     })
       .bindTable(props.table, 'RW')
       .bindSecrets(props.secretsKey, 'OPEN');
     // No grantStart: a health check records what it sees and never starts a workflow.
+
+    // Schedules invoke these two asynchronously. With one execution reserved, a tick that comes
+    // while the previous pass runs is throttled and Lambda holds it back; held back longer than a
+    // minute it is dropped, as the next tick makes it moot. So passes never run side by side, and
+    // a slow pass never leaves a queue of passes behind it.
+    for (const pass of [this.sweepFunction, this.healthCheckFunction]) {
+      pass.function.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
+    }
 
     this.syncFunctionName = `${props.namePrefix}-sync`;
     this.syncFunction = new ProjectFunction(this, 'SyncFunction', {

@@ -289,7 +289,9 @@ describe('automations: the sync', () => {
   });
 
   it('sends the runs that failed after two retries, or waited over an hour, to its failure queue', () => {
-    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
+    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig')).filter(
+      (config) => JSON.stringify(config.Properties.FunctionName) === JSON.stringify({ Ref: idOf(syncFunction().function) }),
+    );
     expect(configs).toHaveLength(1);
     expect(configs[0]!.Properties).toEqual({
       FunctionName: { Ref: idOf(syncFunction().function) },

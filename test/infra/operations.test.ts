@@ -256,6 +256,18 @@ describe('alarms', () => {
   });
 });
 
+describe('the periodic passes', () => {
+  it.each(['sweepFunction', 'healthCheckFunction'] as const)('%s runs one pass at a time and drops a tick held back over a minute', (name) => {
+    const fn = stacks.stateless.automations[name].function;
+    expect(resources()[idOf(fn)]!.Properties.ReservedConcurrentExecutions).toBe(1);
+    const invokeConfigs = Object.values(resources()).filter(
+      (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties.FunctionName).includes(idOf(fn)),
+    );
+    expect(invokeConfigs).toHaveLength(1);
+    expect(invokeConfigs[0]!.Properties).toMatchObject({ MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
+  });
+});
+
 describe('the sync fan-out', () => {
   it('is bounded by reserved concurrency', () => {
     const sync = resources()[idOf(stacks.stateless.automations.syncFunction.function)]!;
