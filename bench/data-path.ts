@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
@@ -26,28 +25,11 @@ import type { Principal } from '../shared/domain/roles.ts';
 import { httpApi } from '../shared/http/http-api.ts';
 import { makeInstance } from '../test/support/fakes.ts';
 import { median, table } from './figures.ts';
+import { batchWrite, countReads } from './seed.ts';
 
 const SCALES = (process.env.BENCH_SCALES ?? '1000,10000,100000').split(',').map(Number).filter((n) => n > 0);
 const ADMIN: Principal = { keyId: 'key-bench', role: 'platform-admin', clientId: null };
 const STATUSES: InstanceStatus[] = ['READY', 'RUNNING', 'STOPPED', 'TERMINATED'];
-
-/** Items DynamoDB reads for what goes through `client`: ScannedCount of queries, items of gets. */
-function countReads(client: DynamoDBClient) {
-  const tally = { items: 0, scans: 0 };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      const output = (result.output ?? {}) as { ScannedCount?: number; Item?: unknown; Responses?: Record<string, unknown[]> };
-      if (context.commandName === 'ScanCommand') tally.scans++;
-      tally.items += output.ScannedCount ?? 0;
-      if (output.Item) tally.items++;
-      for (const items of Object.values(output.Responses ?? {})) tally.items += items.length;
-      return result;
-    },
-    { step: 'initialize', name: 'benchCountReads' },
-  );
-  return tally;
-}
 
 /** Medians (ms) of each named call, run in turn `rounds` times after a warm-up, rotating who goes first. */
 async function interleaved(rounds: number, calls: Record<string, () => Promise<unknown>>): Promise<Record<string, number>> {
@@ -80,24 +62,6 @@ async function throughput(inFlight: number, ms: number, call: (n: number) => Pro
     }),
   );
   return done / ((performance.now() - start) / 1000);
-}
-
-async function batchWrite(db: Db, items: Record<string, unknown>[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let batch = batches.pop(); batch; batch = batches.pop()) {
-        let pending = batch;
-        while (pending.length) {
-          const { UnprocessedItems } = await db.doc.send(
-            new BatchWriteCommand({ RequestItems: { [db.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
-          );
-          pending = (UnprocessedItems?.[db.tableName] ?? []).map((request) => request.PutRequest!.Item!);
-        }
-      }
-    }),
-  );
 }
 
 /** One keep-alive HTTP client for every call over HTTP, as the SDK keeps its connections to DynamoDB. */

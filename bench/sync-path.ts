@@ -6,7 +6,6 @@
  * and the target's state) — and one changed machine writes just what that one change needs.
  */
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
 import { DynamoInstanceRepository } from '../shared/adapters/dynamodb/instance-repository.ts';
@@ -21,6 +20,7 @@ import type { SyncJob, SyncResourceType, SyncTarget } from '../shared/domain/syn
 import type { CatalogItem, CatalogKind } from '../shared/ports/compute-provider.ts';
 import { FakeProvider, makeInstance } from '../test/support/fakes.ts';
 import { median, table } from './figures.ts';
+import { batchWrite } from './seed.ts';
 
 const SCALE = Math.max(1, Number(process.env.BENCH_SYNC_SCALE ?? 10_000) || 10_000);
 const FLAVORS = Math.max(1, Math.round(SCALE / 2));
@@ -105,24 +105,6 @@ function countItems(client: DynamoDBClient) {
       };
     },
   };
-}
-
-async function batchWrite(db: Db, items: Record<string, unknown>[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let batch = batches.pop(); batch; batch = batches.pop()) {
-        let pending = batch;
-        while (pending.length) {
-          const { UnprocessedItems } = await db.doc.send(
-            new BatchWriteCommand({ RequestItems: { [db.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
-          );
-          pending = (UnprocessedItems?.[db.tableName] ?? []).map((request) => request.PutRequest!.Item!);
-        }
-      }
-    }),
-  );
 }
 
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
