@@ -17,7 +17,7 @@ import { lambdaContext, startGateway, type AreaHandler } from '../infra/local/ga
 import { DynamoInstanceRepository } from '../shared/adapters/dynamodb/instance-repository.ts';
 import { LocalProvider } from '../shared/adapters/local/local-provider.ts';
 import { composeHangar } from '../shared/config/composition.ts';
-import { createDb, type Db } from '../shared/db/db.ts';
+import { createDb } from '../shared/db/db.ts';
 import { KEY_TEMPLATES, keyOf, keys } from '../shared/db/keys.ts';
 import type { Instance } from '../shared/domain/instance.ts';
 import type { InstanceStatus } from '../shared/domain/lifecycle.ts';

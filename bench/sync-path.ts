@@ -11,7 +11,7 @@ import { dynamoDbClientConfig, ensureTable, startDynamoDbLocal } from '../infra/
 import { DynamoInstanceRepository } from '../shared/adapters/dynamodb/instance-repository.ts';
 import { LocalSecretBox } from '../shared/adapters/local/local-secret-box.ts';
 import { composeHangar } from '../shared/config/composition.ts';
-import { createDb, type Db } from '../shared/db/db.ts';
+import { createDb } from '../shared/db/db.ts';
 import { KEY_TEMPLATES, keyOf } from '../shared/db/keys.ts';
 import type { Instance } from '../shared/domain/instance.ts';
 import type { InstanceStatus } from '../shared/domain/lifecycle.ts';
