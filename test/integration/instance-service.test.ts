@@ -91,23 +91,17 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-/** Drive the provisioning steps as the workflow would: reserve → launch → poll → configure → activate. */
+/** Drive the provisioning steps as the workflow would: reserve → launch → poll until the machine is up, which makes it READY. */
 async function provision(ref: InstanceRef, maxPolls = 20): Promise<{ instance: Instance; polls: number }> {
   const steps = deps.services.provisioning;
   await steps.reserve(ref);
   await steps.launch(ref);
-  let polls = 0;
-  for (;;) {
-    polls++;
-    const { done } = await steps.poll(ref);
-    if (done) break;
+  for (let polls = 1; ; polls++) {
+    const { done, instance } = await steps.poll(ref);
+    if (done) return { instance, polls };
     if (polls >= maxPolls) throw new Error(`machine not up after ${polls} polls`);
     clock.advance(5_000);
   }
-  await steps.configure(ref);
-  clock.advance(1_000);
-  const instance = await steps.activate(ref);
-  return { instance, polls };
 }
 
 async function terminateFully(principal: Principal, id: string): Promise<Instance> {
