@@ -14,6 +14,7 @@ import { httpApi } from '../../shared/http/http-api.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
 import { every } from './periodic.ts';
 import { createDb } from '../../shared/db/db.ts';
+import { backfillIndexItemsOnce } from './index-backfill.ts';
 import { PLATFORM_CLIENT_ID } from '../../shared/domain/roles.ts';
 import { generateApiKey, hashApiKey } from '../../shared/http/auth.ts';
 import type { ApiArea } from '../../shared/http/routes.ts';
@@ -106,6 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const externalRegistrations = new DynamoExternalRegistrationRepository(db);
     const migrated = await migrateRegistrationsFile(join(home, 'external-endpoints.json'), externalRegistrations);
     if (migrated) log(`moved ${migrated} EXTERNAL registration(s) into the table; external-endpoints.json.migrated keeps the old file`);
+    await backfillIndexItemsOnce(db, home, log);
     const deps: AppDependencies = composeHangar({
       db,
       webSocketPublisher,

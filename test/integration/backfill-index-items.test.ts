@@ -4,10 +4,14 @@
  * entries it should not have, and a second run changes nothing. The script runs it the same way.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BatchWriteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoInstanceRepository } from '../../shared/adapters/dynamodb/instance-repository.ts';
+import { backfillIndexItemsOnce } from '../../infra/local/index-backfill.ts';
 import { createDb, type Db } from '../../shared/db/db.ts';
 import type { Instance } from '../../shared/domain/instance.ts';
 import type { DueKind } from '../../shared/ports/instance-repository.ts';
@@ -107,4 +111,21 @@ describe('backfill of index items', () => {
     expect(stdout).toMatch(/Index items of \d+ instance\(s\) in .* are complete/);
     expect(await dueIds('auto-terminate', clientId)).toEqual([instances[0]!.id, late.id].sort());
   });
+
+  it('the local runtime backfills a table from before once, and marks its home so later starts do not read the table again', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'hangar-backfill-home-'));
+    const legacy = makeInstance({ id: 'vps-legacy-local-000030', clientId: 'client-local-start', status: 'READY', tags: { team: 'ops' } });
+    await writeLegacy([legacy]);
+    const logged: string[] = [];
+
+    expect(await backfillIndexItemsOnce(db, home, (line) => logged.push(line))).toBeGreaterThan(0);
+    expect((await repo.list('client-local-start', { tag: 'team=ops' }, { limit: 10 })).items.map((i) => i.id)).toEqual([legacy.id]);
+    expect(logged).toEqual([expect.stringMatching(/completed the index items of \d+ instance\(s\)/)]);
+    expect(await readFile(join(home, 'index-items-v1'), 'utf8')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+
+    expect(await backfillIndexItemsOnce(db, home, (line) => logged.push(line))).toBeNull();
+    expect(logged).toHaveLength(1);
+    await rm(home, { recursive: true, force: true });
+  });
 });
+
