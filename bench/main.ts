@@ -7,4 +7,5 @@ await (await import('./data-path.ts')).dataPathFigures();
 await (await import('./event-delay.ts')).eventDelayFigures();
 await (await import('./webhook-delay.ts')).webhookDelayFigures();
 await (await import('./background-passes.ts')).backgroundPassFigures();
+await (await import('./provisioning.ts')).provisioningFigures();
 await syncPathFigures();
