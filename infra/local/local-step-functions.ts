@@ -1,7 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { executionName, workflowInput } from '../../shared/adapters/aws/step-functions-workflows.ts';
 import type { InstanceRef, WorkflowOptions, Workflows } from '../../shared/ports/workflows.ts';
-import { DEFINITIONS, STEPS_FUNCTION_ARN, taskStateNames, waitStateNames, type WorkflowName } from '../../shared/workflows/definitions.ts';
+import { DEFINITIONS, POLL, STEPS_FUNCTION_ARN, taskStateNames, waitStateNames, type WorkflowName } from '../../shared/workflows/definitions.ts';
 
 const LOCAL_STEPS_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:hangar-local-workflow-steps';
 
@@ -24,8 +24,9 @@ export interface LocalStepFunctionsOptions {
   invokeStep: StepInvoker;
   /**
    * Wait states pause for milliseconds instead of their SecondsPath (development speed): the
-   * first pause of a loop `firstWaitMs` (default 5), each next one a quarter longer, at most
-   * `waitMs` (default 250).
+   * first pause of a loop `firstWaitMs` (default 5), each next one a quarter longer, up to a
+   * longest pause that gives a machine as long to answer in all as `waitMs` (default 250) per
+   * check would (localWaitPace).
    */
   waitMs?: number;
   firstWaitMs?: number;
@@ -41,6 +42,22 @@ export interface LocalStepFunctionsOptions {
  * pace, as before. aws-local-stepfunctions reads a state's override each time the state runs,
  * so each override is a getter that counts its pauses.
  */
+/**
+ * The local pace of Wait states: the first pause and the longest. Pauses back off from `firstMs`
+ * while keeping a machine's time to answer what it was at a flat `waitMs`: over `checks` pauses
+ * (POLL.maxAttempts) at least `checks` × `waitMs` in all, the short first pauses made up by
+ * longer last ones, so a workload slow to start is not failed sooner than before. When backing
+ * off cannot make that up within `checks` pauses, the pace stays flat.
+ */
+export function localWaitPace(firstMs: number, waitMs: number, checks: number = POLL.maxAttempts): { firstMs: number; maxMs: number } {
+  const total = (cap: number) => Array.from({ length: checks }, (_, n) => Math.min(cap, Math.round(firstMs * 1.25 ** n))).reduce((a, b) => a + b, 0);
+  const budget = checks * waitMs;
+  if (firstMs >= waitMs || total(Number.POSITIVE_INFINITY) < budget) return { firstMs: waitMs, maxMs: waitMs };
+  let cap = waitMs;
+  while (total(cap) < budget) cap += Math.max(1, Math.ceil(waitMs / 50));
+  return { firstMs, maxMs: cap };
+}
+
 export function backoffWaits(states: readonly string[], firstMs: number, maxMs: number): Record<string, number> {
   const overrides: Record<string, number> = {};
   for (const state of states) {
@@ -67,8 +84,10 @@ export class LocalStepFunctions implements Workflows {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly aborts = new Set<() => void>();
+  private readonly pace: { firstMs: number; maxMs: number };
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.pace = localWaitPace(options.firstWaitMs ?? 5, options.waitMs ?? 250);
     for (const [workflow, definition] of Object.entries(DEFINITIONS) as [WorkflowName, (typeof DEFINITIONS)[WorkflowName]][]) {
       // The same substitution CDK makes at deploy time; every Task state is overridden anyway.
       const substituted = JSON.parse(JSON.stringify(definition).replaceAll(STEPS_FUNCTION_ARN, LOCAL_STEPS_ARN));
@@ -87,7 +106,7 @@ export class LocalStepFunctions implements Workflows {
     const execution = this.machines.get(workflow)!.run(workflowInput(ref, options) as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(taskStateNames(definition).map((state) => [state, invoke])),
-        waitTimeOverrides: backoffWaits(waitStateNames(definition), this.options.firstWaitMs ?? 5, this.options.waitMs ?? 250),
+        waitTimeOverrides: backoffWaits(waitStateNames(definition), this.pace.firstMs, this.pace.maxMs),
         retryIntervalOverrides: Object.fromEntries(taskStateNames(definition).map((state) => [state, this.options.retryIntervalMs ?? 100])),
       },
       noThrowOnAbort: true,

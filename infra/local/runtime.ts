@@ -42,7 +42,7 @@ export interface LocalRuntimeOptions {
   adminKey?: string;
   /** How often LOCAL processes are sampled for cpu and memory. */
   sampleIntervalMs?: number;
-  /** How long the workflows' Wait states pause locally (their real backoff is for clouds). */
+  /** The workflows' local pace: pauses back off from 5 ms, in all as long as this per check (their real backoff is for clouds). */
   workflowWaitMs?: number;
   /** Minutes before a deadline that the warning event is written (default 5). */
   deadlineWarningMinutes?: number;

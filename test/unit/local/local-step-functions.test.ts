@@ -1,6 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { backoffWaits } from '../../../infra/local/local-step-functions.ts';
+import { backoffWaits, localWaitPace } from '../../../infra/local/local-step-functions.ts';
 import { DEFINITIONS, STEPS_FUNCTION_ARN, taskStateNames, waitStateNames } from '../../../shared/workflows/definitions.ts';
 import type { StepInput } from '../../../shared/workflows/run-step.ts';
 
@@ -55,5 +55,29 @@ describe('backoffWaits', () => {
   it('never pauses longer than the longest wait, even when the first is longer', () => {
     const waits = backoffWaits(['CheckUpWait'], 50, 5);
     expect([waits.CheckUpWait, waits.CheckUpWait]).toEqual([5, 5]);
+  });
+});
+
+describe('localWaitPace', () => {
+  const total = (pace: { firstMs: number; maxMs: number }, checks: number) => {
+    const waits = backoffWaits(['CheckUpWait'], pace.firstMs, pace.maxMs);
+    return Array.from({ length: checks }, () => waits.CheckUpWait!).reduce((a, b) => a + b, 0);
+  };
+
+  it.each([
+    [5, 250, 40],
+    [5, 20, 40],
+    [1, 1000, 10],
+    [300, 250, 40],
+  ])('from %i ms, gives a machine as long to answer as a flat %i ms over %i checks did, and little more', (first, waitMs, checks) => {
+    const pace = localWaitPace(first, waitMs, checks);
+    expect(total(pace, checks)).toBeGreaterThanOrEqual(checks * waitMs);
+    expect(total(pace, checks)).toBeLessThan(checks * waitMs * 1.1);
+  });
+
+  it('backs off from the first pause when that can be made up, and stays flat when it cannot', () => {
+    expect(localWaitPace(5, 250, 40)).toEqual({ firstMs: 5, maxMs: expect.any(Number) });
+    expect(localWaitPace(5, 250, 40).maxMs).toBeGreaterThan(250);
+    expect(localWaitPace(1, 1000, 10)).toEqual({ firstMs: 1000, maxMs: 1000 });
   });
 });
