@@ -1,5 +1,6 @@
 import { allowDeploymentAwsAccountFromEnvironment, deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
-import { schedulerOnFirstUse, workflowsOnFirstUse } from '../../shared/config/aws-on-first-use.ts';
+import { schedulerOnFirstUse } from '../../shared/config/on-first-use/scheduler.ts';
+import { workflowsOnFirstUse } from '../../shared/config/on-first-use/workflows.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { accepted, ok } from '../../shared/http/responses.ts';

@@ -1,6 +1,6 @@
 import { SqsWebhookQueue } from '../../shared/adapters/aws/sqs-webhook-queue.ts';
 import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
-import { secretBoxOnFirstUse } from '../../shared/config/aws-on-first-use.ts';
+import { secretBoxOnFirstUse } from '../../shared/config/on-first-use/secret-box.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';

@@ -1,7 +1,7 @@
 import { DynamoExternalRegistrationRepository } from '../adapters/dynamodb/external-registration-repository.ts';
 import { ExternalProvider } from '../adapters/external/external-provider.ts';
 import { tableFromEnvironment, type Db } from '../db/db.ts';
-import { secretBoxOnFirstUse } from './aws-on-first-use.ts';
+import { secretBoxOnFirstUse } from './on-first-use/secret-box.ts';
 import { cloudProviderFactory } from './cloud-providers.ts';
 import type { Pieces } from './composition.ts';
 import type { ComputeProvider } from '../ports/compute-provider.ts';
