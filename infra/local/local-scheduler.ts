@@ -42,7 +42,9 @@ const MAX_ATTEMPTS = 10;
 
 export class LocalScheduler implements Scheduler {
   private timer: NodeJS.Timeout | undefined;
-  private running: { fire: FireSchedule; clock: Clock } | undefined;
+  /** When the next tick is planned (ms since epoch): a schedule due sooner brings it forward. */
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private running: { fire: FireSchedule; clock: Clock; intervalMs: number; loop: () => void } | undefined;
   private inFlight: Promise<number> | undefined;
 
   constructor(
@@ -73,6 +75,7 @@ export class LocalScheduler implements Scheduler {
       items.push({ Put: { TableName: this.db.tableName, Item: { ...newDue, entityType: 'scheduleDue', name, dueAt, token, payload } } });
       await writeTransaction(this.db, items);
     });
+    this.wakeBy(schedule.at.getTime());
   }
 
   async cancel(name: string): Promise<void> {
@@ -85,20 +88,58 @@ export class LocalScheduler implements Scheduler {
     });
   }
 
-  /** Polls every `intervalMs` (first tick at once) and fires what is due by `clock`. */
+  /**
+   * Ticks at once, then whenever the next schedule comes due, and at least every `intervalMs`
+   * (a schedule written by another runtime on the table is found by then); fires what is due by
+   * `clock`. A schedule made here that comes due sooner than the next tick brings the tick forward.
+   */
   start(fire: FireSchedule, options: { intervalMs?: number; clock?: Clock } = {}): void {
     if (this.running) throw new Error('LocalScheduler is already started');
     const intervalMs = options.intervalMs ?? 500;
-    this.running = { fire, clock: options.clock ?? systemClock };
+    const clock = options.clock ?? systemClock;
     const loop = () => {
       if (!this.running) return;
+      this.timer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
       this.tick()
-        .catch((error) => this.log(`schedule tick failed: ${describe(error)}`))
-        .finally(() => {
-          if (this.running) this.timer = setTimeout(loop, intervalMs);
+        .then(() => this.nextDueAt(clock.now()))
+        .catch((error) => {
+          this.log(`schedule tick failed: ${describe(error)}`);
+          return undefined;
+        })
+        .then((nextDue) => {
+          if (!this.running || this.timer) return;
+          const now = clock.now().getTime();
+          this.sleepUntil(Math.min(now + intervalMs, nextDue ?? Number.POSITIVE_INFINITY));
         });
     };
+    this.running = { fire, clock, intervalMs, loop };
     loop();
+  }
+
+  /** The next tick no later than `at` (ms since epoch). */
+  private wakeBy(at: number): void {
+    if (this.running && at < this.wakeAt) this.sleepUntil(at);
+  }
+
+  private sleepUntil(at: number): void {
+    clearTimeout(this.timer);
+    this.wakeAt = at;
+    this.timer = setTimeout(this.running!.loop, Math.max(0, at - this.running!.clock.now().getTime()));
+  }
+
+  /** When the earliest schedule not yet due comes due (ms since epoch), if any. */
+  private async nextDueAt(now: Date): Promise<number | undefined> {
+    const { Items } = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk > :bound',
+        ExpressionAttributeValues: { ':pk': DUE_PK, ':bound': `${now.toISOString()}$` },
+        Limit: 1,
+      }),
+    );
+    const dueAt = (Items?.[0] as DueItem | undefined)?.dueAt;
+    return dueAt ? Date.parse(dueAt) : undefined;
   }
 
   /** Stops polling and waits for a tick in progress. */
@@ -106,6 +147,7 @@ export class LocalScheduler implements Scheduler {
     this.running = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
     await this.inFlight?.catch(() => undefined);
   }
 

@@ -162,4 +162,30 @@ describe('LocalScheduler', () => {
     expect(calls).toBe(1);
     expect(logged).toEqual([expect.stringContaining('provider down')]);
   });
+
+  it('wakes when the next schedule comes due, not at the next poll: one made while it sleeps, and one found at a tick', async () => {
+    const firedAt: Record<string, number> = {};
+    let bothFired: () => void;
+    const done = new Promise<void>((resolve) => (bothFired = resolve));
+    const scheduler = new LocalScheduler(db, { log: () => undefined });
+    // Another runtime on the table made this one before the scheduler started.
+    const foundAtTick = new Date(Date.now() + 300);
+    await new LocalScheduler(db).scheduleOnce({ name: 'found-at-tick', at: foundAtTick, payload: { which: 'found-at-tick' } });
+    scheduler.start(
+      async (p) => {
+        firedAt[p.which!] = Date.now();
+        if (Object.keys(firedAt).length === 2) bothFired();
+      },
+      { intervalMs: IDLE }, // polls an hour apart: only waking at due times fires these within the test
+    );
+    started.push(scheduler);
+    const madeHere = new Date(Date.now() + 150);
+    await scheduler.scheduleOnce({ name: 'made-here', at: madeHere, payload: { which: 'made-here' } });
+
+    await done;
+    expect(firedAt['made-here']).toBeGreaterThanOrEqual(madeHere.getTime());
+    expect(firedAt['found-at-tick']).toBeGreaterThanOrEqual(foundAtTick.getTime());
+    expect(await scheduleItems()).toEqual([]);
+  });
 });
+
