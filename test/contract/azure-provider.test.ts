@@ -222,7 +222,9 @@ describe('AzureProvider', () => {
     });
 
     it('deletes what a VM deleted by hand left behind', async () => {
-      const { cloud, provider } = await setup();
+      // Transitions slow enough that the NIC is surely still being deleted when the public IP's
+      // delete follows it, however loaded the machine running the test.
+      const { cloud, provider } = await setup({ transitionMs: 1000 });
       const { ref, spec } = await launchRunning(provider, cloud.location);
       cloud.deleteVmByHand(spec.instanceId);
 
