@@ -108,9 +108,10 @@ export class LocalScheduler implements Scheduler {
           return undefined;
         })
         .then((nextDue) => {
-          if (!this.running || this.timer) return;
-          const now = clock.now().getTime();
-          this.sleepUntil(Math.min(now + intervalMs, nextDue ?? Number.POSITIVE_INFINITY));
+          if (!this.running) return;
+          // A tick planned meanwhile (a schedule made here) stands unless this one must come sooner.
+          const at = Math.min(clock.now().getTime() + intervalMs, nextDue ?? Number.POSITIVE_INFINITY);
+          if (!this.timer || at < this.wakeAt) this.sleepUntil(at);
         });
     };
     this.running = { fire, clock, intervalMs, loop };
@@ -125,7 +126,8 @@ export class LocalScheduler implements Scheduler {
   private sleepUntil(at: number): void {
     clearTimeout(this.timer);
     this.wakeAt = at;
-    this.timer = setTimeout(this.running!.loop, Math.max(0, at - this.running!.clock.now().getTime()));
+    // A millisecond late rather than early: a timer may fire a little before the clock reads `at`.
+    this.timer = setTimeout(this.running!.loop, Math.max(0, at - this.running!.clock.now().getTime()) + 1);
   }
 
   /** When the earliest schedule not yet due comes due (ms since epoch), if any. */
