@@ -102,8 +102,8 @@ export async function backgroundPassFigures(): Promise<void> {
         [`idle-stop pass, none due`, `${scale}`, fmt(idle.ms), `${idle.items}`, `${idle.result}`, fmt(everyReady.ms), `${everyReady.items}`],
       );
 
-      // Auto-terminate through the local runtime's path: one-time schedules in the table, polled
-      // every 500 ms (the runtime's cadence), each firing terminating its instance.
+      // Auto-terminate through the local runtime's path: one-time schedules in the table, the
+      // scheduler waking at each due time, each firing terminating its instance.
       const deadlines = new Map<string, number>();
       const lateness: number[] = [];
       const start = Date.now() + 1500;
