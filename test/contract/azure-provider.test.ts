@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../shared/domain/errors.ts';
 import { AzureProvider, type AzureProviderOptions } from '../../shared/adapters/azure/azure-provider.ts';
 import { vmStateOf } from '../../shared/adapters/azure/azure-states.ts';
 import { azureErrorCode, kindOfAzureError } from '../../shared/adapters/azure/azure-errors.ts';
 import { checkEndpoint, isLoopbackHost } from '../../shared/adapters/azure/azure-credentials.ts';
-import type { LaunchSpec, MachineRef } from '../../shared/ports/compute-provider.ts';
+import type { ComputeProvider, LaunchSpec } from '../../shared/ports/compute-provider.ts';
 import { AzureDouble, type AzureDoubleOptions } from '../support/azure-double.ts';
-import { contractInstanceId, refOf, runComputeProviderContract, waitForState } from './compute-provider.contract.ts';
+import { contractInstanceId, launchUntilRunning, providerRejection, refOf, runComputeProviderContract, waitForState } from './compute-provider.contract.ts';
 
 const FAST = { stateTimeoutMs: 5000, pollMs: 10 };
 
@@ -51,21 +50,8 @@ describe('AzureProvider', () => {
     return { cloud, provider };
   }
 
-  async function launchRunning(provider: AzureProvider, region: string, overrides: Partial<LaunchSpec> = {}): Promise<{ ref: MachineRef; spec: LaunchSpec }> {
-    const spec = azureSpec(contractInstanceId('az'), region, overrides);
-    const ref = refOf(await provider.launch(spec), spec);
-    await waitForState(provider, ref, ['running'], FAST);
-    return { ref, spec };
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-    const error = await promise.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
+  const launchRunning = (provider: ComputeProvider, region: string, overrides: Partial<LaunchSpec> = {}) =>
+    launchUntilRunning(provider, azureSpec(contractInstanceId('az'), region, overrides), FAST);
 
   describe('launch', () => {
     it('creates one VM named from the Hangar id, tagged as Hangar\'s, with NIC and public IP deleted with it', async () => {
@@ -109,7 +95,7 @@ describe('AzureProvider', () => {
       const spec = azureSpec(contractInstanceId('lost'), cloud.location);
       cloud.dropNextResponse('PUT', /virtualMachines\//);
 
-      const lost = await rejection(provider.launch(spec));
+      const lost = await providerRejection(provider.launch(spec));
       expect(lost.kind).toBe('transient');
       const again = await provider.launch(spec);
 
@@ -124,7 +110,7 @@ describe('AzureProvider', () => {
 
       cloud.vm(spec.instanceId)!.tags['hangar:instance-id'] = 'vps-someone-else-000000';
 
-      const error = await rejection(provider.launch(spec));
+      const error = await providerRejection(provider.launch(spec));
 
       expect(error.kind).toBe('invalid-request');
       expect(error.message).toMatch(/already exists .* marked for Hangar instance vps-someone-else-000000/);
@@ -134,7 +120,7 @@ describe('AzureProvider', () => {
       const { cloud, provider } = await setup();
       cloud.failCreates({ mode: 'sync', status: 409, code: 'AllocationFailed', message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.', times: 1 });
 
-      const error = await rejection(provider.launch(azureSpec(contractInstanceId('alloc'), cloud.location)));
+      const error = await providerRejection(provider.launch(azureSpec(contractInstanceId('alloc'), cloud.location)));
 
       expect(error.kind).toBe('capacity');
       expect(error.message).toMatch(/sufficient capacity.*\(AllocationFailed\)\. Azure has no capacity for this size in this region right now/);
@@ -156,22 +142,22 @@ describe('AzureProvider', () => {
 
     it('maps SkuNotAvailable, ZonalAllocationFailed and quota refusals', async () => {
       const { cloud, provider } = await setup();
-      const sku = await rejection(provider.launch(azureSpec(contractInstanceId('sku'), cloud.location, { instanceType: 'Standard_NC6' })));
+      const sku = await providerRejection(provider.launch(azureSpec(contractInstanceId('sku'), cloud.location, { instanceType: 'Standard_NC6' })));
       expect(sku.kind).toBe('invalid-request');
       expect(sku.message).toMatch(/SkuNotAvailable.*Pick another size or region/);
 
       cloud.failCreates({ mode: 'sync', code: 'OperationNotAllowed', message: 'Operation could not be completed as it results in exceeding approved standardNCASv3_T4Family Cores quota. Location: eastus, Current Limit: 0.', times: 1 });
-      const quota = await rejection(provider.launch(azureSpec(contractInstanceId('quota'), cloud.location)));
+      const quota = await providerRejection(provider.launch(azureSpec(contractInstanceId('quota'), cloud.location)));
       expect(quota.kind).toBe('capacity');
       expect(quota.message).toMatch(/exceeding approved .* quota.*Usage \+ quotas/);
 
       cloud.failCreates({ mode: 'sync', code: 'ZonalAllocationFailed', message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this zone.', times: 1 });
-      const zonal = await rejection(provider.launch(azureSpec(contractInstanceId('zonal'), cloud.location)));
+      const zonal = await providerRejection(provider.launch(azureSpec(contractInstanceId('zonal'), cloud.location)));
       expect(zonal.kind).toBe('capacity');
       expect(zonal.message).toMatch(/another zone/);
 
       cloud.failCreates({ mode: 'sync', code: 'QuotaExceeded', message: 'Quota exceeded for standardNCADSA100v4Family.', times: 1 });
-      expect((await rejection(provider.launch(azureSpec(contractInstanceId('quota2'), cloud.location)))).kind).toBe('capacity');
+      expect((await providerRejection(provider.launch(azureSpec(contractInstanceId('quota2'), cloud.location)))).kind).toBe('capacity');
     });
   });
 
@@ -204,7 +190,7 @@ describe('AzureProvider', () => {
       await provider.stop(ref);
       await waitForState(provider, ref, ['stopped'], FAST);
 
-      const error = await rejection(provider.reboot(ref));
+      const error = await providerRejection(provider.reboot(ref));
 
       expect(error.kind).toBe('invalid-request');
       expect(error.message).toMatch(/restart.*not allowed.*deallocated/);
@@ -229,7 +215,7 @@ describe('AzureProvider', () => {
       cloud.deleteVmByHand(spec.instanceId);
 
       // The public IP is still attached to the NIC being deleted: Azure refuses it until then.
-      const first = await rejection(provider.terminate(ref));
+      const first = await providerRejection(provider.terminate(ref));
       await waitUntil(() => cloud.inventory().nics.length === 0);
       await provider.terminate(ref);
 
@@ -244,7 +230,7 @@ describe('AzureProvider', () => {
       const { cloud, provider } = await setup();
       const { ref } = await launchRunning(provider, cloud.location);
 
-      const error = await rejection(provider.terminate({ ...ref, instanceId: 'vps-other-abc123' }));
+      const error = await providerRejection(provider.terminate({ ...ref, instanceId: 'vps-other-abc123' }));
 
       expect(error.message).toMatch(/refusing to delete/);
       expect(cloud.armRequests('DELETE')).toHaveLength(0);
@@ -278,7 +264,7 @@ describe('AzureProvider', () => {
       const { cloud, provider } = await setup({}, { maxRetryAfterMs: 2000 });
       cloud.throttleNext(1, 120);
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('throttled');
       expect(error.message).toMatch(/asks to wait 120 s/);
@@ -311,8 +297,8 @@ describe('AzureProvider', () => {
       const wrongSecret = new AzureProvider({ region: cloud.location, credentials: cloud.credentials({ clientSecret: 'not-it' }) });
       const wrongGroup = new AzureProvider({ region: cloud.location, credentials: cloud.credentials({ resourceGroup: 'nope' }) });
 
-      const secret = await rejection(wrongSecret.testConnection());
-      const group = await rejection(wrongGroup.testConnection());
+      const secret = await providerRejection(wrongSecret.testConnection());
+      const group = await providerRejection(wrongGroup.testConnection());
 
       expect(secret.kind).toBe('auth');
       expect(secret.message).toMatch(/^Cannot connect to Azure .*AADSTS7000215: Invalid client secret/);

@@ -7,6 +7,8 @@ import type {
   MachineRef,
   MachineState,
 } from '../../shared/ports/compute-provider.ts';
+import { ProviderError } from '../../shared/domain/errors.ts';
+import { rejection } from '../support/rejection.ts';
 
 export interface ContractSubject {
   provider: ComputeProvider;
@@ -56,6 +58,24 @@ export function refOf(machine: Machine, spec: LaunchSpec): MachineRef {
     region: spec.region,
     ...(spec.accountId ? { accountId: spec.accountId } : {}),
   };
+}
+
+/** Launch `spec` and wait until the machine runs. */
+export async function launchUntilRunning(
+  provider: ComputeProvider,
+  spec: LaunchSpec,
+  options?: ContractOptions,
+): Promise<{ ref: MachineRef; spec: LaunchSpec }> {
+  const ref = refOf(await provider.launch(spec), spec);
+  await waitForState(provider, ref, ['running'], options);
+  return { ref, spec };
+}
+
+/** The ProviderError `promise` rejects with; anything else fails the test. */
+export async function providerRejection(promise: Promise<unknown>): Promise<ProviderError> {
+  const error = await rejection(promise);
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
 }
 
 /** A Hangar-shaped public id that no other run of the suite will use. */

@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProviderError, ValidationError } from '../../shared/domain/errors.ts';
+import { ValidationError } from '../../shared/domain/errors.ts';
 import { ipsOf } from '../../shared/adapters/openstack/addresses.ts';
 import { errorKindFor, openStackErrorMessage, retryAfterMs } from '../../shared/adapters/openstack/http.ts';
 import { machineStateOf } from '../../shared/adapters/openstack/states.ts';
@@ -10,10 +10,10 @@ import {
   toOpenStackCredentials,
   type OpenStackProviderOptions,
 } from '../../shared/adapters/openstack/openstack-provider.ts';
-import type { LaunchSpec, MachineRef } from '../../shared/ports/compute-provider.ts';
+import type { ComputeProvider, LaunchSpec, MachineRef } from '../../shared/ports/compute-provider.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { OpenStackDouble, type OpenStackDoubleOptions } from '../support/openstack-double.ts';
-import { contractInstanceId, refOf, runComputeProviderContract, waitForState } from './compute-provider.contract.ts';
+import { contractInstanceId, launchUntilRunning, providerRejection, refOf, runComputeProviderContract, waitForState } from './compute-provider.contract.ts';
 
 const FAST = { stateTimeoutMs: 5000, pollMs: 10 };
 
@@ -65,25 +65,8 @@ describe('OpenStackProvider', () => {
     return { cloud, provider };
   }
 
-  async function launchRunning(
-    provider: OpenStackProvider,
-    region: string,
-    overrides: Partial<LaunchSpec> = {},
-  ): Promise<{ ref: MachineRef; spec: LaunchSpec }> {
-    const spec = openStackSpec(contractInstanceId('os'), region, overrides);
-    const ref = refOf(await provider.launch(spec), spec);
-    await waitForState(provider, ref, ['running'], FAST);
-    return { ref, spec };
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-    const error = await promise.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
+  const launchRunning = (provider: ComputeProvider, region: string, overrides: Partial<LaunchSpec> = {}) =>
+    launchUntilRunning(provider, openStackSpec(contractInstanceId('os'), region, overrides), FAST);
 
   describe('Keystone', () => {
     it('authenticates with a password scoped to the project, as clouds.yaml names it', async () => {
@@ -197,7 +180,7 @@ describe('OpenStackProvider', () => {
       cloud.rejectAllTokens = true;
       cloud.clearRequests();
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('auth');
       expect(error.message).toMatch(/refused a freshly issued token: 401/);
@@ -228,7 +211,7 @@ describe('OpenStackProvider', () => {
       const { cloud } = await setup();
       const provider = new OpenStackProvider({ region: 'RegionNine', credentials: cloud.passwordCredentials() });
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('invalid-request');
       expect(error.message).toMatch(/no compute endpoint for region 'RegionNine' and interface 'public'/);
@@ -252,7 +235,7 @@ describe('OpenStackProvider', () => {
         credentials: cloud.passwordCredentials({ password: 'wrong' }),
       });
 
-      const error = await rejection(provider.testConnection());
+      const error = await providerRejection(provider.testConnection());
 
       expect(error.kind).toBe('auth');
       expect(error.message).toBe(
@@ -267,7 +250,7 @@ describe('OpenStackProvider', () => {
         credentials: cloud.applicationCredentials({ applicationCredentialSecret: 'nope' }),
       });
 
-      const error = await rejection(provider.testConnection());
+      const error = await providerRejection(provider.testConnection());
 
       expect(error.kind).toBe('auth');
       expect(error.message).toBe(
@@ -282,7 +265,7 @@ describe('OpenStackProvider', () => {
         credentials: { authUrl, applicationCredentialId: 'x', applicationCredentialSecret: 'y' },
       });
 
-      const error = await rejection(provider.testConnection());
+      const error = await providerRejection(provider.testConnection());
 
       expect(error.kind).toBe('transient');
       expect(error.message).toMatch(new RegExp(`^Cannot connect to OpenStack at ${escape(authUrl)}: .*ECONNREFUSED`));
@@ -292,7 +275,7 @@ describe('OpenStackProvider', () => {
       const { cloud } = await setup();
       const provider = new OpenStackProvider({ region: 'Nowhere', credentials: cloud.passwordCredentials() });
 
-      const error = await rejection(provider.testConnection());
+      const error = await providerRejection(provider.testConnection());
 
       expect(error.message).toMatch(new RegExp(`^Cannot connect to OpenStack at ${escape(cloud.authUrl)}: .*no compute endpoint`));
     });
@@ -405,11 +388,11 @@ describe('OpenStackProvider', () => {
     it('refuses unknown flavors and inactive images with what is available', async () => {
       const { cloud, provider } = await setup();
 
-      const flavor = await rejection(
+      const flavor = await providerRejection(
         provider.launch(openStackSpec(contractInstanceId('flavor'), cloud.region, { instanceType: 'm9.huge' })),
       );
-      const image = await rejection(provider.launch(openStackSpec(contractInstanceId('image'), cloud.region, { image: 'centos-7' })));
-      const network = await rejection(
+      const image = await providerRejection(provider.launch(openStackSpec(contractInstanceId('image'), cloud.region, { image: 'centos-7' })));
+      const network = await providerRejection(
         provider.launch(openStackSpec(contractInstanceId('net'), cloud.region, { networks: ['nowhere'] })),
       );
 
@@ -590,7 +573,7 @@ describe('OpenStackProvider', () => {
       await provider.stop(ref);
       await waitForState(provider, ref, ['stopped'], FAST);
 
-      const error = await rejection(provider.reboot(ref));
+      const error = await providerRejection(provider.reboot(ref));
 
       expect(error.kind).toBe('invalid-request');
       expect(error.message).toContain(`Cannot 'reboot' instance ${ref.providerInstanceId} while it is in vm_state stopped`);
@@ -602,7 +585,7 @@ describe('OpenStackProvider', () => {
       const spec = openStackSpec(contractInstanceId('building'), cloud.region);
       const ref = refOf(await provider.launch(spec), spec);
 
-      const error = await rejection(provider.start(ref));
+      const error = await providerRejection(provider.start(ref));
 
       expect(error.kind).toBe('invalid-request');
       expect(error.message).toContain(
@@ -644,7 +627,7 @@ describe('OpenStackProvider', () => {
         region: cloud.region,
       };
 
-      const error = await rejection(provider.start(ref));
+      const error = await providerRejection(provider.start(ref));
 
       expect(error.kind).toBe('not-found');
       expect(error.message).toContain('does not exist');
@@ -654,7 +637,7 @@ describe('OpenStackProvider', () => {
       const { cloud, provider } = await setup();
       const other = cloud.putServer({ name: 'theirs', metadata: { 'hangar:instance-id': 'vps-theirs-aaaaaa' } });
 
-      const error = await rejection(
+      const error = await providerRejection(
         provider.terminate({ instanceId: 'vps-mine-bbbbbb', providerInstanceId: other.id, region: cloud.region }),
       );
 
@@ -709,7 +692,7 @@ describe('OpenStackProvider', () => {
       const { ref } = await launchRunning(provider, cloud.region);
       cloud.failNextDelete('Failed to terminate instance: connection to the hypervisor lost');
 
-      const error = await rejection(provider.terminate(ref));
+      const error = await providerRejection(provider.terminate(ref));
 
       expect(error.kind).toBe('transient');
       expect(error.message).toMatch(/could not delete server .*hypervisor lost/);
@@ -785,7 +768,7 @@ describe('OpenStackProvider', () => {
       const { cloud, provider } = await setup({}, { sleep: async (ms) => void waits.push(ms) });
       cloud.throttleNext({ retryAfter: '1', times: 2 });
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('throttled');
       expect(error.retryable).toBe(true);
@@ -797,7 +780,7 @@ describe('OpenStackProvider', () => {
       const { cloud, provider } = await setup({}, { sleep: async (ms) => void waits.push(ms), maxRetryAfterMs: 5000 });
       cloud.throttleNext({ retryAfter: '120' });
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('throttled');
       expect(error.message).toMatch(/retry after 120 s/);
@@ -808,7 +791,7 @@ describe('OpenStackProvider', () => {
       const { cloud, provider } = await setup();
       cloud.failNext({ status: 503, service: 'compute' });
 
-      const error = await rejection(provider.listOwned());
+      const error = await providerRejection(provider.listOwned());
 
       expect(error.kind).toBe('transient');
       expect(error.message).toMatch(/^OpenStack compute \(Nova\) failed: 503 Service Unavailable: Unexpected API Error\./);
@@ -818,7 +801,7 @@ describe('OpenStackProvider', () => {
       const { cloud, provider } = await setup();
       const missing = '00000000-0000-4000-8000-000000000000';
 
-      const error = await rejection(provider.launch(openStackSpec(contractInstanceId('glance'), cloud.region, { image: missing })));
+      const error = await providerRejection(provider.launch(openStackSpec(contractInstanceId('glance'), cloud.region, { image: missing })));
 
       const lookups = cloud.requestsTo('image', 'GET').map((request) => `${request.resource} ${request.status}`);
       expect(lookups[0]).toBe(`/v2/images/${missing} 404`);

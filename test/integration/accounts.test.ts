@@ -26,6 +26,7 @@ import type { ComputeProvider } from '../../shared/ports/compute-provider.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, makeInstance, principalFor } from '../support/fakes.ts';
 import { areaCaller } from '../support/http-event.ts';
+import { rejection } from '../support/rejection.ts';
 
 const PASSWORD = 'S3cret-Pa55word-that-must-never-leak';
 const APP_SECRET = 'app-cred-secret-0f9e8d7c6b5a';
@@ -102,15 +103,6 @@ async function newClient(): Promise<{ client: Client; admin: Principal; operator
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)?.slice(0, 200)}`);
-    },
-    (error: unknown) => error as Error,
-  );
-}
-
 /** Every item in a client's partition, raw, as DynamoDB holds it. */
 async function partition(clientId: string): Promise<Record<string, unknown>[]> {
   const { Items } = await deps.db.doc.send(
@@ -125,7 +117,7 @@ describe('creating an account', () => {
   it('refuses credentials the provider rejects, with its reason, and stores nothing', async () => {
     const { client, admin } = await newClient();
     factory.verdict = REFUSED();
-    const error = await rejection(deps.services.accounts.create(admin, openstackPassword()));
+    const error = await rejection<Error>(deps.services.accounts.create(admin, openstackPassword()));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({ status: 400, code: 'CONNECTION_FAILED', message: 'Cannot connect to OpenStack at https://x: 401 Unauthorized' });
     expect(factory.built).toEqual([{ provider: 'OPENSTACK', region: 'RegionOne', credentials: openstackPassword().credentials }]);
@@ -185,23 +177,23 @@ describe('creating an account', () => {
 
   it('explains what is wrong with the credentials, against the form they point at, and tests nothing', async () => {
     const { admin } = await newClient();
-    const missing = await rejection(deps.services.accounts.create(admin, openstackPassword({ credentials: { authUrl: 'https://k.example.com/v3', username: 'u' } })));
+    const missing = await rejection<Error>(deps.services.accounts.create(admin, openstackPassword({ credentials: { authUrl: 'https://k.example.com/v3', username: 'u' } })));
     expect(missing).toBeInstanceOf(ValidationError);
     expect((missing as ValidationError).details.map((d) => d.path)).toEqual(['credentials.password', 'credentials.projectName']);
     expect(missing.message).not.toContain(PASSWORD);
 
-    const halfApp = await rejection(
+    const halfApp = await rejection<Error>(
       deps.services.accounts.create(admin, { provider: 'OPENSTACK', name: 'x', credentials: { authUrl: 'https://k/v3', applicationCredentialId: 'id' } }),
     );
     expect((halfApp as ValidationError).details).toEqual([{ path: 'credentials.applicationCredentialSecret', message: 'applicationCredentialSecret is required' }]);
 
-    const badUrl = await rejection(deps.services.accounts.create(admin, openstackPassword({ credentials: { ...openstackPassword().credentials, authUrl: 'keystone' } })));
+    const badUrl = await rejection<Error>(deps.services.accounts.create(admin, openstackPassword({ credentials: { ...openstackPassword().credentials, authUrl: 'keystone' } })));
     expect(badUrl.message).toMatch(/authUrl must be the Keystone URL/);
 
-    const stray = await rejection(deps.services.accounts.create(admin, { provider: 'AWS', name: 'x', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's', pasword: 'typo' } }));
+    const stray = await rejection<Error>(deps.services.accounts.create(admin, { provider: 'AWS', name: 'x', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's', pasword: 'typo' } }));
     expect(stray.message).toMatch(/pasword/);
 
-    const region = await rejection(deps.services.accounts.create(admin, { provider: 'AWS', name: 'x', region: 'Virginia', credentials: {} }));
+    const region = await rejection<Error>(deps.services.accounts.create(admin, { provider: 'AWS', name: 'x', region: 'Virginia', credentials: {} }));
     expect(region.message).toMatch(/Unknown AWS region 'Virginia'/);
     expect(factory.built).toEqual([]);
   });
@@ -209,7 +201,7 @@ describe('creating an account', () => {
   it('needs no account for LOCAL and EXTERNAL', async () => {
     const { admin } = await newClient();
     for (const provider of ['LOCAL', 'EXTERNAL']) {
-      const error = await rejection(deps.services.accounts.create(admin, { provider, name: 'x', credentials: {} }));
+      const error = await rejection<Error>(deps.services.accounts.create(admin, { provider, name: 'x', credentials: {} }));
       expect(error).toMatchObject({ status: 400, code: 'ACCOUNT_NOT_NEEDED', message: 'LOCAL and EXTERNAL need no account' });
     }
   });
@@ -222,7 +214,7 @@ describe('creating an account', () => {
       workflows: () => new RecordingWorkflows(),
       secretBox: LocalSecretBox.inMemory(),
     });
-    const error = await rejection(bare.services.accounts.create(principalFor(client.clientId, 'admin'), openstackPassword()));
+    const error = await rejection<Error>(bare.services.accounts.create(principalFor(client.clientId, 'admin'), openstackPassword()));
     expect(error).toMatchObject({ status: 400, code: 'PROVIDER_NOT_AVAILABLE', message: 'Provider OPENSTACK is not available in this deployment' });
     expect(await accountItems(client.clientId)).toEqual([]);
   });
@@ -230,14 +222,14 @@ describe('creating an account', () => {
   it('blanks a secret the provider echoes back in its reason', async () => {
     const { admin } = await newClient();
     factory.verdict = new ProviderError(`Cannot connect to OpenStack at https://keystone.example.com:5000/v3: bad password ${PASSWORD}`, 'auth');
-    const error = await rejection(deps.services.accounts.create(admin, openstackPassword()));
+    const error = await rejection<Error>(deps.services.accounts.create(admin, openstackPassword()));
     expect(error.message).toBe('Cannot connect to OpenStack at https://keystone.example.com:5000/v3: bad password ***');
   });
 
   it('turns a plain network failure into a "Cannot connect" reason', async () => {
     const { admin } = await newClient();
     factory.verdict = new Error('getaddrinfo ENOTFOUND keystone.example.com');
-    const error = await rejection(deps.services.accounts.create(admin, openstackPassword()));
+    const error = await rejection<Error>(deps.services.accounts.create(admin, openstackPassword()));
     expect(error).toMatchObject({ code: 'CONNECTION_FAILED', message: 'Cannot connect to OPENSTACK: getaddrinfo ENOTFOUND keystone.example.com' });
   });
 });
@@ -245,12 +237,12 @@ describe('creating an account', () => {
 describe('roles and tenancy', () => {
   it('a viewer or an operator cannot create an account (403); a viewer can read', async () => {
     const { admin, operator, viewer } = await newClient();
-    expect(await rejection(deps.services.accounts.create(viewer, openstackPassword()))).toBeInstanceOf(ForbiddenError);
-    expect(await rejection(deps.services.accounts.create(operator, openstackPassword()))).toBeInstanceOf(ForbiddenError);
+    expect(await rejection<Error>(deps.services.accounts.create(viewer, openstackPassword()))).toBeInstanceOf(ForbiddenError);
+    expect(await rejection<Error>(deps.services.accounts.create(operator, openstackPassword()))).toBeInstanceOf(ForbiddenError);
     expect(factory.built).toEqual([]);
     const account = await deps.services.accounts.create(admin, openstackPassword());
     expect((await deps.services.accounts.get(viewer, account.accountId)).accountId).toBe(account.accountId);
-    expect(await rejection(deps.services.accounts.remove(operator, account.accountId))).toBeInstanceOf(ForbiddenError);
+    expect(await rejection<Error>(deps.services.accounts.remove(operator, account.accountId))).toBeInstanceOf(ForbiddenError);
   });
 
   it("another client's account is a 404 for every operation", async () => {
@@ -264,13 +256,13 @@ describe('roles and tenancy', () => {
       () => deps.services.accounts.get(globex.admin, account.accountId, { clientId: acme.client.clientId }),
       () => deps.services.accounts.list(globex.admin, { clientId: acme.client.clientId }),
     ]) {
-      expect(await rejection(attempt())).toBeInstanceOf(NotFoundError);
+      expect(await rejection<Error>(attempt())).toBeInstanceOf(NotFoundError);
     }
     expect(factory.built).toHaveLength(1);
-    expect(await rejection(deps.services.accounts.create(globex.admin, openstackPassword({ clientId: acme.client.clientId })))).toBeInstanceOf(NotFoundError);
+    expect(await rejection<Error>(deps.services.accounts.create(globex.admin, openstackPassword({ clientId: acme.client.clientId })))).toBeInstanceOf(NotFoundError);
     expect((await deps.services.accounts.list(globex.admin, {})).items).toEqual([]);
     // Credentials are bound to their record: another client's id does not open them.
-    expect(await rejection(deps.services.accounts.openCredentials(globex.client.clientId, account.accountId))).toBeInstanceOf(NotFoundError);
+    expect(await rejection<Error>(deps.services.accounts.openCredentials(globex.client.clientId, account.accountId))).toBeInstanceOf(NotFoundError);
   });
 
   it('the platform admin acts for a named client, and finds any account by id', async () => {
@@ -279,7 +271,7 @@ describe('roles and tenancy', () => {
     expect(account.clientId).toBe(client.clientId);
     expect((await deps.services.accounts.list(viewer, {})).items.map((a) => a.accountId)).toEqual([account.accountId]);
     expect((await deps.services.accounts.get(PLATFORM_ADMIN, account.accountId)).clientId).toBe(client.clientId);
-    expect(await rejection(deps.services.accounts.create(PLATFORM_ADMIN, openstackPassword()))).toBeInstanceOf(ValidationError);
+    expect(await rejection<Error>(deps.services.accounts.create(PLATFORM_ADMIN, openstackPassword()))).toBeInstanceOf(ValidationError);
   });
 });
 
@@ -310,7 +302,7 @@ describe('testing again, deleting', () => {
     const account = await deps.services.accounts.create(principalFor(client.clientId, 'admin'), openstackPassword());
     const store = new DynamoAccountRepository(deps.db);
     await store.save(account, { ...account, version: 2, name: 'first' });
-    const error = await rejection(store.save(account, { ...account, version: 2, name: 'second' }));
+    const error = await rejection<Error>(store.save(account, { ...account, version: 2, name: 'second' }));
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT' });
   });
@@ -329,13 +321,13 @@ describe('testing again, deleting', () => {
       event,
     );
 
-    const error = await rejection(deps.services.accounts.remove(admin, used.accountId));
+    const error = await rejection<Error>(deps.services.accounts.remove(admin, used.accountId));
     expect(error).toMatchObject({ status: 409, code: 'ACCOUNT_IN_USE' });
     expect(error.message).toContain('vps-on-cloud-aaaaaa');
 
     const removed = await deps.services.accounts.remove(admin, other.accountId);
     expect(removed.accountId).toBe(other.accountId);
-    expect(await rejection(deps.services.accounts.get(admin, other.accountId))).toBeInstanceOf(NotFoundError);
+    expect(await rejection<Error>(deps.services.accounts.get(admin, other.accountId))).toBeInstanceOf(NotFoundError);
     expect((await accountItems(client.clientId)).map((i) => i.accountId)).toEqual([used.accountId]);
   });
 });

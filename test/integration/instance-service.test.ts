@@ -26,6 +26,7 @@ import { ManualClock } from '../support/manual-clock.ts';
 import type { InstanceRef } from '../../shared/ports/workflows.ts';
 import { createTestTable, deleteTestTable, type TestTable } from '../support/dynamodb.ts';
 import { FakeProvider, PLATFORM_ADMIN, RecordingWorkflows, principalFor } from '../support/fakes.ts';
+import { rejection } from '../support/rejection.ts';
 
 const MINUTE = 60_000;
 
@@ -80,15 +81,6 @@ async function eventsOf(principal: Principal, id: string): Promise<InstanceEvent
     cursor = page.cursor ?? undefined;
   } while (cursor);
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)?.slice(0, 200)}`);
-    },
-    (error: unknown) => error,
-  );
 }
 
 /** Drive the provisioning steps as the workflow would: reserve → launch → poll until the machine is up, which makes it READY. */

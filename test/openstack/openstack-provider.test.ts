@@ -4,7 +4,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../shared/domain/errors.ts';
 import { HttpTransport } from '../../shared/adapters/openstack/http.ts';
 import { authRequestBody, KeystoneSession } from '../../shared/adapters/openstack/keystone.ts';
 import { COMPUTE_HEADERS } from '../../shared/adapters/openstack/nova.ts';
@@ -25,7 +24,7 @@ import {
 } from '../../scripts/openstack/openstack-api.ts';
 import { openStackHome } from '../../scripts/openstack/prepare.ts';
 import { freePort, waitFor } from '../support/local-runtime.ts';
-import { contractInstanceId, refOf, runComputeProviderContract, waitForState } from '../contract/compute-provider.contract.ts';
+import { contractInstanceId, providerRejection, refOf, runComputeProviderContract, waitForState } from '../contract/compute-provider.contract.ts';
 import { loadFixtures } from './fixtures.ts';
 
 /**
@@ -172,20 +171,11 @@ describe('OpenStackProvider against a real cloud', () => {
     }
   }
 
-  async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-    const error = await promise.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
-
   describe('Keystone', () => {
     it('refuses a wrong password as an auth error that says Keystone refused it, naming the URL', async () => {
       const provider = providerFor({ credentials: { ...fixtures.user, password: 'not-the-password' } });
 
-      const error = await rejection(provider.testConnection());
+      const error = await providerRejection(provider.testConnection());
 
       expect(error.kind).toBe('auth');
       expect(error.message).toBe(`Cannot connect to OpenStack at ${fixtures.authUrl}: 401 Unauthorized (Keystone refused the credentials)`);
@@ -204,7 +194,7 @@ describe('OpenStackProvider against a real cloud', () => {
       const wrong = providerFor({
         credentials: { authUrl: fixtures.authUrl, applicationCredentialId: id, applicationCredentialSecret: 'wrong' },
       });
-      expect((await rejection(wrong.testConnection())).message).toMatch(/401 Unauthorized \(Keystone refused the credentials\)/);
+      expect((await providerRejection(wrong.testConnection())).message).toMatch(/401 Unauthorized \(Keystone refused the credentials\)/);
     });
 
     it('renews a token Keystone revoked when a service refuses it (401), once, and the call goes through', async () => {
@@ -285,7 +275,7 @@ describe('OpenStackProvider against a real cloud', () => {
       await provider.stop(ref);
       const stopping = await statesUntil(provider, ref, 'stopped');
       expect((await novaServer(admin, ref.providerInstanceId))?.status).toBe('SHUTOFF');
-      const refused = await rejection(provider.reboot(ref)); // a soft reboot needs a running guest
+      const refused = await providerRejection(provider.reboot(ref)); // a soft reboot needs a running guest
       await provider.start(ref);
       const starting = await statesUntil(provider, ref, 'running');
       await provider.reboot(ref, { hard: true });
@@ -315,7 +305,7 @@ describe('OpenStackProvider against a real cloud', () => {
 
     it('refuses an unknown flavor, image or network, naming what the cloud offers', async () => {
       const provider = providerFor();
-      const attempt = (overrides: Partial<LaunchSpec>) => rejection(provider.launch(realSpec(contractInstanceId('unknown'), overrides)));
+      const attempt = (overrides: Partial<LaunchSpec>) => providerRejection(provider.launch(realSpec(contractInstanceId('unknown'), overrides)));
 
       const flavor = await attempt({ instanceType: 'm9.enormous' });
       const image = await attempt({ image: 'no-such-image' });
