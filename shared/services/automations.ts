@@ -5,8 +5,7 @@ import { microsToUnits } from '../domain/money.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { deadlineScheduleName } from './schedule-names.ts';
 import { deadlinePolicyOf, type ServiceDeps } from './deps.ts';
-import { type EventInput, transition } from './instance-changes.ts';
-import { VersionConflictError } from '../domain/errors.ts';
+import { type EventInput, mutateInstance, transition } from './instance-changes.ts';
 
 const ACTOR = SYSTEM_ACTOR('auto-terminate');
 /** How many instances a pass acts on at once. */
@@ -133,26 +132,29 @@ export function makeAutomations(deps: ServiceDeps & { scheduler: Scheduler; warn
   }
 
   /**
-   * Read, decide, write, again if someone wrote in between (as `mutateInstance`), with one read
-   * per attempt, and an instance that is gone is no error: a pass acting on index entries, or a
-   * schedule firing late, may meet one.
+   * `mutateInstance` that also says whether this call made the change, and meets an instance
+   * that is gone without error: a pass acting on index entries, or a schedule firing late, may.
    */
   async function actOn(
     ref: { clientId: string; instanceId: string },
     decide: (current: Instance, now: Date) => { after: Instance; event: EventInput } | null,
   ): Promise<{ instance: Instance | null; acted: boolean }> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await deps.instances.get(ref.clientId, ref.instanceId);
-      const change = current ? decide(current, deps.clock.now()) : null;
-      if (!current || !change) return { instance: current, acted: false };
-      try {
-        await deps.instances.save(current, change.after, [change.event]);
-        return { instance: change.after, acted: true };
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= ACT_ATTEMPTS) throw error;
-      }
-    }
+    const read = await deps.instances.get(ref.clientId, ref.instanceId);
+    if (!read) return { instance: null, acted: false };
+    let acted = false;
+    const instance = await mutateInstance(
+      deps,
+      ref,
+      (current, now) => {
+        const change = decide(current, now);
+        acted = change !== null;
+        return change;
+      },
+      { attempts: ACT_ATTEMPTS, read },
+    );
+    return { instance, acted };
   }
+
 
   /**
    * Terminate every live instance whose deadline has passed; returns how many. Reads only the
