@@ -189,13 +189,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   /** Every instance in `status` (optionally one provider: the index's sort key starts with it), a page at a time. */
   async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
-    const { instance } = this.db.entities.entities;
-    const query = instance.query.byStatus({ status });
+    const query = this.db.entities.entities.instance.query.byStatus({ status });
+    const params = (options.provider ? query.begins({ provider: options.provider }) : query).params();
     const limit = options.pageSize ?? PASS_PAGE_SIZE;
     let cursor: string | null = null;
     do {
-      const page: { data: object[]; cursor: string | null } = await (options.provider ? query.begins({ provider: options.provider }) : query).go({ limit, count: limit, cursor });
-      if (page.data.length) yield page.data.map(fromItem);
+      const page: Page<Instance> = await queryPage(this.db, params, { limit, cursor }, this.readInstance);
+      if (page.items.length) yield page.items;
       cursor = page.cursor;
     } while (cursor);
   }

@@ -20,7 +20,7 @@ import type {
   Page,
   PageRequest,
 } from '../../ports/instance-repository.ts';
-import { copy, pageOf, sortedBy } from './memory-page.ts';
+import { copy, pageOf, pagesOf, sortedBy } from './memory-page.ts';
 import { dueEntriesOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
 
 const nextUlid = monotonicFactory();
@@ -95,28 +95,16 @@ export class MemoryInstanceRepository implements InstanceRepository {
   }
 
   async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
+    const matching = () => [...this.instances.values()].filter((i) => i.status === status && (!options.provider || i.provider === options.provider));
     const sortKey = (i: Instance) => `${i.provider}#${i.createdAt}#${i.id}`;
-    const list = `status/${status}/${options.provider ?? ''}`;
-    let cursor: string | undefined;
-    do {
-      const matching = [...this.instances.values()].filter((i) => i.status === status && (!options.provider || i.provider === options.provider));
-      const page = pageOf(list, sortedBy(matching, sortKey), sortKey, { limit: options.pageSize ?? PASS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      if (page.items.length) yield page.items.map(copy);
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+    for await (const page of pagesOf(`status/${status}/${options.provider ?? ''}`, matching, sortKey, options.pageSize ?? PASS_PAGE_SIZE)) yield page.map(copy);
   }
 
   /** The table's due entries, derived from the instances as they stand (the same rule writes them there). */
   async *duePages(kind: DueKind, now: Date, options: { minuteMs?: number; pageSize?: number } = {}): AsyncIterable<DueEntry[]> {
     const bound = now.getTime() + (kind === 'idle-stop' ? idleStopLookaheadMs(options.minuteMs) : 0);
-    const sortKey = (e: DueEntry) => `${e.dueAt}#${e.clientId}#${e.id}`;
-    let cursor: string | undefined;
-    do {
-      const due = [...this.instances.values()].flatMap((i) => dueEntriesOf(i).filter((e) => e.kind === kind && Date.parse(e.dueAt) <= bound));
-      const page = pageOf(`due/${kind}`, sortedBy(due, sortKey), sortKey, { limit: options.pageSize ?? PASS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      if (page.items.length) yield page.items;
-      cursor = page.cursor ?? undefined;
-    } while (cursor);
+    const due = () => [...this.instances.values()].flatMap((i) => dueEntriesOf(i).filter((e) => e.kind === kind && Date.parse(e.dueAt) <= bound));
+    yield* pagesOf(`due/${kind}`, due, (e) => `${e.dueAt}#${e.clientId}#${e.id}`, options.pageSize ?? PASS_PAGE_SIZE);
   }
 
   async listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]> {

@@ -14,6 +14,19 @@ export function pageOf<T>(list: string, items: T[], sortKey: (item: T) => string
   return { items: page, cursor: more ? writeCursor(list, sortKey(page.at(-1)!)) : null };
 }
 
+/**
+ * A list walked a page of `pageSize` at a time, as a background pass walks the table: each page
+ * reads `items()` afresh after the last key handed out, so changes between pages show as they would.
+ */
+export async function* pagesOf<T>(list: string, items: () => Iterable<T>, sortKey: (item: T) => string, pageSize: number): AsyncIterable<T[]> {
+  let cursor: string | undefined;
+  do {
+    const page = pageOf(list, sortedBy(items(), sortKey), sortKey, { limit: pageSize, ...(cursor ? { cursor } : {}) });
+    if (page.items.length) yield page.items;
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+}
+
 /** Sort by a key in byte order, as DynamoDB sorts string keys. */
 export function sortedBy<T>(items: Iterable<T>, sortKey: (item: T) => string, order: 'asc' | 'desc' = 'asc'): T[] {
   const sign = order === 'asc' ? 1 : -1;
