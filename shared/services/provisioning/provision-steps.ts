@@ -89,23 +89,45 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
         configuring = up.after;
         events.push(up.event);
       }
-      if (configuring.health?.status !== 'HEALTHY') {
-        configuring = { ...configuring, ...addressesOf(machine), health: { status: 'HEALTHY', checkedAt: now.toISOString() } };
-        events.push({ type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' });
+      const probed = configured(configuring, machine, now);
+      if (probed) {
+        configuring = probed.after;
+        events.push(probed.event);
       }
-      const deadline = deadlineOnReady(configuring, now, deadlinePolicyOf(deps));
-      const activated = transition(configuring, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
-        ...(deadline ? { autoTerminateAt: deadline } : {}),
-      });
-      events.push(activated.event);
+      const ready = activated(configuring, now);
+      events.push(ready.event);
       // One write, one version, however many changes it records.
-      return { after: { ...activated.after, version: current.version + 1 }, events };
+      return { after: { ...ready.after, version: current.version + 1 }, events };
     }, { read: instance });
-    if (before) {
-      await deps.deadlines.sync(ready, before);
-      await checkBudget(ready);
-    }
+    if (before) await onReady(ready, before);
     return ready;
+  }
+
+  /** The addresses and the first health probe recorded on a CONFIGURING instance; null once they are. */
+  function configured(current: Instance, machine: Machine, now: Date): { after: Instance; event: EventInput } | null {
+    if (current.health?.status === 'HEALTHY') return null;
+    const after = {
+      ...current,
+      ...addressesOf(machine),
+      health: { status: 'HEALTHY' as const, checkedAt: now.toISOString() },
+      updatedAt: now.toISOString(),
+      version: current.version + 1,
+    };
+    return { after, event: { type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' } };
+  }
+
+  /** CONFIGURING → READY: billing starts, the auto-terminate deadline is fixed. */
+  function activated(configuring: Instance, now: Date) {
+    const deadline = deadlineOnReady(configuring, now, deadlinePolicyOf(deps));
+    return transition(configuring, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
+      ...(deadline ? { autoTerminateAt: deadline } : {}),
+    });
+  }
+
+  /** Once READY: the deadline's schedules follow the record, and the budget is checked. */
+  async function onReady(ready: Instance, before: Instance): Promise<void> {
+    await deps.deadlines.sync(ready, before);
+    await checkBudget(ready);
   }
 
   /**
@@ -119,17 +141,7 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
     if (!machine || machine.state !== 'running') {
       throw new ProviderError(machine?.reason ?? 'The machine stopped answering while it was being configured');
     }
-    return mutateInstance(deps, ref, (current, now) => {
-      if (current.status !== 'CONFIGURING' || current.health?.status === 'HEALTHY') return null;
-      const after = {
-        ...current,
-        ...addressesOf(machine),
-        health: { status: 'HEALTHY' as const, checkedAt: now.toISOString() },
-        updatedAt: now.toISOString(),
-        version: current.version + 1,
-      };
-      return { after, event: { type: 'provisioning.configured', actor: ACTOR, message: 'First health probe passed' } };
-    });
+    return mutateInstance(deps, ref, (current, now) => (current.status === 'CONFIGURING' ? configured(current, machine, now) : null));
   }
 
   /** CONFIGURING → READY, for executions started under the earlier definition (see configure). */
@@ -138,13 +150,10 @@ export function makeProvisionSteps({ deps, providerOf, load, describe, releaseUn
     const ready = await mutateInstance(deps, ref, (current, now) => {
       if (current.status !== 'CONFIGURING') return null;
       configuring = current;
-      const deadline = deadlineOnReady(current, now, deadlinePolicyOf(deps));
-      return transition(current, 'activate', now, ACTOR, deadline ? `Ready; auto-terminates at ${deadline}` : 'Ready', {
-        ...(deadline ? { autoTerminateAt: deadline } : {}),
-      });
+      return activated(current, now);
     });
-    await deps.deadlines.sync(ready, configuring ?? ready);
-    if (configuring) await checkBudget(ready);
+    if (configuring) await onReady(ready, configuring);
+    else await deps.deadlines.sync(ready, ready);
     return ready;
   }
 
