@@ -1,4 +1,4 @@
-import { canApply } from '../domain/lifecycle.ts';
+import { autoTerminateDueAt, idleStopDueAt } from '../domain/deadlines.ts';
 import { LIMITS } from '../domain/limits.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { DueEntry, DueKind } from '../ports/instance-repository.ts';
@@ -15,22 +15,18 @@ export const DUE_KINDS = ['auto-terminate', 'idle-stop'] as const satisfies read
 export const ENTRY_MINUTE_MS = 60_000;
 
 /**
- * The entries an instance should have, by what the domain's decisions read: auto-terminate at
- * `autoTerminateAt` while the instance can still be terminated (`deadlineDecision`), idle stop
- * at `idleSince` + `config.idleStopMinutes` while READY (`idleStopDecision`). An entry only finds
+ * The entries an instance should have, at the due times the domain gives (`autoTerminateDueAt`,
+ * `idleStopDueAt`: the rules `deadlineDecision` and `idleStopDecision` apply). An entry only finds
  * candidates; the pass decides with those functions, so an entry a little early or late for a
  * changed rule costs a read, never a wrong act.
  */
 export function dueEntriesOf(instance: Instance): DueEntry[] {
   const entries: DueEntry[] = [];
   const { clientId, id } = instance;
-  if (instance.autoTerminateAt && canApply(instance.status, 'terminate')) {
-    entries.push({ kind: 'auto-terminate', clientId, id, dueAt: new Date(instance.autoTerminateAt).toISOString() });
-  }
-  const idleMinutes = instance.config.idleStopMinutes;
-  if (idleMinutes && instance.status === 'READY' && instance.idleSince) {
-    entries.push({ kind: 'idle-stop', clientId, id, dueAt: new Date(Date.parse(instance.idleSince) + idleMinutes * ENTRY_MINUTE_MS).toISOString() });
-  }
+  const deadline = autoTerminateDueAt(instance);
+  if (deadline) entries.push({ kind: 'auto-terminate', clientId, id, dueAt: new Date(deadline).toISOString() });
+  const idleStop = idleStopDueAt(instance, ENTRY_MINUTE_MS);
+  if (idleStop !== undefined) entries.push({ kind: 'idle-stop', clientId, id, dueAt: new Date(idleStop).toISOString() });
   return entries;
 }
 

@@ -51,6 +51,9 @@ export function checkAutoTerminateMinutes(minutes: number | undefined, client: P
 const deadlineStands = (instance: DeadlineFields): instance is DeadlineFields & { autoTerminateAt: string } =>
   !!instance.autoTerminateAt && canApply(instance.status, 'terminate');
 
+/** When the sweeper's auto-terminate comes due for the instance: its deadline while one stands. */
+export const autoTerminateDueAt = (instance: DeadlineFields): string | undefined => (deadlineStands(instance) ? instance.autoTerminateAt : undefined);
+
 /** The deadline set when the instance reaches READY: `autoTerminateMinutes` from then, or none. */
 export function deadlineOnReady(instance: DeadlineFields, readyAt: Date, policy: DeadlinePolicy): string | undefined {
   if (!instance.autoTerminateMinutes) return undefined;
@@ -177,14 +180,22 @@ export function idleStopDecision(
 ): IdleStopDecision {
   const idleMinutes = instance.config.idleStopMinutes;
   if (!idleMinutes) return { kind: 'none', reason: 'no idle stop' };
-  if (instance.status !== 'READY' || !instance.idleSince) return { kind: 'none', reason: `not idle (${instance.status})` };
-  if (Date.parse(instance.idleSince) + idleMinutes * policy.minuteMs > now.getTime()) {
+  const dueAt = idleStopDueAt(instance, policy.minuteMs);
+  if (dueAt === undefined) return { kind: 'none', reason: `not idle (${instance.status})` };
+  if (dueAt > now.getTime()) {
     return { kind: 'none', reason: `idle since ${instance.idleSince}, less than ${idleMinutes} minutes` };
   }
   return {
     kind: 'stop',
     idleMinutes,
-    idleSince: instance.idleSince,
+    idleSince: instance.idleSince!, // set: idleStopDueAt answered
     reason: `Stopped after ${idleMinutes} minutes idle (READY with no task since ${instance.idleSince})`,
   };
+}
+
+/** When idle stop comes due for the instance (ms since epoch), with a minute of `minuteMs`: while it stays READY with no task. */
+export function idleStopDueAt(instance: Pick<Instance, 'status' | 'idleSince' | 'config'>, minuteMs: number): number | undefined {
+  const idleMinutes = instance.config.idleStopMinutes;
+  if (!idleMinutes || instance.status !== 'READY' || !instance.idleSince) return undefined;
+  return Date.parse(instance.idleSince) + idleMinutes * minuteMs;
 }
