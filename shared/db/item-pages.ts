@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, QueryCommand, type GetCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../domain/errors.ts';
+import { invalidCursorError } from '../domain/errors.ts';
 import type { Page } from '../ports/page.ts';
 import type { Db } from './db.ts';
 import { paged } from './pagination.ts';
@@ -31,21 +31,18 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
 }
 
-const badCursor = () =>
-  new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
-
 export function decodeCursor(cursor: string | null | undefined): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw badCursor();
+    throw invalidCursorError();
   }
   // Every key a page ends on holds the table's key (an index's adds its own), all strings.
   const parts = key as Record<string, unknown>;
-  if (typeof key !== 'object' || key === null || Array.isArray(key) || typeof parts.pk !== 'string' || typeof parts.sk !== 'string') throw badCursor();
-  if (Object.values(parts).some((v) => typeof v !== 'string')) throw badCursor();
+  if (typeof key !== 'object' || key === null || Array.isArray(key) || typeof parts.pk !== 'string' || typeof parts.sk !== 'string') throw invalidCursorError();
+  if (Object.values(parts).some((v) => typeof v !== 'string')) throw invalidCursorError();
   return parts;
 }
 

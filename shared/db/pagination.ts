@@ -1,4 +1,4 @@
-import { ValidationError } from '../domain/errors.ts';
+import { invalidCursorError } from '../domain/errors.ts';
 import type { Page } from '../ports/page.ts';
 
 /**
@@ -11,7 +11,7 @@ export async function paged<T>(run: () => Promise<{ data: unknown[]; cursor: str
     return { items: data as T[], cursor };
   } catch (error) {
     if (isBadCursor(error)) {
-      throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+      throw invalidCursorError();
     }
     throw error;
   }

@@ -28,6 +28,10 @@ export class ValidationError extends DomainError {
   }
 }
 
+/** A page cursor this list never handed out (garbage, edited, or another list's): the caller's mistake, a 400. */
+export const invalidCursorError = () =>
+  new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+
 export class UnauthorizedError extends DomainError {
   readonly status = 401;
   readonly code = 'UNAUTHORIZED';

@@ -1,7 +1,7 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import type { BusinessAction, BusinessActionFilter } from '../../domain/business-actions.ts';
-import { ValidationError } from '../../domain/errors.ts';
+import { invalidCursorError } from '../../domain/errors.ts';
 import type { Db } from '../../db/db.ts';
 import { KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
 import type { BusinessActionRepository } from '../../ports/business-action-repository.ts';
@@ -82,5 +82,5 @@ function readCursor(list: string, cursor: string): Record<string, unknown> {
   } catch {
     // falls through to the refusal
   }
-  throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+  throw invalidCursorError();
 }

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../domain/errors.ts';
+import { invalidCursorError } from '../../domain/errors.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 
 /**
@@ -46,7 +46,7 @@ function readCursor(list: string, cursor: string): string {
   } catch {
     // falls through to the refusal
   }
-  throw new ValidationError('cursor is not valid; start again without it', [{ path: 'cursor', message: 'not a cursor this list returned' }]);
+  throw invalidCursorError();
 }
 
 /** Stored and returned values are copies, so no caller can change what another reads. */
