@@ -40,12 +40,18 @@ export type FireSchedule = (payload: Record<string, string>, schedule: { name: s
 /** Racing writers are retried with a fresh read; more than this many losses in a row is a bug. */
 const MAX_ATTEMPTS = 10;
 
+/** What one poll did: how many schedules fired here, and the instant it fired everything due by. */
+interface Poll {
+  fired: number;
+  firedThrough: Date;
+}
+
 export class LocalScheduler implements Scheduler {
   private timer: NodeJS.Timeout | undefined;
   /** When the next tick is planned (ms since epoch): a schedule due sooner brings it forward. */
   private wakeAt = Number.POSITIVE_INFINITY;
   private running: { fire: FireSchedule; clock: Clock; intervalMs: number; loop: () => void } | undefined;
-  private inFlight: Promise<number> | undefined;
+  private inFlight: Promise<Poll> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -101,8 +107,10 @@ export class LocalScheduler implements Scheduler {
       if (!this.running) return;
       this.timer = undefined;
       this.wakeAt = Number.POSITIVE_INFINITY;
-      this.tick()
-        .then(() => this.nextDueAt(clock.now()))
+      this.poll()
+        // From the instant the poll fired through, not from now: a schedule that came due while
+        // it ran was not fired, and must bring the next tick forward rather than wait a whole poll.
+        .then(({ firedThrough }) => this.nextDueAt(firedThrough))
         .catch((error) => {
           this.log(`schedule tick failed: ${describe(error)}`);
           return undefined;
@@ -130,7 +138,7 @@ export class LocalScheduler implements Scheduler {
     this.timer = setTimeout(this.running!.loop, Math.max(0, at - this.running!.clock.now().getTime()) + 1);
   }
 
-  /** When the earliest schedule not yet due comes due (ms since epoch), if any. */
+  /** When the earliest schedule due after `now` comes due (ms since epoch), if any. */
   private async nextDueAt(now: Date): Promise<number | undefined> {
     const { Items } = await this.db.doc.send(
       new QueryCommand({
@@ -157,12 +165,20 @@ export class LocalScheduler implements Scheduler {
    * One poll: fires every schedule due by the clock when this poll runs, and resolves to how many
    * fired here. Polls never overlap: one asked for during another runs after it.
    */
-  tick(): Promise<number> {
+  async tick(): Promise<number> {
+    return (await this.poll()).fired;
+  }
+
+  /** A tick, and the instant it fired through. */
+  private poll(): Promise<Poll> {
     if (!this.running) return Promise.reject(new Error('LocalScheduler is not started'));
     const { fire, clock } = this.running;
-    const previous = this.inFlight?.catch(() => 0) ?? Promise.resolve(0);
-    const next: Promise<number> = previous
-      .then(() => this.fireDue(fire, clock.now()))
+    const previous = this.inFlight?.catch(() => undefined) ?? Promise.resolve();
+    const next: Promise<Poll> = previous
+      .then(async () => {
+        const firedThrough = clock.now();
+        return { fired: await this.fireDue(fire, firedThrough), firedThrough };
+      })
       .finally(() => {
         if (this.inFlight === next) this.inFlight = undefined;
       });

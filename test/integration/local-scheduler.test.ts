@@ -163,6 +163,27 @@ describe('LocalScheduler', () => {
     expect(logged).toEqual([expect.stringContaining('provider down')]);
   });
 
+  it('fires at once a schedule that came due while a tick was firing others, instead of at the next poll', async () => {
+    const fired: string[] = [];
+    let bothFired: () => void;
+    const done = new Promise<void>((resolve) => (bothFired = resolve));
+    // Made before the scheduler starts: its first tick finds them, with only `first` due.
+    await new LocalScheduler(db).scheduleOnce({ name: 'first', at: clock.now(), payload: { which: 'first' } });
+    await new LocalScheduler(db).scheduleOnce({ name: 'second', at: at(100), payload: { which: 'second' } });
+    startScheduler([], {
+      fire: async ({ which }) => {
+        fired.push(which!);
+        // Firing `first` takes long enough that `second` is due before the tick ends.
+        if (which === 'first') clock.advance(200);
+        if (fired.length === 2) bothFired();
+      },
+    });
+    // IDLE is an hour: only a tick brought forward can fire `second` before the test times out.
+    await done;
+    expect(fired).toEqual(['first', 'second']);
+    expect(await scheduleItems()).toEqual([]);
+  });
+
   it('wakes when the next schedule comes due, not at the next poll: one made while it sleeps, and one found at a tick', async () => {
     const POLL = 20_000;
     const firedAt: Record<string, number> = {};
