@@ -2,13 +2,15 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { ROUTES, type RouteDefinition } from './routes.ts';
 
-const errorSchema = z.object({
-  success: z.literal(false),
-  error: z.string(),
-  code: z.string(),
-  details: z.array(z.object({ path: z.string().optional(), message: z.string() })),
-  requestId: z.string().optional(),
-});
+/** Built with the document: the liveness routes share this function and never need it. */
+const errorSchema = () =>
+  z.object({
+    success: z.literal(false),
+    error: z.string(),
+    code: z.string(),
+    details: z.array(z.object({ path: z.string().optional(), message: z.string() })),
+    requestId: z.string().optional(),
+  });
 
 let cached: object | undefined;
 
@@ -19,7 +21,7 @@ export function buildOpenApiDocument(): object {
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'A Hangar API key' });
   // Inline, not registered: registering calls `.openapi()`, which zod 4 schemas built before
   // extendZodWithOpenApi ran (all of shared/domain) do not have.
-  const error = errorSchema;
+  const error = errorSchema();
   for (const route of ROUTES) registry.registerPath(pathOf(route, error));
   cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -10,6 +10,7 @@ import {
   type RealtimeConnection,
 } from '../../domain/realtime.ts';
 import { isPlatformAdmin, type Principal } from '../../domain/roles.ts';
+import { builtOnFirstUse } from '../../domain/built-on-first-use.ts';
 import { z } from '../../domain/zod.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ClientRepository } from '../../ports/client-repository.ts';
@@ -30,11 +31,13 @@ export interface RealtimeSessionsDeps {
 /** How many channels one socket may listen on. */
 export const MAX_SUBSCRIPTIONS = 100;
 
-const clientMessage = z.union([
-  z.object({ action: z.literal('subscribe'), channel: z.string() }),
-  z.object({ action: z.literal('unsubscribe'), channel: z.string() }),
-  z.object({ action: z.literal('ping') }),
-]);
+const clientMessage = builtOnFirstUse(() =>
+  z.union([
+    z.object({ action: z.literal('subscribe'), channel: z.string() }),
+    z.object({ action: z.literal('unsubscribe'), channel: z.string() }),
+    z.object({ action: z.literal('ping') }),
+  ]),
+);
 
 export type ServerMessage =
   | { type: 'subscribed' | 'unsubscribed'; channel: string }
