@@ -1,6 +1,6 @@
-import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { secretBoxOnFirstUse } from '../../shared/config/on-first-use/secret-box.ts';
+import { syncDispatcherOnFirstUse } from '../../shared/config/on-first-use/sync-dispatcher.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { cloudProviderFactory } from '../../shared/config/cloud-providers.ts';
 import { presentAccount } from '../../shared/domain/account.ts';
@@ -68,6 +68,6 @@ export const handler = httpApi('accounts', routes, () =>
     db: tableFromEnvironment(),
     providerFactory: cloudProviderFactory,
     secretBox: secretBoxOnFirstUse(),
-    syncDispatcher: () => new LambdaSyncDispatcher(),
+    syncDispatcher: syncDispatcherOnFirstUse,
   }),
 );

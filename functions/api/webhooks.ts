@@ -1,6 +1,6 @@
-import { SqsWebhookQueue } from '../../shared/adapters/aws/sqs-webhook-queue.ts';
 import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
 import { secretBoxOnFirstUse } from '../../shared/config/on-first-use/secret-box.ts';
+import { webhookQueueOnFirstUse } from '../../shared/config/on-first-use/webhook-queue.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { httpApi, type RouteHandlers } from '../../shared/http/http-api.ts';
@@ -49,6 +49,6 @@ export const handler = httpApi('webhooks', routes, () =>
     db: tableFromEnvironment(),
     secretBox: secretBoxOnFirstUse(),
     webhookTransport: HttpWebhookTransport.fromEnvironment(),
-    webhookQueue: () => SqsWebhookQueue.fromEnvironment(),
+    webhookQueue: webhookQueueOnFirstUse,
   }),
 );

@@ -1,5 +1,5 @@
-import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { schedulerOnFirstUse } from '../../shared/config/on-first-use/scheduler.ts';
+import { workflowsOnFirstUse } from '../../shared/config/on-first-use/workflows.ts';
 import { deadlineWarningMinutesFromEnvironment } from '../../shared/config/env.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
@@ -12,9 +12,9 @@ export const handler = scheduledJob(
   () =>
     composeHangar({
       db: tableFromEnvironment(),
-      scheduler: EventBridgeScheduler.fromEnvironment(),
+      scheduler: schedulerOnFirstUse(),
       deadlineWarningMinutes: deadlineWarningMinutesFromEnvironment(),
-      workflows: () => StepFunctionsWorkflows.fromEnvironment(),
+      workflows: workflowsOnFirstUse,
     }),
   async (deps, payload: DeadlinePayload) => {
     await deps.services.automations!.onSchedule(payload);

@@ -1,5 +1,5 @@
-import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
+import { schedulerOnFirstUse } from '../../shared/config/on-first-use/scheduler.ts';
+import { workflowsOnFirstUse } from '../../shared/config/on-first-use/workflows.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
@@ -10,9 +10,10 @@ import { logger } from '../../shared/observability/powertools.ts';
  * budgets. Deadlines and idle stops are read from the table's index by due time, so a run reads
  * what is due, not every live instance; the schedule's Lambda may overlap a slow previous run,
  * which is harmless: every act is conditional on the instance's version and decided again on it.
+ * Most runs find nothing due, so the Scheduler and Step Functions clients load only when one acts.
  */
 export const handler = scheduledJob(
-  () => composeHangar({ db: tableFromEnvironment(), scheduler: EventBridgeScheduler.fromEnvironment(), workflows: () => StepFunctionsWorkflows.fromEnvironment() }),
+  () => composeHangar({ db: tableFromEnvironment(), scheduler: schedulerOnFirstUse(), workflows: workflowsOnFirstUse }),
   async (deps) => {
     const terminated = await deps.services.automations!.sweep();
     const idleStopped = await deps.services.automations!.stopIdle();

@@ -1,7 +1,7 @@
-import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
-import { LambdaSyncDispatcher } from '../../shared/adapters/aws/lambda-sync-dispatcher.ts';
-import { StepFunctionsWorkflows } from '../../shared/adapters/aws/step-functions-workflows.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
+import { schedulerOnFirstUse } from '../../shared/config/on-first-use/scheduler.ts';
+import { syncDispatcherOnFirstUse } from '../../shared/config/on-first-use/sync-dispatcher.ts';
+import { workflowsOnFirstUse } from '../../shared/config/on-first-use/workflows.ts';
 import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { scheduledJob } from '../../shared/lambda/job-handlers.ts';
 import { logger } from '../../shared/observability/powertools.ts';
@@ -16,10 +16,11 @@ export const handler = scheduledJob(
   () =>
     composeHangar({
       ...deployedMachinePieces(),
-      syncDispatcher: () => new LambdaSyncDispatcher(),
+      // Only the scheduled fan-out hands runs off; a run itself never does.
+      syncDispatcher: syncDispatcherOnFirstUse,
       // Reconciliation closes ghosts: their deadlines are cancelled and workflows may start.
-      scheduler: EventBridgeScheduler.fromEnvironment(),
-      workflows: () => StepFunctionsWorkflows.fromEnvironment(),
+      scheduler: schedulerOnFirstUse(),
+      workflows: workflowsOnFirstUse,
     }),
   async (deps, event: { run?: SyncRun }): Promise<{ queued?: number; ran?: number; failed?: number }> => {
     if (event?.run) {

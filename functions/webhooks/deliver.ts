@@ -1,9 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { KmsSecretBox } from '../../shared/adapters/aws/kms-secret-box.ts';
-import { deliveryJobOf, SqsWebhookQueue } from '../../shared/adapters/aws/sqs-webhook-queue.ts';
+import { deliveryJobOf } from '../../shared/adapters/aws/delivery-messages.ts';
 import { HttpWebhookTransport } from '../../shared/adapters/webhooks/http-transport.ts';
 import { composeOnce } from '../../shared/config/compose-once.ts';
 import { composeHangar } from '../../shared/config/composition.ts';
+import { webhookQueueOnFirstUse } from '../../shared/config/on-first-use/webhook-queue.ts';
 import { tableFromEnvironment } from '../../shared/db/db.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 
@@ -12,7 +13,8 @@ const compose = composeOnce(() =>
     db: tableFromEnvironment(),
     secretBox: KmsSecretBox.fromEnvironment(),
     webhookTransport: HttpWebhookTransport.fromEnvironment(),
-    webhookQueue: () => SqsWebhookQueue.fromEnvironment(),
+    // Only a failed attempt enqueues (its retry).
+    webhookQueue: webhookQueueOnFirstUse,
   }),
 );
 

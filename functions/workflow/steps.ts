@@ -1,4 +1,4 @@
-import { EventBridgeScheduler } from '../../shared/adapters/aws/eventbridge-scheduler.ts';
+import { schedulerOnFirstUse } from '../../shared/config/on-first-use/scheduler.ts';
 import { composeHangar, type AppDependencies } from '../../shared/config/composition.ts';
 import { deployedMachinePieces } from '../../shared/config/shared-providers.ts';
 import { workflowTask } from '../../shared/lambda/job-handlers.ts';
@@ -15,7 +15,7 @@ export const handler = workflowTask(
   () =>
     composeHangar({
       ...deployedMachinePieces(),
-      scheduler: EventBridgeScheduler.fromEnvironment(),
+      scheduler: schedulerOnFirstUse(),
     }),
   runWorkflowStep,
 );

@@ -1,6 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { requireEnv } from '../../config/env.ts';
 import type { DeliveryJob, WebhookQueue } from '../../ports/webhook-queue.ts';
+import { deliveryMessageBody } from './delivery-messages.ts';
 
 /** SQS delays a message at most 15 minutes; longer waits are made of several hops (the deliverer re-enqueues a job that is not due). */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -27,20 +28,9 @@ export class SqsWebhookQueue implements WebhookQueue {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify({ clientId: job.clientId, deliveryId: job.deliveryId }),
+        MessageBody: deliveryMessageBody(job),
         DelaySeconds: delaySeconds,
       }),
     );
   }
-}
-
-/** A message body back into a job; anything else is not ours and is dropped by the caller. */
-export function deliveryJobOf(body: string): DeliveryJob | undefined {
-  try {
-    const parsed = JSON.parse(body) as Partial<DeliveryJob>;
-    if (typeof parsed.clientId === 'string' && typeof parsed.deliveryId === 'string') return { clientId: parsed.clientId, deliveryId: parsed.deliveryId };
-  } catch {
-    // falls through
-  }
-  return undefined;
 }
