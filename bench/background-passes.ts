@@ -74,7 +74,7 @@ export async function backgroundPassFigures(): Promise<void> {
         );
       }
       const seeding = performance.now();
-      await batchWrite(db, instances.flatMap((instance) => repo.itemsOf(instance)));
+      await batchWrite(db, (await Promise.all(instances.map((instance) => repo.itemsOf(instance)))).flat());
       console.log(`  seeded ${scale} live instances in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
 
       const measure = async (pass: () => Promise<unknown>) => {
@@ -111,7 +111,7 @@ export async function backgroundPassFigures(): Promise<void> {
         const at = new Date(start + i * 137).toISOString();
         return makeInstance({ id: `vps-deadline-${scale}-${i.toString(36).padStart(4, '0')}`, clientId: 'client-bench-deadlines', status: 'READY', autoTerminateAt: at });
       });
-      await batchWrite(db, timed.flatMap((instance) => repo.itemsOf(instance)));
+      await batchWrite(db, (await Promise.all(timed.map((instance) => repo.itemsOf(instance)))).flat());
       for (const instance of timed) {
         deadlines.set(instance.id, Date.parse(instance.autoTerminateAt!));
         await automations.syncDeadline(instance);

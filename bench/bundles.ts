@@ -8,6 +8,8 @@
  * Work deferred from import to the first request is not hidden: each API function also answers
  * one authenticated request (its key looked up in a stand-in DynamoDB that knows no item, so a
  * 401), and "first response" is the time from the start of the import to that answer.
+ * A third reference is the floor with its one read made through the DocumentClient instead of
+ * ElectroDB: the difference is what ElectroDB alone adds to every cold start.
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -26,6 +28,7 @@ import { median, table } from './figures.ts';
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const REFERENCE = 'bench/reference/one-dynamodb-client.ts';
 const STACK_FLOOR = 'bench/reference/stack-floor.ts';
+const FLOOR_WITHOUT_ELECTRODB = 'bench/reference/stack-floor-without-electrodb.ts';
 
 /** Exactly as the CDK app bundles it (infra/constructs/function-bundle.ts), into a directory of its own. */
 async function bundle(entry: string, outdir: string) {
@@ -62,7 +65,7 @@ function sdkClients(metafile: Metafile, files: string[]): string[] {
 /** The one request a cold start answers, per bundle: the references read one item; an API function gets an authenticated GET. */
 function firstRequest(entry: string): unknown | undefined {
   if (entry === REFERENCE) return { table: 'hangar-bench', pk: 'CLIENT#bench' };
-  if (entry === STACK_FLOOR) return { name: 'bench' };
+  if (entry === STACK_FLOOR || entry === FLOOR_WITHOUT_ELECTRODB) return { name: 'bench' };
   const area = /^functions\/api\/(\w+)\.ts$/.exec(entry)?.[1] as ApiArea | undefined;
   const route = area && ROUTES.find((r) => r.area === area && r.method === 'GET' && !r.path.includes('{'));
   if (!route) return undefined;
@@ -127,6 +130,12 @@ async function coldStart(file: string, event: unknown, dynamoDbUrl: string): Pro
   }
 }
 
+const REFERENCE_NAMES: Record<string, string> = {
+  [REFERENCE]: 'reference: one DynamoDB client',
+  [STACK_FLOOR]: 'reference: the stack floor',
+  [FLOOR_WITHOUT_ELECTRODB]: 'reference: the floor without ElectroDB',
+};
+
 function functionEntries(): string[] {
   const entries: string[] = [];
   const walk = (dir: string) => {
@@ -144,7 +153,7 @@ export async function bundleFigures(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), 'hangar-bench-'));
   const dynamo = await emptyDynamoDb();
   try {
-    const entries = [REFERENCE, STACK_FLOOR, ...functionEntries()];
+    const entries = [REFERENCE, STACK_FLOOR, FLOOR_WITHOUT_ELECTRODB, ...functionEntries()];
     const bundles = new Map<string, Awaited<ReturnType<typeof bundle>>>();
     for (const entry of entries) bundles.set(entry, await bundle(entry, outdir));
     const imports = new Map<string, number[]>(entries.map((e) => [e, []]));
@@ -168,7 +177,7 @@ export async function bundleFigures(): Promise<void> {
         const ms = median(imports.get(entry)!);
         const first = firsts.get(entry)!.length ? median(firsts.get(entry)!) : undefined;
         return [
-          entry === REFERENCE ? 'reference: one DynamoDB client' : entry === STACK_FLOOR ? 'reference: the stack floor' : entry,
+          REFERENCE_NAMES[entry] ?? entry,
           (b.bytes / 1024).toFixed(0),
           b.clients.join(' ') || '—',
           (b.lazyBytes / 1024).toFixed(0),

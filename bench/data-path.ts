@@ -135,7 +135,7 @@ export async function dataPathFigures(): Promise<void> {
           }),
         );
       }
-      await batchWrite(db, instances.flatMap((instance) => repo.itemsOf(instance)));
+      await batchWrite(db, (await Promise.all(instances.map((instance) => repo.itemsOf(instance)))).flat());
       // One instance through the repository, so the counters item exists as a running client's would.
       const last = makeInstance({ id: `vps-bench-${scale}-zzzzzz`, clientId, status: 'READY', tags: { env: 'prod', team: 't0' } });
       await repo.create(last, { type: 'instance.created', actor: 'key:bench', message: 'seeded' });

@@ -173,7 +173,7 @@ export async function syncPathFigures(): Promise<void> {
     }
     // One through the repository, so the client's counters exist as a running client's would.
     const [first, ...rest] = instances;
-    await batchWrite(db, rest.flatMap((instance) => repo.itemsOf(instance)));
+    await batchWrite(db, (await Promise.all(rest.map((instance) => repo.itemsOf(instance)))).flat());
     await repo.create(first!, { type: 'instance.created', actor: 'key:bench', message: 'seeded' });
     provider.catalog = {
       flavors: Array.from({ length: FLAVORS }, (_, i) => ({

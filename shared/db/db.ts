@@ -1,21 +1,28 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requireEnv } from '../config/env.ts';
-import { createEntities, type HangarService } from './entities.ts';
+import { once } from '../config/lazy.ts';
+import type { TableEntities } from './table-entities.ts';
 
 /** Everything that talks to the table, built once per process. */
 export interface Db {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   tableName: string;
-  entities: HangarService;
+  /**
+   * The ElectroDB entities, loaded with ElectroDB itself on the first call. ElectroDB is most of
+   * what a cold start parses after the SDK (npm run bench: the floor without it), so the reads a
+   * cold start most often answers (an API key, one item, a page) go through raw commands instead.
+   */
+  entities(): Promise<TableEntities>;
 }
 
 export function createDb(options: { tableName: string; client?: DynamoDBClient; clientConfig?: DynamoDBClientConfig }): Db {
   const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
   const translateConfig = { marshallOptions: { removeUndefinedValues: true } };
   const doc = DynamoDBDocumentClient.from(client, translateConfig);
-  return { client, doc, tableName: options.tableName, entities: createEntities(doc, options.tableName) };
+  const entities = once(async () => (await import('./table-entities.ts')).tableEntities(doc, options.tableName));
+  return { client, doc, tableName: options.tableName, entities };
 }
 
 /** The table the CDK app names in TABLE_NAME. */

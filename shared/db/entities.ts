@@ -2,10 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
 import { builtOnFirstRead } from '../config/lazy.ts';
 import { PROVIDERS } from '../domain/catalog.ts';
-import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
-import { ROLES } from '../domain/roles.ts';
 import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
 import { DUE_KINDS } from './due-entries.ts';
+import { API_KEY_ATTRIBUTES, CLIENT_ATTRIBUTES, entityType, INSTANCE_ATTRIBUTES, version } from './attributes.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 /**
@@ -16,9 +15,6 @@ import { KEY_TEMPLATES } from './keys.ts';
 const SERVICE = 'hangar';
 const none = 'none' as const;
 
-const entityType = (name: string) =>
-  ({ type: 'string', default: name, readOnly: true, required: true }) as const;
-const version = { type: 'number', required: true } as const;
 
 export function createEntities(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
@@ -27,24 +23,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     new Entity(
     {
       model: { entity: 'client', version: '1', service: SERVICE },
-      attributes: {
-        entityType: entityType('client'),
-        clientId: { type: 'string', required: true, readOnly: true },
-        name: { type: 'string', required: true },
-        nameKey: { type: 'string', required: true },
-        status: { type: ['active', 'suspended'] as const, required: true },
-        contactEmail: { type: 'string' },
-        maxInstances: { type: 'number', required: true },
-        maxAutoTerminateMinutes: { type: 'number', required: true },
-        priceOverrides: { type: 'any' },
-        reconcilePolicy: { type: 'any' },
-        budget: { type: 'any' },
-        quotas: { type: 'any' },
-        budgetAlerts: { type: 'any' },
-        createdAt: { type: 'string', required: true, readOnly: true },
-        updatedAt: { type: 'string', required: true },
-        version,
-      },
+      attributes: CLIENT_ATTRIBUTES,
       indexes: {
         byId: {
           pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.client.pk, casing: none },
@@ -84,19 +63,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     new Entity(
     {
       model: { entity: 'apiKey', version: '1', service: SERVICE },
-      attributes: {
-        entityType: entityType('apiKey'),
-        keyHash: { type: 'string', required: true, readOnly: true },
-        keyId: { type: 'string', required: true, readOnly: true },
-        clientId: { type: 'string', required: true, readOnly: true },
-        name: { type: 'string', required: true },
-        role: { type: ROLES, required: true },
-        /** First characters of the secret, so a person can tell keys apart. */
-        prefix: { type: 'string', required: true },
-        createdAt: { type: 'string', required: true, readOnly: true },
-        createdBy: { type: 'string' },
-        version,
-      },
+      attributes: API_KEY_ATTRIBUTES,
       indexes: {
         byHash: {
           pk: { field: 'pk', composite: ['keyHash'], template: KEY_TEMPLATES.apiKey.pk, casing: none },
@@ -116,69 +83,24 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     new Entity(
     {
       model: { entity: 'instance', version: '1', service: SERVICE },
-      attributes: {
-        entityType: entityType('instance'),
-        id: { type: 'string', required: true, readOnly: true },
-        clientId: { type: 'string', required: true, readOnly: true },
-        userId: { type: 'string', required: true },
-        name: { type: 'string', required: true },
-        type: { type: 'string', required: true },
-        taskId: { type: 'string' },
-        purpose: { type: 'string' },
-        provider: { type: PROVIDERS, required: true },
-        instanceType: { type: 'string', required: true },
-        region: { type: 'string', required: true },
-        status: { type: INSTANCE_STATUSES, required: true },
-        errorMessage: { type: 'string' },
-        resources: { type: 'any', required: true },
-        config: { type: 'any', required: true },
-        tags: { type: 'any', required: true },
-        labels: { type: 'any', required: true },
-        costPerHourMicros: { type: 'number', required: true },
-        priceVersion: { type: 'string', required: true },
-        accruedCostMicros: { type: 'number', required: true },
-        billableSince: { type: 'string' },
-        billingCycle: { type: ['hourly', 'monthly'] as const },
-        monthlyMicros: { type: 'number' },
-        storageGBMonthMicros: { type: 'number' },
-        storagePriceVersion: { type: 'string' },
-        /** The compacted status history billing reads (domain/instance.ts). */
-        statusHistory: { type: 'any' },
-        vcpus: { type: 'number' },
-        gpus: { type: 'number' },
-        autoTerminateMinutes: { type: 'number' },
-        autoTerminateAt: { type: 'string' },
-        providerInstanceId: { type: 'string' },
-        publicIp: { type: 'string' },
-        privateIp: { type: 'string' },
-        port: { type: 'number' },
-        providerDetails: { type: 'any' },
-        health: { type: 'any' },
-        createdAt: { type: 'string', required: true, readOnly: true },
-        updatedAt: { type: 'string', required: true },
-        terminatedAt: { type: 'string' },
-        terminatedBy: { type: 'string' },
-        stopReason: { type: ['runtime-shutdown'] as const },
-        idleSince: { type: 'string' },
-        version,
-      },
+      attributes: INSTANCE_ATTRIBUTES,
       indexes: {
         byClient: {
           pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.instance.pk, casing: none },
           sk: { field: 'sk', composite: ['id'], template: KEY_TEMPLATES.instance.sk, casing: none },
         },
         byId: {
-          index: 'gsi1',
+          index: KEY_TEMPLATES.instanceById.index,
           pk: { field: 'gsi1pk', composite: ['id'], template: KEY_TEMPLATES.instanceById.pk, casing: none },
           sk: { field: 'gsi1sk', composite: [], template: KEY_TEMPLATES.instanceById.sk, casing: none },
         },
         byClientStatus: {
-          index: 'gsi2',
+          index: KEY_TEMPLATES.instancesByClientStatus.index,
           pk: { field: 'gsi2pk', composite: ['clientId', 'status'], template: KEY_TEMPLATES.instancesByClientStatus.pk, casing: none },
           sk: { field: 'gsi2sk', composite: ['createdAt', 'id'], template: KEY_TEMPLATES.instancesByClientStatus.sk, casing: none },
         },
         byStatus: {
-          index: 'gsi3',
+          index: KEY_TEMPLATES.instancesByStatus.index,
           pk: { field: 'gsi3pk', composite: ['status'], template: KEY_TEMPLATES.instancesByStatus.pk, casing: none },
           sk: { field: 'gsi3sk', composite: ['provider', 'createdAt', 'id'], template: KEY_TEMPLATES.instancesByStatus.sk, casing: none },
         },
@@ -209,12 +131,12 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
           sk: { field: 'sk', composite: ['tagKey'], template: KEY_TEMPLATES.instanceTag.sk, casing: none },
         },
         byTag: {
-          index: 'gsi1',
+          index: KEY_TEMPLATES.instancesByTag.index,
           pk: { field: 'gsi1pk', composite: ['clientId', 'tagKey', 'tagValue'], template: KEY_TEMPLATES.instancesByTag.pk, casing: none },
           sk: { field: 'gsi1sk', composite: ['id'], template: KEY_TEMPLATES.instancesByTag.sk, casing: none },
         },
         byTagKey: {
-          index: 'gsi2',
+          index: KEY_TEMPLATES.instancesByTagKey.index,
           pk: { field: 'gsi2pk', composite: ['clientId', 'tagKey'], template: KEY_TEMPLATES.instancesByTagKey.pk, casing: none },
           sk: { field: 'gsi2sk', composite: ['id'], template: KEY_TEMPLATES.instancesByTagKey.sk, casing: none },
         },
@@ -242,17 +164,17 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
           sk: { field: 'sk', composite: [], template: KEY_TEMPLATES.instanceFacets.sk, casing: none },
         },
         byType: {
-          index: 'gsi1',
+          index: KEY_TEMPLATES.instancesByType.index,
           pk: { field: 'gsi1pk', composite: ['clientId', 'type'], template: KEY_TEMPLATES.instancesByType.pk, casing: none },
           sk: { field: 'gsi1sk', composite: ['id'], template: KEY_TEMPLATES.instancesByType.sk, casing: none },
         },
         byProvider: {
-          index: 'gsi2',
+          index: KEY_TEMPLATES.instancesByProvider.index,
           pk: { field: 'gsi2pk', composite: ['clientId', 'provider'], template: KEY_TEMPLATES.instancesByProvider.pk, casing: none },
           sk: { field: 'gsi2sk', composite: ['id'], template: KEY_TEMPLATES.instancesByProvider.sk, casing: none },
         },
         byUser: {
-          index: 'gsi3',
+          index: KEY_TEMPLATES.instancesByUser.index,
           pk: { field: 'gsi3pk', composite: ['clientId', 'userId'], template: KEY_TEMPLATES.instancesByUser.pk, casing: none },
           sk: { field: 'gsi3sk', composite: ['id'], template: KEY_TEMPLATES.instancesByUser.sk, casing: none },
         },
@@ -285,7 +207,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
           sk: { field: 'sk', composite: ['kind'], template: KEY_TEMPLATES.instanceDue.sk, casing: none },
         },
         byDueTime: {
-          index: 'gsi3',
+          index: KEY_TEMPLATES.dueByTime.index,
           pk: { field: 'gsi3pk', composite: ['kind', 'shard'], template: KEY_TEMPLATES.dueByTime.pk, casing: none },
           sk: { field: 'gsi3sk', composite: ['dueAt', 'clientId', 'id'], template: KEY_TEMPLATES.dueByTime.sk, casing: none },
         },

@@ -1,6 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
-import type { Db } from './db.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 const none = 'none' as const;
@@ -40,11 +39,3 @@ export function createExternalEntities(client: DynamoDBDocumentClient, table: st
 }
 
 export type ExternalEntities = ReturnType<typeof createExternalEntities>;
-
-const cache = new WeakMap<Db, ExternalEntities>();
-/** The entities on a Db's client and table, built once per Db. */
-export function externalEntitiesOf(db: Db): ExternalEntities {
-  let entities = cache.get(db);
-  if (!entities) cache.set(db, (entities = createExternalEntities(db.doc, db.tableName)));
-  return entities;
-}

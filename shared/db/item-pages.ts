@@ -1,24 +1,21 @@
-import { BatchGetCommand, GetCommand, QueryCommand, type GetCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidCursorError } from '../domain/errors.ts';
 import type { Page } from '../ports/page.ts';
 import type { Db } from './db.ts';
+import { filled, keyPrefixOf } from './keys.ts';
 import { paged } from './pagination.ts';
 
 /**
- * The hot reads (one instance, a page of instances) run the command an entity builds
- * (`entity.….params()`) and turn items back into records by picking the entity's attributes,
- * instead of through ElectroDB's per-item formatting: the same answer for a tenth of the work,
- * which is most of what a page of 100 costs above the query itself.
+ * The hot reads (an API key, one instance, a page of instances) run raw commands over the key
+ * templates (./keys.ts) and turn items back into records by picking the entity's attributes
+ * (./attributes.ts), instead of going through ElectroDB: the same answer for a tenth of the work,
+ * which is most of what a page of 100 costs above the query itself, and a cold start that only
+ * reads never loads ElectroDB.
  */
 
-/** An entity as far as reading its items goes: the names of its attributes. */
-interface EntityAttributes {
-  schema: { attributes: Record<string, unknown> };
-}
-
 /** Builds the record of an item: its entity's attributes, without keys or index fields. */
-export function itemReader<T>(entity: EntityAttributes): (item: Record<string, unknown>) => T {
-  const names = Object.keys(entity.schema.attributes);
+export function itemReader<T>(attributes: Record<string, unknown>): (item: Record<string, unknown>) => T {
+  const names = Object.keys(attributes);
   return (item) => {
     const record: Record<string, unknown> = {};
     for (const name of names) if (item[name] !== undefined) record[name] = item[name];
@@ -46,9 +43,59 @@ export function decodeCursor(cursor: string | null | undefined): Record<string, 
   return parts;
 }
 
+/** Where a raw query reads: the table's own keys, or a secondary index's. */
+interface QueryTemplate {
+  index?: 'gsi1' | 'gsi2' | 'gsi3';
+  pk: string;
+  sk: string;
+}
+
+/**
+ * The Query of one partition of the table or of an index (./keys.ts names the index), as
+ * ElectroDB's `entity.query.<index>(…).params()` builds it: `values` fill the partition key and
+ * as much of the sort key as they give (a prefix), `below` bounds the sort key from above, and
+ * `equal` keeps only items whose attributes hold those values.
+ */
+export function partitionQuery(
+  db: Db,
+  template: QueryTemplate,
+  values: Record<string, string>,
+  options: { below?: string; equal?: Record<string, string | undefined> } = {},
+): QueryCommandInput {
+  const fields = template.index ? { pk: `${template.index}pk`, sk: `${template.index}sk` } : { pk: 'pk', sk: 'sk' };
+  const prefix = keyPrefixOf(template.sk, values);
+  const names: Record<string, string> = { '#pk': fields.pk };
+  const expressionValues: Record<string, string> = { ':pk': filled(template.pk, values) };
+  let condition = '#pk = :pk';
+  if (options.below !== undefined) {
+    condition += ' AND #sk < :below';
+    names['#sk'] = fields.sk;
+    expressionValues[':below'] = options.below;
+  } else if (prefix) {
+    condition += ' AND begins_with(#sk, :prefix)';
+    names['#sk'] = fields.sk;
+    expressionValues[':prefix'] = prefix;
+  }
+  const filters: string[] = [];
+  for (const [name, value] of Object.entries(options.equal ?? {})) {
+    if (value === undefined) continue;
+    names[`#${name}`] = name;
+    expressionValues[`:${name}`] = value;
+    filters.push(`#${name} = :${name}`);
+  }
+  return {
+    TableName: db.tableName,
+    ...(template.index ? { IndexName: template.index } : {}),
+    KeyConditionExpression: condition,
+    ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: expressionValues,
+  };
+}
+
 /** One item by key, consistently read. */
-export async function getItem<T>(db: Db, params: object, read: (item: Record<string, unknown>) => T): Promise<T | null> {
-  const { Item } = await db.doc.send(new GetCommand(params as GetCommandInput));
+export async function getItem<T>(db: Db, key: { pk: string; sk: string }, read: (item: Record<string, unknown>) => T): Promise<T | null> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }));
   return Item ? read(Item) : null;
 }
 

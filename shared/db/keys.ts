@@ -1,7 +1,8 @@
 /**
  * The one place key strings are spelled. Templates use ElectroDB's `${attribute}` syntax:
  * entities (./entities.ts) pass them as index templates, and raw commands fill them through
- * `keyOf`, so an entity's keys and a hand-built key cannot differ.
+ * `keyOf`, so an entity's keys and a hand-built key cannot differ. A template on a secondary
+ * index names it, for the entity and for the raw queries (./item-pages.ts) alike.
  */
 export const KEY_TEMPLATES = {
   client: { pk: 'CLIENT#${clientId}', sk: 'META' },
@@ -12,25 +13,25 @@ export const KEY_TEMPLATES = {
   apiKey: { pk: 'KEY#${keyHash}', sk: 'META' },
   apiKeysByClient: { pk: 'CLIENT#${clientId}#KEYS', sk: '${createdAt}#${keyId}' },
   instance: { pk: 'CLIENT#${clientId}', sk: 'INSTANCE#${id}' },
-  instanceById: { pk: 'INSTANCE#${id}', sk: 'INSTANCE' },
-  instancesByClientStatus: { pk: 'CLIENT#${clientId}#STATUS#${status}', sk: '${createdAt}#${id}' },
-  instancesByStatus: { pk: 'STATUS#${status}', sk: '${provider}#${createdAt}#${id}' },
+  instanceById: { index: 'gsi1', pk: 'INSTANCE#${id}', sk: 'INSTANCE' },
+  instancesByClientStatus: { index: 'gsi2', pk: 'CLIENT#${clientId}#STATUS#${status}', sk: '${createdAt}#${id}' },
+  instancesByStatus: { index: 'gsi3', pk: 'STATUS#${status}', sk: '${provider}#${createdAt}#${id}' },
   /** One item per tag of an instance, beside its events; indexed by key=value (gsi1) and by key (gsi2), in list order. */
   instanceTag: { pk: 'INSTANCE#${id}', sk: 'TAG#${tagKey}' },
-  instancesByTag: { pk: 'CLIENT#${clientId}#TAG#${tagKey}=${tagValue}', sk: '${id}' },
-  instancesByTagKey: { pk: 'CLIENT#${clientId}#TAGKEY#${tagKey}', sk: '${id}' },
+  instancesByTag: { index: 'gsi1', pk: 'CLIENT#${clientId}#TAG#${tagKey}=${tagValue}', sk: '${id}' },
+  instancesByTagKey: { index: 'gsi2', pk: 'CLIENT#${clientId}#TAGKEY#${tagKey}', sk: '${id}' },
   /** One item per instance naming what it was created as; indexed by type (gsi1), provider (gsi2) and user (gsi3), in list order. */
   instanceFacets: { pk: 'INSTANCE#${id}', sk: 'FACETS' },
-  instancesByType: { pk: 'CLIENT#${clientId}#TYPE#${type}', sk: '${id}' },
-  instancesByProvider: { pk: 'CLIENT#${clientId}#PROVIDER#${provider}', sk: '${id}' },
-  instancesByUser: { pk: 'CLIENT#${clientId}#USER#${userId}', sk: '${id}' },
+  instancesByType: { index: 'gsi1', pk: 'CLIENT#${clientId}#TYPE#${type}', sk: '${id}' },
+  instancesByProvider: { index: 'gsi2', pk: 'CLIENT#${clientId}#PROVIDER#${provider}', sk: '${id}' },
+  instancesByUser: { index: 'gsi3', pk: 'CLIENT#${clientId}#USER#${userId}', sk: '${id}' },
   /**
    * One item per instance and background pass that will come due for it (the auto-terminate
    * deadline, idle stop), beside its events; indexed by due time (gsi3) in a few shards, so a
    * pass reads only what is due.
    */
   instanceDue: { pk: 'INSTANCE#${id}', sk: 'DUE#${kind}' },
-  dueByTime: { pk: 'DUE#${kind}#${shard}', sk: '${dueAt}#${clientId}#${id}' },
+  dueByTime: { index: 'gsi3', pk: 'DUE#${kind}#${shard}', sk: '${dueAt}#${clientId}#${id}' },
   instanceEvent: { pk: 'INSTANCE#${instanceId}', sk: 'EVENT#${eventId}' },
   eventsByClient: { pk: 'CLIENT#${clientId}#EVENTS', sk: '${eventId}' },
   healthCheck: { pk: 'INSTANCE#${instanceId}', sk: 'HEALTH#${checkedAt}' },
@@ -66,15 +67,36 @@ export const KEY_TEMPLATES = {
 
 type Template = (typeof KEY_TEMPLATES)[keyof typeof KEY_TEMPLATES];
 
+/** A template's text with its `${name}` parts filled; a missing part is a programming error. */
+export function filled(text: string, values: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`Key part '${name}' is missing for ${text}`);
+    return value;
+  });
+}
+
 /** A template with its `${name}` parts filled; a missing part is a programming error. */
 export function keyOf(template: Template, values: Record<string, string>): { pk: string; sk: string } {
-  const fill = (text: string) =>
-    text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-      const value = values[name];
-      if (value === undefined) throw new Error(`Key part '${name}' is missing for ${text}`);
-      return value;
-    });
-  return { pk: fill(template.pk), sk: fill(template.sk) };
+  return { pk: filled(template.pk, values), sk: filled(template.sk, values) };
+}
+
+/**
+ * The literal start of a template filled as far as `values` go: up to its first missing part.
+ * What a query reads a partition by when it knows only the first parts of a sort key
+ * (`INSTANCE#${id}` with no id: `INSTANCE#`), as ElectroDB's partial keys do.
+ */
+export function keyPrefixOf(text: string, values: Record<string, string>): string {
+  let prefix = '';
+  let from = 0;
+  for (const part of text.matchAll(/\$\{(\w+)\}/g)) {
+    prefix += text.slice(from, part.index);
+    const value = values[part[1]!];
+    if (value === undefined) return prefix;
+    prefix += value;
+    from = part.index + part[0].length;
+  }
+  return prefix + text.slice(from);
 }
 
 /** Keys the raw commands (statistics counters, tests of raw items) build. */

@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
 import { ROLES } from '../domain/roles.ts';
-import type { Db } from './db.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 const SERVICE = 'hangar';
@@ -94,11 +93,3 @@ export function createRealtimeEntities(client: DynamoDBDocumentClient, table: st
 }
 
 export type RealtimeEntities = ReturnType<typeof createRealtimeEntities>;
-
-const cache = new WeakMap<Db, RealtimeEntities>();
-/** The entities on a Db's client and table, built once per Db. */
-export function realtimeEntitiesOf(db: Db): RealtimeEntities {
-  let entities = cache.get(db);
-  if (!entities) cache.set(db, (entities = createRealtimeEntities(db.doc, db.tableName)));
-  return entities;
-}

@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
 import { DELIVERY_STATUSES, WEBHOOK_STATUSES } from '../domain/webhooks.ts';
-import type { Db } from './db.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 const SERVICE = 'hangar';
@@ -12,7 +11,7 @@ const version = { type: 'number', required: true } as const;
  * Webhook endpoints and their deliveries, on the one table. An endpoint lives under its client
  * (`CLIENT#<id>` / `WEBHOOK#<id>`), so the fan-out reads one partition per event's client; a
  * delivery too (`DELIVERY#<id>`, ids start with the event's ULID), with gsi1 giving each
- * endpoint its log in time order. Deliveries expire after DELIVERY_RETENTION_SECONDS.
+ * endpoint its log in time order. Deliveries expire after DELIVERY_RETENTION_SECONDS (adapters/dynamodb/webhook-repository.ts).
  */
 export function createWebhookEntities(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
@@ -86,14 +85,3 @@ export function createWebhookEntities(client: DynamoDBDocumentClient, table: str
 }
 
 export type WebhookEntities = ReturnType<typeof createWebhookEntities>;
-
-/** A delivery log entry is kept 30 days. */
-export const DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
-
-const cache = new WeakMap<Db, WebhookEntities>();
-/** The entities on a Db's client and table, built once per Db. */
-export function webhookEntitiesOf(db: Db): WebhookEntities {
-  let entities = cache.get(db);
-  if (!entities) cache.set(db, (entities = createWebhookEntities(db.doc, db.tableName)));
-  return entities;
-}

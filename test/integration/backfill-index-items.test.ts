@@ -38,7 +38,7 @@ afterAll(async () => {
 /** Instances as an older release stored them: the instance item, no index entries. */
 async function writeLegacy(instances: Instance[]): Promise<void> {
   for (let i = 0; i < instances.length; i += 25) {
-    const items = instances.slice(i, i + 25).map((instance) => repo.itemsOf(instance)[0]!);
+    const items = await Promise.all(instances.slice(i, i + 25).map(async (instance) => (await repo.itemsOf(instance))[0]!));
     await db.doc.send(new BatchWriteCommand({ RequestItems: { [db.tableName]: items.map((Item) => ({ PutRequest: { Item } })) } }));
   }
 }
@@ -71,7 +71,7 @@ describe('backfill of index items', () => {
     await writeLegacy(instances);
     // A due entry an instance should not have (its deadline went with the terminate).
     const stale = { ...instances[3]!, status: 'READY' as const };
-    await db.doc.send(new PutCommand({ TableName: db.tableName, Item: repo.itemsOf(stale).find((item) => String(item.sk).startsWith('DUE#'))! }));
+    await db.doc.send(new PutCommand({ TableName: db.tableName, Item: (await repo.itemsOf(stale)).find((item) => String(item.sk).startsWith('DUE#'))! }));
     expect(await dueIds('auto-terminate', clientId)).toEqual([instances[3]!.id]);
     expect((await repo.list(clientId, { tag: 'env=prod' }, { limit: 100 })).items).toEqual([]);
 

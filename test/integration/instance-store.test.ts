@@ -63,7 +63,7 @@ describe('a state change without its event is impossible', () => {
     // increment of the one we mint now. Plant an item there so the event Put's condition fails.
     const probe = newEventId(new Date(after.updatedAt));
     const predicted = probe.slice(0, 10) + incrementBase32(probe.slice(10));
-    await db.entities.entities.event
+    await (await db.entities()).core.event
       .create({ eventId: predicted, instanceId: created.id, clientId, type: 'planted', actor: 'test', message: 'planted', at: after.updatedAt, version: 1 })
       .go();
 
@@ -239,7 +239,7 @@ describe('a page reads only what it returns', () => {
         }),
       );
     }
-    await seed(made.flatMap((instance) => store.itemsOf(instance)));
+    await seed((await Promise.all(made.map((instance) => store.itemsOf(instance)))).flat());
   }, 120_000);
 
   it('a page of 100 out of thousands reads 100 items, and the pages after it as many', async () => {
@@ -279,9 +279,10 @@ describe('a page reads only what it returns', () => {
   it('an instance with thousands of events reads a page of them, not the log', async () => {
     const instance = await createInstance({ clientId: uniqueClient('chatty') });
     const at = Date.parse(instance.createdAt);
+    const { event: eventEntity } = (await db.entities()).core;
     const events = Array.from({ length: 1500 }, (_, i) => {
       const event = { instanceId: instance.id, clientId: instance.clientId, eventId: newEventId(new Date(at + i)), type: 'instance.note', actor: 'key:test', message: `note ${i}`, at: new Date(at + i).toISOString(), version: 1 };
-      return db.entities.entities.event.put(event).params<{ Item: Record<string, unknown> }>().Item;
+      return eventEntity.put(event).params<{ Item: Record<string, unknown> }>().Item;
     });
     await seed(events);
     const page = await reads.during(() => store.events(instance.id, { limit: 50 }));

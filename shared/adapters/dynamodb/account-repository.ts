@@ -12,14 +12,14 @@ import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem,
 export class DynamoAccountRepository implements AccountRepository {
   constructor(private readonly db: Db) {}
 
-  private get e() {
-    return this.db.entities.entities;
+  private async entities() {
+    return (await this.db.entities()).core;
   }
 
   async create(account: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      if (!action) await this.e.account.create(account).go();
-      else await writeTransaction(this.db, [{ Put: this.e.account.create(account).params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, account.updatedAt)]);
+      if (!action) await (await this.entities()).account.create(account).go();
+      else await writeTransaction(this.db, [{ Put: (await this.entities()).account.create(account).params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, account.updatedAt)]);
     } catch (error) {
       if (isConditionFailure(error) || failedFirst(error)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
       throw error;
@@ -27,31 +27,31 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async get(clientId: string, accountId: string): Promise<Account | null> {
-    const { data } = await this.e.account.get({ clientId, accountId }).go({ consistent: true });
+    const { data } = await (await this.entities()).account.get({ clientId, accountId }).go({ consistent: true });
     return (data as Account | null) ?? null;
   }
 
   /** By id alone (the platform admin); the index is only a pointer to the owning client. */
   async findById(accountId: string): Promise<Account | null> {
-    const { data } = await this.e.account.query.byId({ accountId }).go({ attributes: ['clientId'] });
+    const { data } = await (await this.entities()).account.query.byId({ accountId }).go({ attributes: ['clientId'] });
     const owner = data[0]?.clientId;
     return owner ? this.get(owner, accountId) : null;
   }
 
   async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
-    return paged<Account>(() => this.e.account.query.byClient({ clientId }).go(pageOptions(page)));
+    return paged<Account>(async () => (await this.entities()).account.query.byClient({ clientId }).go(pageOptions(page)));
   }
 
   /** Every account of every client (the periodic sync); credentials stay sealed. */
   async listAll(): Promise<Account[]> {
-    const { data } = await this.e.account.query.all({}).go({ pages: 'all' });
+    const { data } = await (await this.entities()).account.query.all({}).go({ pages: 'all' });
     return data as Account[];
   }
 
   /** Replace the account if still at `before.version`; a lost race is a 409. */
   async save(before: Account, after: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      const put = this.e.account.put(after).where(({ version }, { eq }) => eq(version, before.version));
+      const put = (await this.entities()).account.put(after).where(({ version }, { eq }) => eq(version, before.version));
       if (!action) await put.go();
       else await writeTransaction(this.db, [{ Put: put.params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, after.updatedAt)]);
     } catch (error) {
@@ -62,7 +62,7 @@ export class DynamoAccountRepository implements AccountRepository {
 
   async delete(account: Account, action?: NewBusinessAction): Promise<void> {
     try {
-      const remove = this.e.account.delete({ clientId: account.clientId, accountId: account.accountId }).where(({ version }, { eq }) => eq(version, account.version));
+      const remove = (await this.entities()).account.delete({ clientId: account.clientId, accountId: account.accountId }).where(({ version }, { eq }) => eq(version, account.version));
       if (!action) await remove.go();
       else await writeTransaction(this.db, [{ Delete: remove.params() as TransactWriteItem['Delete'] }, ...businessActionItems(this.db.tableName, action, new Date().toISOString())]);
     } catch (error) {
@@ -73,7 +73,7 @@ export class DynamoAccountRepository implements AccountRepository {
 
   /** Reads the client's partition only, never the table; stops at `limit`. */
   async instancesUsing(clientId: string, accountId: string, limit = 5): Promise<string[]> {
-    const { data } = await this.e.instance.query
+    const { data } = await (await this.entities()).instance.query
       .byClient({ clientId })
       .where(({ config, status }, { name, escape, ne }) => `${name(config)}.accountId = ${escape(accountId)} AND ${ne(status, 'TERMINATED')}`)
       .go({ count: limit, pages: 'all', attributes: ['id'] });

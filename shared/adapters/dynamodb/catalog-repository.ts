@@ -11,8 +11,8 @@ const BATCH_RETRIES = 5;
 export class DynamoCatalogRepository implements CatalogRepository {
   constructor(private readonly db: Db) {}
 
-  private get entity() {
-    return this.db.entities.entities.catalogItem;
+  private async catalogItems() {
+    return (await this.db.entities()).core.catalogItem;
   }
 
   private keyOf(target: SyncTarget) {
@@ -21,7 +21,7 @@ export class DynamoCatalogRepository implements CatalogRepository {
 
   /** Every stored item of one kind, deleted ones included: what a sync compares against. */
   async all(target: SyncTarget, kind: CatalogKind): Promise<StoredCatalogItem[]> {
-    const { data } = await this.entity.query.byTarget({ ...this.keyOf(target), kind }).go({ pages: 'all' });
+    const { data } = await (await this.catalogItems()).query.byTarget({ ...this.keyOf(target), kind }).go({ pages: 'all' });
     return data.map(fromRecord);
   }
 
@@ -31,7 +31,7 @@ export class DynamoCatalogRepository implements CatalogRepository {
     kind: CatalogKind,
     options: { limit: number; cursor?: string; includeDeleted?: boolean },
   ): Promise<Page<StoredCatalogItem>> {
-    const query = this.entity.query.byTarget({ ...this.keyOf(target), kind });
+    const query = (await this.catalogItems()).query.byTarget({ ...this.keyOf(target), kind });
     const filtered = options.includeDeleted ? query : query.where(({ deletedAt }, { notExists }) => notExists(deletedAt));
     const page = await paged<Record<string, unknown>>(() => filtered.go(pageOptions(options)));
     return { items: page.items.map((record) => fromRecord(record as never)), cursor: page.cursor };
@@ -39,7 +39,7 @@ export class DynamoCatalogRepository implements CatalogRepository {
 
   /** An item by the provider's id, or else by its name (first live match). */
   async find(target: SyncTarget, kind: CatalogKind, idOrName: string): Promise<StoredCatalogItem | null> {
-    const { data } = await this.entity.get({ ...this.keyOf(target), kind, itemId: idOrName }).go();
+    const { data } = await (await this.catalogItems()).get({ ...this.keyOf(target), kind, itemId: idOrName }).go();
     if (data) return fromRecord(data);
     const byName = (await this.all(target, kind)).filter((item) => item.name === idOrName);
     return byName.find((item) => !item.deletedAt) ?? byName[0] ?? null;
@@ -70,7 +70,7 @@ export class DynamoCatalogRepository implements CatalogRepository {
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= BATCH_RETRIES) throw new Error(`DynamoDB left ${pending.length} catalog item(s) unwritten after ${BATCH_RETRIES} attempts`);
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-      const { unprocessed } = await this.entity.put(pending).go();
+      const { unprocessed } = await (await this.catalogItems()).put(pending).go();
       const left = new Set(unprocessed.map((key) => `${key.kind}#${key.itemId}`));
       pending = pending.filter((item) => left.has(`${item.kind}#${item.itemId}`));
     }

@@ -5,6 +5,9 @@ import { businessActionItems } from '../../db/business-actions.ts';
 import type { ClientRepository } from '../../ports/client-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
+import { API_KEY_ATTRIBUTES, CLIENT_ATTRIBUTES } from '../../db/attributes.ts';
+import { getItem, itemReader } from '../../db/item-pages.ts';
+import { keys } from '../../db/keys.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
 
@@ -12,15 +15,15 @@ import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem,
 export class DynamoClientRepository implements ClientRepository {
   constructor(private readonly db: Db) {}
 
-  private get e() {
-    return this.db.entities.entities;
+  private async entities() {
+    return (await this.db.entities()).core;
   }
 
   async create(client: Client, action?: NewBusinessAction): Promise<void> {
     try {
       await writeTransaction(this.db, [
-        { Put: this.e.client.create(client).params() as TransactWriteItem['Put'] },
-        { Put: this.e.clientName.create({ nameKey: client.nameKey, clientId: client.clientId }).params() as TransactWriteItem['Put'] },
+        { Put: (await this.entities()).client.create(client).params() as TransactWriteItem['Put'] },
+        { Put: (await this.entities()).clientName.create({ nameKey: client.nameKey, clientId: client.clientId }).params() as TransactWriteItem['Put'] },
         ...businessActionItems(this.db.tableName, action, client.updatedAt),
       ]);
     } catch (error) {
@@ -32,24 +35,23 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async get(clientId: string): Promise<Client | null> {
-    const { data } = await this.e.client.get({ clientId }).go({ consistent: true });
-    return (data as Client | null) ?? null;
+    return getItem(this.db, keys.client(clientId), readClient);
   }
 
   async findByName(nameKey: string): Promise<Client | null> {
-    const { data } = await this.e.clientName.get({ nameKey }).go({ consistent: true });
+    const { data } = await (await this.entities()).clientName.get({ nameKey }).go({ consistent: true });
     return data ? this.get(data.clientId) : null;
   }
 
   async list(page: PageRequest): Promise<Page<Client>> {
-    return paged<Client>(() => this.e.client.query.all({}).go(pageOptions(page)));
+    return paged<Client>(async () => (await this.entities()).client.query.all({}).go(pageOptions(page)));
   }
 
   /** Replace the client if still at `before.version`; a rename moves the name marker atomically. */
   async save(before: Client, after: Client, action?: NewBusinessAction): Promise<void> {
     const items: TransactWriteItem[] = [
       {
-        Put: this.e.client
+        Put: (await this.entities()).client
           .put(after)
           .where(({ version }, { eq }) => eq(version, before.version))
           .params() as TransactWriteItem['Put'],
@@ -57,8 +59,8 @@ export class DynamoClientRepository implements ClientRepository {
     ];
     if (before.nameKey !== after.nameKey) {
       items.push(
-        { Put: this.e.clientName.create({ nameKey: after.nameKey, clientId: after.clientId }).params() as TransactWriteItem['Put'] },
-        { Delete: this.e.clientName.delete({ nameKey: before.nameKey }).params() as TransactWriteItem['Delete'] },
+        { Put: (await this.entities()).clientName.create({ nameKey: after.nameKey, clientId: after.clientId }).params() as TransactWriteItem['Put'] },
+        { Delete: (await this.entities()).clientName.delete({ nameKey: before.nameKey }).params() as TransactWriteItem['Delete'] },
       );
     }
     items.push(...businessActionItems(this.db.tableName, action, after.updatedAt));
@@ -77,12 +79,12 @@ export class DynamoClientRepository implements ClientRepository {
     try {
       await writeTransaction(this.db, [
         {
-          Delete: this.e.client
+          Delete: (await this.entities()).client
             .delete({ clientId: client.clientId })
             .where(({ version }, { eq }) => eq(version, client.version))
             .params() as TransactWriteItem['Delete'],
         },
-        { Delete: this.e.clientName.delete({ nameKey: client.nameKey }).params() as TransactWriteItem['Delete'] },
+        { Delete: (await this.entities()).clientName.delete({ nameKey: client.nameKey }).params() as TransactWriteItem['Delete'] },
         ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
       ]);
     } catch (error) {
@@ -93,10 +95,10 @@ export class DynamoClientRepository implements ClientRepository {
 
   async putApiKey(record: ApiKeyRecord, action?: NewBusinessAction): Promise<void> {
     try {
-      if (!action) await this.e.apiKey.create(record).go();
+      if (!action) await (await this.entities()).apiKey.create(record).go();
       else {
         await writeTransaction(this.db, [
-          { Put: this.e.apiKey.create(record).params() as TransactWriteItem['Put'] },
+          { Put: (await this.entities()).apiKey.create(record).params() as TransactWriteItem['Put'] },
           ...businessActionItems(this.db.tableName, action, record.createdAt),
         ]);
       }
@@ -110,26 +112,29 @@ export class DynamoClientRepository implements ClientRepository {
 
   /** Idempotent: used at start-up for the platform admin key. */
   async upsertApiKey(record: ApiKeyRecord): Promise<void> {
-    await this.e.apiKey.put(record).go();
+    await (await this.entities()).apiKey.put(record).go();
   }
 
+  /** Every authenticated request starts here (cached a little by the authenticator): a raw read. */
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
-    const { data } = await this.e.apiKey.get({ keyHash }).go();
-    return (data as ApiKeyRecord | null) ?? null;
+    return getItem(this.db, keys.apiKey(keyHash), readApiKey);
   }
 
   async listApiKeys(clientId: string): Promise<ApiKeyRecord[]> {
-    const { data } = await this.e.apiKey.query.byClient({ clientId }).go({ pages: 'all' });
+    const { data } = await (await this.entities()).apiKey.query.byClient({ clientId }).go({ pages: 'all' });
     return data as ApiKeyRecord[];
   }
 
   async deleteApiKey(keyHash: string, action?: NewBusinessAction): Promise<void> {
-    if (!action) await this.e.apiKey.delete({ keyHash }).go();
+    if (!action) await (await this.entities()).apiKey.delete({ keyHash }).go();
     else {
       await writeTransaction(this.db, [
-        { Delete: this.e.apiKey.delete({ keyHash }).params() as TransactWriteItem['Delete'] },
+        { Delete: (await this.entities()).apiKey.delete({ keyHash }).params() as TransactWriteItem['Delete'] },
         ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
       ]);
     }
   }
 }
+
+const readClient = itemReader<Client>(CLIENT_ATTRIBUTES);
+const readApiKey = itemReader<ApiKeyRecord>(API_KEY_ATTRIBUTES);

@@ -1,5 +1,4 @@
 import type { Db } from '../../db/db.ts';
-import { externalEntitiesOf } from '../../db/external-entities.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 import type { ExternalRegistration, ExternalRegistrationRepository } from '../../ports/external-registration-repository.ts';
 
@@ -7,18 +6,18 @@ import type { ExternalRegistration, ExternalRegistrationRepository } from '../..
 export class DynamoExternalRegistrationRepository implements ExternalRegistrationRepository {
   constructor(private readonly db: Db) {}
 
-  private get e() {
-    return externalEntitiesOf(this.db);
+  private async entities() {
+    return (await this.db.entities()).external;
   }
 
   async get(instanceId: string): Promise<ExternalRegistration | null> {
-    const { data } = await this.e.registration.get({ instanceId }).go({ consistent: true });
+    const { data } = await (await this.entities()).registration.get({ instanceId }).go({ consistent: true });
     return data ? registrationOf(data) : null;
   }
 
   async register(registration: ExternalRegistration): Promise<ExternalRegistration> {
     try {
-      await this.e.registration.create({ ...registration, version: 1 }).go();
+      await (await this.entities()).registration.create({ ...registration, version: 1 }).go();
       return registration;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -30,11 +29,11 @@ export class DynamoExternalRegistrationRepository implements ExternalRegistratio
   }
 
   async remove(instanceId: string): Promise<void> {
-    await this.e.registration.delete({ instanceId }).go();
+    await (await this.entities()).registration.delete({ instanceId }).go();
   }
 
   async list(): Promise<ExternalRegistration[]> {
-    const { data } = await this.e.registration.query.all({}).go({ pages: 'all' });
+    const { data } = await (await this.entities()).registration.query.all({}).go({ pages: 'all' });
     return data.map(registrationOf);
   }
 }

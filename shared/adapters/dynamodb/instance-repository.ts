@@ -1,4 +1,4 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ConflictError, QuotaExceededError, VersionConflictError } from '../../domain/errors.ts';
 import type { NewBusinessAction } from '../../domain/business-actions.ts';
@@ -21,9 +21,11 @@ import type {
   PageRequest,
 } from '../../ports/instance-repository.ts';
 import type { Db } from '../../db/db.ts';
+import type { TableEntities } from '../../db/table-entities.ts';
+import { INSTANCE_ATTRIBUTES } from '../../db/attributes.ts';
 import { DUE_KINDS, dueEntriesOf, dueEntryOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
 import { DUE_SHARDS, dueShardOf, KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
-import { batchGetItems, getItem, itemReader, queryPage } from '../../db/item-pages.ts';
+import { batchGetItems, getItem, itemReader, partitionQuery, queryPage } from '../../db/item-pages.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { counterUpdates, countersOfItem, readCounters } from '../../db/statistics-counters.ts';
 import { quotaExceededError } from '../../domain/budget.ts';
@@ -40,38 +42,38 @@ export const newEventId = (at: Date) => nextUlid(at.getTime());
 export class DynamoInstanceRepository implements InstanceRepository {
   constructor(private readonly db: Db) {}
 
-  /** An instance item read back (item-pages.ts: the hot reads skip ElectroDB's per-item formatting). */
-  private instanceOf?: (item: Record<string, unknown>) => Instance;
-  private get readInstance(): (item: Record<string, unknown>) => Instance {
-    if (!this.instanceOf) {
-      const attributes = itemReader<Instance>(this.db.entities.entities.instance);
-      this.instanceOf = (item) => fromItem(attributes(item));
-    }
-    return this.instanceOf;
+  /** The ElectroDB entities, loaded on the first write or query that needs one (Db.entities). */
+  private async entities() {
+    return (await this.db.entities()).core;
   }
 
+  /** An instance item read back (item-pages.ts: the hot reads skip ElectroDB's per-item formatting). */
+  private readonly readInstance = ((attributes) => (item: Record<string, unknown>) => fromItem(attributes(item)))(itemReader<Instance>(INSTANCE_ATTRIBUTES));
+
   async get(clientId: string, id: string): Promise<Instance | null> {
-    return getItem(this.db, this.db.entities.entities.instance.get({ clientId, id }).params({ consistent: true }), this.readInstance);
+    return getItem(this.db, keyOf(KEY_TEMPLATES.instance, { clientId, id }), this.readInstance);
   }
 
   /** Look an instance up by id alone (platform admin, workflows); the index is only a pointer. */
   async findById(id: string): Promise<Instance | null> {
-    const { data } = await this.db.entities.entities.instance.query.byId({ id }).go({ attributes: ['clientId'] });
-    const owner = data[0]?.clientId;
+    const query = { ...partitionQuery(this.db, KEY_TEMPLATES.instanceById, { id }), ProjectionExpression: 'clientId' };
+    const { items } = await queryPage(this.db, query, { limit: 1 }, (item) => item.clientId as string);
+    const owner = items[0];
     return owner ? this.get(owner, id) : null;
   }
 
   /** Create the instance unless the client already holds `maxLive` live instances. */
   async create(instance: Instance, event: NewInstanceEvent, quota?: LiveQuota, action?: NewBusinessAction): Promise<void> {
-    const put = this.db.entities.entities.instance.create(toItem(instance)).params() as TransactWriteItem['Put'];
-    const events = this.eventItems(instance, [event]);
+    const e = await this.entities();
+    const put = e.instance.create(toItem(instance)).params() as TransactWriteItem['Put'];
+    const events = this.eventItems(e, instance, [event]);
     const counters = counterUpdates(this.db.tableName, { clientId: instance.clientId, userId: instance.userId }, counterDelta(null, instance), quota);
     try {
       // The business action goes last, so the counters keep their index for the quota's refusal.
       // The index entries go after it all: they are never conditional.
       await this.write(
         instance,
-        [{ Put: put }, ...events, ...counters, ...businessActionItems(this.db.tableName, action, instance.updatedAt), ...this.indexPuts(instance)],
+        [{ Put: put }, ...events, ...counters, ...businessActionItems(this.db.tableName, action, instance.updatedAt), ...this.indexPuts(e, instance)],
         'create',
       );
     } catch (error) {
@@ -88,15 +90,16 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   /** Persist `after` if the stored instance is still at `before.version`; a lost race is a 409. */
   async save(before: Instance, after: Instance, events: NewInstanceEvent[], action?: NewBusinessAction): Promise<void> {
-    const put = this.db.entities.entities.instance
+    const e = await this.entities();
+    const put = e.instance
       .put(toItem(after))
       .where(({ version }, { eq }) => eq(version, before.version))
       .params() as TransactWriteItem['Put'];
-    const items = [{ Put: put }, ...this.eventItems(after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)];
-    const { puts, deletes } = this.indexChanges(before, after);
+    const items = [{ Put: put }, ...this.eventItems(e, after, events), ...this.counterItems(before, after), ...businessActionItems(this.db.tableName, action, after.updatedAt)];
+    const { puts, deletes } = this.indexChanges(e, before, after);
     // Due entries land with the change, set, moved or removed: a pass must not miss a deadline,
     // nor read a passed one forever.
-    const due = this.dueChanges(before, after);
+    const due = this.dueChanges(e, before, after);
     // A transaction holds 100 items. Entries for new tags must land with the change; those of
     // removed tags may follow it, since readers check every entry against the instance itself.
     const room = Math.max(0, MAX_TRANSACTION_ITEMS - items.length - due.length - puts.length);
@@ -107,7 +110,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
   /** Record something that happened without changing the instance (a step's progress). */
   async appendEvent(instance: Pick<Instance, 'id' | 'clientId'>, event: NewInstanceEvent): Promise<InstanceEvent> {
     const full = this.toEvent(instance, event);
-    await this.db.entities.entities.event.create({ ...full, version: 1 }).go();
+    await (await this.entities()).event.create({ ...full, version: 1 }).go();
     return full;
   }
 
@@ -119,33 +122,24 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * every filter, so a page reads about what it returns whatever the client holds.
    */
   async list(clientId: string, filters: InstanceFilters, page: PageRequest): Promise<Page<Instance>> {
-    const { instance, instanceTag, instanceFacets } = this.db.entities.entities;
     if (filters.tag) {
       const at = filters.tag.indexOf('=');
       const tagKey = at < 0 ? filters.tag : filters.tag.slice(0, at);
-      return this.listThroughIndex(clientId, filters, page, (options) =>
+      const entries =
         at < 0
-          ? instanceTag.query.byTagKey({ clientId, tagKey }).go(options)
-          : instanceTag.query.byTag({ clientId, tagKey, tagValue: filters.tag!.slice(at + 1) }).go(options),
-      );
+          ? partitionQuery(this.db, KEY_TEMPLATES.instancesByTagKey, { clientId, tagKey })
+          : partitionQuery(this.db, KEY_TEMPLATES.instancesByTag, { clientId, tagKey, tagValue: filters.tag.slice(at + 1) });
+      return this.listThroughIndex(clientId, filters, page, entries);
     }
-    if (filters.status) {
-      const query = instance.query.byClientStatus({ clientId, status: filters.status }).where((attr, op) =>
-        [
-          filters.provider ? op.eq(attr.provider, filters.provider) : '',
-          filters.type ? op.eq(attr.type, filters.type) : '',
-          filters.userId ? op.eq(attr.userId, filters.userId) : '',
-        ]
-          .filter(Boolean)
-          .join(' AND '),
-      );
-      return queryPage(this.db, query.params(), page, this.readInstance);
+    const { status, userId, type, provider } = filters;
+    if (status) {
+      const query = partitionQuery(this.db, KEY_TEMPLATES.instancesByClientStatus, { clientId, status }, { equal: { provider, type, userId } });
+      return queryPage(this.db, query, page, this.readInstance);
     }
-    const { userId, type, provider } = filters;
-    if (userId) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byUser({ clientId, userId }).go(options));
-    if (type) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byType({ clientId, type }).go(options));
-    if (provider) return this.listThroughIndex(clientId, filters, page, (options) => instanceFacets.query.byProvider({ clientId, provider }).go(options));
-    return queryPage(this.db, instance.query.byClient({ clientId }).params(), page, this.readInstance);
+    if (userId) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByUser, { clientId, userId }));
+    if (type) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByType, { clientId, type }));
+    if (provider) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByProvider, { clientId, provider }));
+    return queryPage(this.db, partitionQuery(this.db, KEY_TEMPLATES.instance, { clientId }), page, this.readInstance);
   }
 
   /**
@@ -157,14 +151,13 @@ export class DynamoInstanceRepository implements InstanceRepository {
     clientId: string,
     filters: InstanceFilters,
     page: PageRequest,
-    entries: (options: { limit: number; cursor: string | null }) => Promise<{ data: { id: string }[]; cursor: string | null }>,
+    entries: QueryCommandInput,
   ): Promise<Page<Instance>> {
     const items: Instance[] = [];
     let cursor: string | null = page.cursor ?? null;
     do {
-      const options = { limit: Math.max(1, page.limit - items.length), cursor };
-      const read = await paged<{ id: string }>(() => entries(options));
-      const found = await this.getMany(clientId, read.items.map((entry) => entry.id));
+      const read = await queryPage(this.db, entries, { limit: Math.max(1, page.limit - items.length), cursor }, (entry) => entry.id as string);
+      const found = await this.getMany(clientId, read.items);
       items.push(...found.filter((instance) => matchesFilters(instance, filters)));
       cursor = read.cursor;
     } while (cursor && items.length < page.limit);
@@ -181,7 +174,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   /** Every instance in `status` across clients (optionally one provider): for reconcilers. */
   async listByStatus(status: InstanceStatus, provider?: ProviderName): Promise<Instance[]> {
-    const { instance } = this.db.entities.entities;
+    const { instance } = await this.entities();
     const query = instance.query.byStatus({ status });
     const { data } = await (provider ? query.begins({ provider }) : query).go({ pages: 'all' });
     return data.map(fromItem);
@@ -189,8 +182,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   /** Every instance in `status` (optionally one provider: the index's sort key starts with it), a page at a time. */
   async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
-    const query = this.db.entities.entities.instance.query.byStatus({ status });
-    const params = (options.provider ? query.begins({ provider: options.provider }) : query).params();
+    const params = partitionQuery(this.db, KEY_TEMPLATES.instancesByStatus, { status, ...(options.provider ? { provider: options.provider } : {}) });
     const limit = options.pageSize ?? PASS_PAGE_SIZE;
     let cursor: string | null = null;
     do {
@@ -206,18 +198,16 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * it can take off the longest idle stop.
    */
   async *duePages(kind: DueKind, now: Date, options: { minuteMs?: number; pageSize?: number } = {}): AsyncIterable<DueEntry[]> {
-    const { instanceDue } = this.db.entities.entities;
     const limit = options.pageSize ?? PASS_PAGE_SIZE;
     const lookahead = kind === 'idle-stop' ? idleStopLookaheadMs(options.minuteMs) : 0;
     // Sort keys are `<due ISO>#…`: every entry due by the bound sorts below `<bound>$`.
     const bound = `${new Date(now.getTime() + lookahead).toISOString()}$`;
     for (let shard = 0; shard < DUE_SHARDS; shard++) {
-      const query = instanceDue.query.byDueTime({ kind, shard: String(shard) }).lt({ dueAt: bound });
+      const query = partitionQuery(this.db, KEY_TEMPLATES.dueByTime, { kind, shard: String(shard) }, { below: bound });
       let cursor: string | null = null;
       do {
-        // Whole entries (they are small): with an `attributes` projection ElectroDB builds no cursor.
-        const page: { data: DueEntry[]; cursor: string | null } = await query.go({ limit, count: limit, cursor });
-        if (page.data.length) yield page.data.map(({ kind, clientId, id, dueAt }) => ({ kind, clientId, id, dueAt }));
+        const page: Page<DueEntry> = await queryPage(this.db, query, { limit, cursor }, readDueEntry);
+        if (page.items.length) yield page.items;
         cursor = page.cursor;
       } while (cursor);
     }
@@ -225,7 +215,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
 
   /** A client's instances on one of its accounts, in any of `statuses`: reads that client's partition only. */
   async listByAccount(clientId: string, accountId: string, statuses: readonly InstanceStatus[]): Promise<Instance[]> {
-    const { data } = await this.db.entities.entities.instance.query
+    const { data } = await (await this.entities()).instance.query
       .byClient({ clientId })
       .where(({ config, status }, { name, escape, eq }) => `${name(config)}.accountId = ${escape(accountId)} AND (${statuses.map((s) => eq(status, s)).join(' OR ')})`)
       .go({ pages: 'all' });
@@ -233,14 +223,15 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 
   async events(instanceId: string, page: PageRequest): Promise<Page<InstanceEvent>> {
+    const { event } = await this.entities();
     return paged(() =>
-      this.db.entities.entities.event.query.byInstance({ instanceId }).go(pageOptions(page)),
+      event.query.byInstance({ instanceId }).go(pageOptions(page)),
     );
   }
 
   async recordSample(instanceId: string, sample: ResourceSample, retentionSeconds = 24 * 3600): Promise<void> {
     const ttl = Math.floor(Date.parse(sample.sampledAt) / 1000) + retentionSeconds;
-    await this.db.entities.entities.metric.put({ instanceId, ...sample, ttl, version: 1 }).go();
+    await (await this.entities()).metric.put({ instanceId, ...sample, ttl, version: 1 }).go();
   }
 
   /**
@@ -248,21 +239,23 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * projection ElectroDB cannot build a cursor from the page's last item, so page two failed.
    */
   async samples(instanceId: string, page: PageRequest): Promise<Page<ResourceSample>> {
+    const { metric } = await this.entities();
     const result = await paged<ResourceSample>(() =>
-      this.db.entities.entities.metric.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
+      metric.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
     );
     return { items: result.items.map(({ sampledAt, cpuPercent, memoryBytes }) => ({ sampledAt, cpuPercent, memoryBytes })), cursor: result.cursor };
   }
 
   async recordHealthCheck(instanceId: string, check: HealthCheckRecord, retentionSeconds = 7 * 24 * 3600): Promise<void> {
     const ttl = Math.floor(Date.parse(check.checkedAt) / 1000) + retentionSeconds;
-    await this.db.entities.entities.healthCheck.put({ instanceId, ...check, ttl, version: 1 }).go();
+    await (await this.entities()).healthCheck.put({ instanceId, ...check, ttl, version: 1 }).go();
   }
 
   /** Newest first; whole items read, as for samples. */
   async healthChecks(instanceId: string, page: PageRequest): Promise<Page<HealthCheckRecord>> {
+    const { healthCheck } = await this.entities();
     const result = await paged<HealthCheckRecord>(() =>
-      this.db.entities.entities.healthCheck.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
+      healthCheck.query.byInstance({ instanceId }).go({ ...pageOptions(page), order: 'desc' }),
     );
     return {
       items: result.items.map(({ checkedAt, status, error }) => ({ checkedAt, status, ...(error !== undefined ? { error } : {}) })),
@@ -285,13 +278,14 @@ export class DynamoInstanceRepository implements InstanceRepository {
   async backfillIndexItems(
     options: { pageSize?: number; cursor?: string | null; concurrency?: number; onPage?: (progress: BackfillProgress) => void } = {},
   ): Promise<BackfillProgress> {
+    const e = await this.entities();
     const progress: BackfillProgress = { instances: 0, retried: 0, cursor: options.cursor ?? null };
     const limit = options.pageSize ?? PASS_PAGE_SIZE;
     do {
-      const page: { data: object[]; cursor: string | null } = await this.db.entities.entities.instance.scan.go({ limit, count: limit, cursor: progress.cursor });
+      const page: { data: object[]; cursor: string | null } = await e.instance.scan.go({ limit, count: limit, cursor: progress.cursor });
       const queue = page.data.map(fromItem);
       const worker = async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) progress.retried += await this.backfillOne(next);
+        for (let next = queue.shift(); next; next = queue.shift()) progress.retried += await this.backfillOne(e, next);
       };
       await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
       progress.instances += page.data.length;
@@ -302,7 +296,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
   }
 
   /** One instance's index items, as of the version read; returns how many times a racing change made it read again. */
-  private async backfillOne(read: Instance): Promise<number> {
+  private async backfillOne(e: Entities, read: Instance): Promise<number> {
     let instance: Instance | null = read;
     for (let attempt = 0; instance; attempt++) {
       const present = new Set(dueEntriesOf(instance).map((entry) => entry.kind));
@@ -316,8 +310,8 @@ export class DynamoInstanceRepository implements InstanceRepository {
             ExpressionAttributeValues: { ':version': instance.version },
           },
         },
-        ...this.indexPuts(instance),
-        ...DUE_KINDS.filter((kind) => !present.has(kind)).map((kind) => this.dueDelete(instance!.id, kind)),
+        ...this.indexPuts(e, instance),
+        ...DUE_KINDS.filter((kind) => !present.has(kind)).map((kind) => this.dueDelete(e, instance!.id, kind)),
       ];
       try {
         await writeTransaction(this.db, items);
@@ -335,53 +329,54 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * The items `create` writes for an instance, as stored (events and counters aside): what a
    * bulk load (the bench's seed, a migration) writes with BatchWriteItem.
    */
-  itemsOf(instance: Instance): Record<string, unknown>[] {
-    return [{ Put: this.db.entities.entities.instance.put(toItem(instance)).params() as TransactWriteItem['Put'] }, ...this.indexPuts(instance)].map(
+  async itemsOf(instance: Instance): Promise<Record<string, unknown>[]> {
+    const e = await this.entities();
+    return [{ Put: e.instance.put(toItem(instance)).params() as TransactWriteItem['Put'] }, ...this.indexPuts(e, instance)].map(
       (write) => write.Put!.Item as Record<string, unknown>,
     );
   }
 
   /** The index entries of a new instance: its facets, one entry per tag, and what comes due for it. */
-  private indexPuts(instance: Instance): TransactWriteItem[] {
-    const { instanceFacets } = this.db.entities.entities;
+  private indexPuts(e: Entities, instance: Instance): TransactWriteItem[] {
+    const { instanceFacets } = e;
     const { id, clientId, type, provider, userId } = instance;
     return [
       { Put: instanceFacets.put({ id, clientId, type, provider, userId }).params() as TransactWriteItem['Put'] },
-      ...Object.entries(instance.tags).map(([tagKey, tagValue]) => this.tagPut(instance, tagKey, tagValue)),
-      ...dueEntriesOf(instance).map((entry) => this.duePut(entry)),
+      ...Object.entries(instance.tags).map(([tagKey, tagValue]) => this.tagPut(e, instance, tagKey, tagValue)),
+      ...dueEntriesOf(instance).map((entry) => this.duePut(e, entry)),
     ];
   }
 
   /** Due entries set or moved (a put replaces the entry of that kind) and those no longer due removed. */
-  private dueChanges(before: Instance, after: Instance): TransactWriteItem[] {
+  private dueChanges(e: Entities, before: Instance, after: Instance): TransactWriteItem[] {
     const changes: TransactWriteItem[] = [];
     for (const kind of DUE_KINDS) {
       const was = dueEntryOf(before, kind);
       const is = dueEntryOf(after, kind);
-      if (is && is.dueAt !== was?.dueAt) changes.push(this.duePut(is));
-      if (was && !is) changes.push(this.dueDelete(after.id, kind));
+      if (is && is.dueAt !== was?.dueAt) changes.push(this.duePut(e, is));
+      if (was && !is) changes.push(this.dueDelete(e, after.id, kind));
     }
     return changes;
   }
 
-  private duePut(entry: DueEntry): TransactWriteItem {
-    return { Put: this.db.entities.entities.instanceDue.put({ ...entry, shard: dueShardOf(entry.id) }).params() as TransactWriteItem['Put'] };
+  private duePut(e: Entities, entry: DueEntry): TransactWriteItem {
+    return { Put: e.instanceDue.put({ ...entry, shard: dueShardOf(entry.id) }).params() as TransactWriteItem['Put'] };
   }
 
-  private dueDelete(id: string, kind: DueKind): TransactWriteItem {
-    return { Delete: this.db.entities.entities.instanceDue.delete({ id, kind }).params() as TransactWriteItem['Delete'] };
+  private dueDelete(e: Entities, id: string, kind: DueKind): TransactWriteItem {
+    return { Delete: e.instanceDue.delete({ id, kind }).params() as TransactWriteItem['Delete'] };
   }
 
   /** What a save changes in the index entries: new or changed tags and facets put, removed tags deleted. */
-  private indexChanges(before: Instance, after: Instance): { puts: TransactWriteItem[]; deletes: TransactWriteItem[] } {
-    const { instanceFacets, instanceTag } = this.db.entities.entities;
+  private indexChanges(e: Entities, before: Instance, after: Instance): { puts: TransactWriteItem[]; deletes: TransactWriteItem[] } {
+    const { instanceFacets, instanceTag } = e;
     const puts: TransactWriteItem[] = [];
     if (before.type !== after.type || before.provider !== after.provider || before.userId !== after.userId) {
       const { id, clientId, type, provider, userId } = after;
       puts.push({ Put: instanceFacets.put({ id, clientId, type, provider, userId }).params() as TransactWriteItem['Put'] });
     }
     for (const [tagKey, tagValue] of Object.entries(after.tags)) {
-      if (!Object.hasOwn(before.tags, tagKey) || before.tags[tagKey] !== tagValue) puts.push(this.tagPut(after, tagKey, tagValue));
+      if (!Object.hasOwn(before.tags, tagKey) || before.tags[tagKey] !== tagValue) puts.push(this.tagPut(e, after, tagKey, tagValue));
     }
     const deletes = Object.keys(before.tags)
       .filter((tagKey) => !Object.hasOwn(after.tags, tagKey))
@@ -389,8 +384,8 @@ export class DynamoInstanceRepository implements InstanceRepository {
     return { puts, deletes };
   }
 
-  private tagPut(instance: Instance, tagKey: string, tagValue: string): TransactWriteItem {
-    const put = this.db.entities.entities.instanceTag.put({ id: instance.id, clientId: instance.clientId, tagKey, tagValue }).params();
+  private tagPut(e: Entities, instance: Instance, tagKey: string, tagValue: string): TransactWriteItem {
+    const put = e.instanceTag.put({ id: instance.id, clientId: instance.clientId, tagKey, tagValue }).params();
     return { Put: put as TransactWriteItem['Put'] };
   }
 
@@ -406,9 +401,9 @@ export class DynamoInstanceRepository implements InstanceRepository {
     }
   }
 
-  private eventItems(instance: Instance, events: NewInstanceEvent[]): TransactWriteItem[] {
+  private eventItems(e: Entities, instance: Instance, events: NewInstanceEvent[]): TransactWriteItem[] {
     return events.map((event) => ({
-      Put: this.db.entities.entities.event.create({ ...this.toEvent(instance, event), version: 1 }).params() as TransactWriteItem['Put'],
+      Put: e.event.create({ ...this.toEvent(instance, event), version: 1 }).params() as TransactWriteItem['Put'],
     }));
   }
 
@@ -451,10 +446,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const toItem = (instance: Instance) => instance;
 
+type Entities = TableEntities['core'];
+
 /** Items written before tags had index entries carry `tagTerms`; nobody reads it any more. */
 function fromItem(item: object): Instance {
   const { tagTerms: _derived, ...instance } = item as Instance & { tagTerms?: string[] };
   return instance;
+}
+
+/** A due entry as a pass reads it: the entry's own fields, not its keys. */
+function readDueEntry(item: Record<string, unknown>): DueEntry {
+  const { kind, clientId, id, dueAt } = item as unknown as DueEntry;
+  return { kind, clientId, id, dueAt };
 }
 
 /** Whether an instance matches every filter of a list: an index entry only leads to candidates. */

@@ -1,6 +1,5 @@
 import type { Db } from '../../db/db.ts';
 import { PLATFORM_CLIENT_ID } from '../../domain/roles.ts';
-import { realtimeEntitiesOf } from '../../db/realtime-entities.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 import type { Channel, RealtimeConnection, RealtimeSubscription, RealtimeTicket } from '../../domain/realtime.ts';
 import type { RealtimeRepository } from '../../ports/realtime-repository.ts';
@@ -14,18 +13,18 @@ const ttlOf = (expiresAt: string) => Math.ceil(Date.parse(expiresAt) / 1000);
 export class DynamoRealtimeRepository implements RealtimeRepository {
   constructor(private readonly db: Db) {}
 
-  private get e() {
-    return realtimeEntitiesOf(this.db);
+  private async entities() {
+    return (await this.db.entities()).realtime;
   }
 
   async saveTicket(ticket: RealtimeTicket): Promise<void> {
-    await this.e.ticket.put({ ...ticket, clientId: storedClient(ticket.clientId), ttl: ttlOf(ticket.expiresAt) }).go();
+    await (await this.entities()).ticket.put({ ...ticket, clientId: storedClient(ticket.clientId), ttl: ttlOf(ticket.expiresAt) }).go();
   }
 
   /** One conditional delete: of two sockets opened with the same ticket, exactly one gets it. */
   async consumeTicket(ticketHash: string, now: Date): Promise<RealtimeTicket | null> {
     try {
-      const { data } = await this.e.ticket
+      const { data } = await (await this.entities()).ticket
         .delete({ ticketHash })
         .where(({ expiresAt }, { gt }) => gt(expiresAt, now.toISOString()))
         .go({ response: 'all_old' });
@@ -40,11 +39,11 @@ export class DynamoRealtimeRepository implements RealtimeRepository {
   }
 
   async saveConnection(connection: RealtimeConnection): Promise<void> {
-    await this.e.connection.put({ ...connection, clientId: storedClient(connection.clientId), ttl: ttlOf(connection.expiresAt) }).go();
+    await (await this.entities()).connection.put({ ...connection, clientId: storedClient(connection.clientId), ttl: ttlOf(connection.expiresAt) }).go();
   }
 
   async getConnection(connectionId: string, now: Date): Promise<RealtimeConnection | null> {
-    const { data } = await this.e.connection.get({ connectionId }).go({ consistent: true });
+    const { data } = await (await this.entities()).connection.get({ connectionId }).go({ consistent: true });
     if (!data || data.expiresAt <= now.toISOString()) return null;
     return {
       connectionId: data.connectionId,
@@ -57,27 +56,28 @@ export class DynamoRealtimeRepository implements RealtimeRepository {
   }
 
   async deleteConnection(connectionId: string): Promise<void> {
-    const { data } = await this.e.subscription.query.byConnection({ connectionId }).go({ pages: 'all', attributes: ['connectionId', 'channel'] });
-    await Promise.all(data.map((s) => this.e.subscription.delete({ connectionId, channel: s.channel }).go()));
-    await this.e.connection.delete({ connectionId }).go();
+    const { subscription, connection } = await this.entities();
+    const { data } = await subscription.query.byConnection({ connectionId }).go({ pages: 'all', attributes: ['connectionId', 'channel'] });
+    await Promise.all(data.map((s) => subscription.delete({ connectionId, channel: s.channel }).go()));
+    await connection.delete({ connectionId }).go();
   }
 
   async subscribe(subscription: RealtimeSubscription): Promise<void> {
-    await this.e.subscription.put({ ...subscription, clientId: storedClient(subscription.clientId), ttl: ttlOf(subscription.expiresAt) }).go();
+    await (await this.entities()).subscription.put({ ...subscription, clientId: storedClient(subscription.clientId), ttl: ttlOf(subscription.expiresAt) }).go();
   }
 
   async unsubscribe(connectionId: string, channel: Channel): Promise<boolean> {
-    const { data } = await this.e.subscription.delete({ connectionId, channel }).go({ response: 'all_old' });
+    const { data } = await (await this.entities()).subscription.delete({ connectionId, channel }).go({ response: 'all_old' });
     return Boolean(data);
   }
 
   async subscriptionsOf(connectionId: string, now: Date): Promise<RealtimeSubscription[]> {
-    const { data } = await this.e.subscription.query.byConnection({ connectionId }).go({ pages: 'all' });
+    const { data } = await (await this.entities()).subscription.query.byConnection({ connectionId }).go({ pages: 'all' });
     return data.filter((s) => s.expiresAt > now.toISOString()).map(toSubscription);
   }
 
   async subscribers(channel: Channel, now: Date): Promise<RealtimeSubscription[]> {
-    const { data } = await this.e.subscription.query.byChannel({ channel }).go({ pages: 'all' });
+    const { data } = await (await this.entities()).subscription.query.byChannel({ channel }).go({ pages: 'all' });
     return data.filter((s) => s.expiresAt > now.toISOString()).map(toSubscription);
   }
 }

@@ -1,7 +1,6 @@
 import type { Db } from '../../db/db.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
-import { DELIVERY_RETENTION_SECONDS, webhookEntitiesOf } from '../../db/webhook-entities.ts';
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../../domain/webhooks.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
@@ -11,13 +10,13 @@ import type { WebhookRepository } from '../../ports/webhook-repository.ts';
 export class DynamoWebhookRepository implements WebhookRepository {
   constructor(private readonly db: Db) {}
 
-  private get e() {
-    return webhookEntitiesOf(this.db);
+  private async entities() {
+    return (await this.db.entities()).webhooks;
   }
 
   async createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
     try {
-      await this.e.endpoint.create(endpoint).go();
+      await (await this.entities()).endpoint.create(endpoint).go();
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`Webhook '${endpoint.webhookId}' already exists`, 'ALREADY_EXISTS');
       throw error;
@@ -25,17 +24,17 @@ export class DynamoWebhookRepository implements WebhookRepository {
   }
 
   async getEndpoint(clientId: string, webhookId: string): Promise<WebhookEndpoint | null> {
-    const { data } = await this.e.endpoint.get({ clientId, webhookId }).go({ consistent: true });
+    const { data } = await (await this.entities()).endpoint.get({ clientId, webhookId }).go({ consistent: true });
     return data ? endpointOf(data) : null;
   }
 
   async listEndpoints(clientId: string, page: PageRequest): Promise<Page<WebhookEndpoint>> {
-    const result = await paged<WebhookEndpoint>(() => this.e.endpoint.query.byClient({ clientId }).go(pageOptions(page)));
+    const result = await paged<WebhookEndpoint>(async () => (await this.entities()).endpoint.query.byClient({ clientId }).go(pageOptions(page)));
     return { items: result.items.map(endpointOf), cursor: result.cursor };
   }
 
   async enabledEndpoints(clientId: string): Promise<WebhookEndpoint[]> {
-    const { data } = await this.e.endpoint.query
+    const { data } = await (await this.entities()).endpoint.query
       .byClient({ clientId })
       .where(({ status }, { eq }) => eq(status, 'enabled'))
       .go({ pages: 'all' });
@@ -44,7 +43,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
 
   async saveEndpoint(before: WebhookEndpoint, after: WebhookEndpoint): Promise<void> {
     try {
-      await this.e.endpoint
+      await (await this.entities()).endpoint
         .put(after)
         .where(({ version }, { eq }) => eq(version, before.version))
         .go();
@@ -56,7 +55,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
 
   async deleteEndpoint(endpoint: WebhookEndpoint): Promise<void> {
     try {
-      await this.e.endpoint
+      await (await this.entities()).endpoint
         .delete({ clientId: endpoint.clientId, webhookId: endpoint.webhookId })
         .where(({ version }, { eq }) => eq(version, endpoint.version))
         .go();
@@ -68,7 +67,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
 
   async createDelivery(delivery: WebhookDelivery): Promise<boolean> {
     try {
-      await this.e.delivery.create({ ...delivery, ttl: ttlOf(delivery) }).go();
+      await (await this.entities()).delivery.create({ ...delivery, ttl: ttlOf(delivery) }).go();
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -77,13 +76,13 @@ export class DynamoWebhookRepository implements WebhookRepository {
   }
 
   async getDelivery(clientId: string, deliveryId: string): Promise<WebhookDelivery | null> {
-    const { data } = await this.e.delivery.get({ clientId, deliveryId }).go({ consistent: true });
+    const { data } = await (await this.entities()).delivery.get({ clientId, deliveryId }).go({ consistent: true });
     return data ? deliveryOf(data) : null;
   }
 
   async saveDelivery(before: WebhookDelivery, after: WebhookDelivery): Promise<void> {
     try {
-      await this.e.delivery
+      await (await this.entities()).delivery
         .put({ ...after, ttl: ttlOf(after) })
         .where(({ version }, { eq }) => eq(version, before.version))
         .go();
@@ -94,8 +93,8 @@ export class DynamoWebhookRepository implements WebhookRepository {
   }
 
   async listDeliveries(clientId: string, webhookId: string, page: PageRequest): Promise<Page<WebhookDelivery>> {
-    const result = await paged<WebhookDelivery>(() =>
-      this.e.delivery.query
+    const result = await paged<WebhookDelivery>(async () =>
+      (await this.entities()).delivery.query
         .byWebhook({ webhookId })
         // The index is shared by every client's endpoints: ids are unique, but the owner is checked all the same.
         .where(({ clientId: owner }, { eq }) => eq(owner, clientId))
@@ -104,6 +103,9 @@ export class DynamoWebhookRepository implements WebhookRepository {
     return { items: result.items.map(deliveryOf), cursor: result.cursor };
   }
 }
+
+/** A delivery log entry is kept 30 days. */
+export const DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 const ttlOf = (delivery: WebhookDelivery) => Math.floor(Date.parse(delivery.createdAt) / 1000) + DELIVERY_RETENTION_SECONDS;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { INSTANCE_ATTRIBUTES } from '../../../shared/db/attributes.ts';
 import { createDb } from '../../../shared/db/db.ts';
 import { decodeCursor, encodeCursor, itemReader } from '../../../shared/db/item-pages.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
@@ -35,12 +36,12 @@ describe('page cursors', () => {
 });
 
 describe('itemReader', () => {
-  it("turns a stored instance item back into the instance the repository wrote, as ElectroDB's own formatting does", () => {
+  it("turns a stored instance item back into the instance the repository wrote, as ElectroDB's own formatting does", async () => {
     const db = createDb({ tableName: 'hangar-unit' });
-    const { instance: entity } = db.entities.entities;
+    const { instance: entity } = (await db.entities()).core;
     const instance = makeInstance({ id: 'vps-a', clientId: 'c-1', tags: { env: 'prod' }, status: 'READY' });
-    const [stored] = new DynamoInstanceRepository(db).itemsOf(instance);
-    const read = itemReader<Record<string, unknown>>(entity)(stored as Record<string, unknown>);
+    const [stored] = await new DynamoInstanceRepository(db).itemsOf(instance);
+    const read = itemReader<Record<string, unknown>>(INSTANCE_ATTRIBUTES)(stored as Record<string, unknown>);
     const formatted = (entity as unknown as { formatResponse(r: object, i: string, c: object): { data: unknown } }).formatResponse({ Item: stored }, '', {});
     expect(read).toEqual(formatted.data);
     expect(read).not.toHaveProperty('pk');
