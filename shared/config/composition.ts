@@ -1,4 +1,3 @@
-import { dynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-store.ts';
 import type { HttpDeps } from '../http/http-api.ts';
 import { DynamoAccountRepository } from '../adapters/dynamodb/account-repository.ts';
 import { DynamoCatalogRepository } from '../adapters/dynamodb/catalog-repository.ts';
@@ -237,12 +236,13 @@ export function composeHangar(pieces: Pieces): AppDependencies {
     webhookSink,
   });
   const authenticator = once(() => new ApiKeyAuthenticator(clients()));
+  const idempotencyStore = once(async () => (await import('../adapters/dynamodb/idempotency-store.ts')).dynamoIdempotencyStore(pieces.db));
   return withExtras(
     base,
     lazyObject<Omit<AppDependencies, keyof ServiceDeps>>({
       db: () => pieces.db,
       authenticator,
-      idempotencyStore: once(() => dynamoIdempotencyStore(pieces.db)),
+      idempotencyStore: () => idempotencyStore,
       secretBox: () => secretBox,
       providerFactory: () => providerFactory,
       services: () => services,

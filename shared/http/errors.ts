@@ -1,4 +1,3 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { DomainError, type ErrorDetail } from '../domain/errors.ts';
 
 export interface ErrorBody {
@@ -22,20 +21,6 @@ const body = (error: string, code: string, details: ErrorDetail[] = []): ErrorBo
 export function mapError(error: unknown): MappedError {
   if (error instanceof DomainError) {
     return { statusCode: error.status, body: body(error.message, error.code, error.details), unexpected: false };
-  }
-  if (error instanceof IdempotencyValidationError) {
-    return {
-      statusCode: 409,
-      body: body('This Idempotency-Key was already used with a different request body; use a new key', 'IDEMPOTENCY_KEY_REUSED'),
-      unexpected: false,
-    };
-  }
-  if (error instanceof IdempotencyAlreadyInProgressError) {
-    return {
-      statusCode: 409,
-      body: body('A request with this Idempotency-Key is still in progress; retry in a moment', 'IDEMPOTENCY_IN_PROGRESS'),
-      unexpected: false,
-    };
   }
   const middy = middyError(error);
   if (middy) return { ...middy, unexpected: false };

@@ -1,4 +1,3 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
@@ -23,8 +22,11 @@ import { type ApiArea, type RouteDefinition, routesOf } from './routes.ts';
 /** What every authenticated area's composition provides to the HTTP stack itself. */
 export interface HttpDeps {
   authenticator: { authenticate(authorization: string | undefined): Promise<Principal> };
-  /** Where Idempotency-Key records live (the table, on every deployment). */
-  idempotencyStore: BasePersistenceLayer;
+  /**
+   * Where Idempotency-Key records live (the table, on every deployment), loaded with Powertools'
+   * idempotency on the first request that carries a key: most never do.
+   */
+  idempotencyStore: () => Promise<BasePersistenceLayer>;
 }
 
 /** What a route handler receives: validated, authenticated, and nothing of the Lambda event shape. */
@@ -85,50 +87,6 @@ const errorResponses = (): middy.MiddlewareObj<Event, Response> => ({
   },
 });
 
-/**
- * The Idempotency-Key contract: the same key and body replays the first response; the same key
- * with another body is a 409. Keys are scoped to the caller's API key and the route, and live
- * 24 h. Bodies are compared canonically (key order does not matter), and a duplicate that
- * arrives while the first is still running waits for its answer instead of failing.
- */
-interface IdempotentCall {
-  scope: string;
-  key: string;
-  body: string;
-}
-const DUPLICATE_WAIT_MS = 100;
-const DUPLICATE_WAIT_ATTEMPTS = 100;
-type IdempotentRunner = (call: IdempotentCall, work: () => Promise<Response>) => Promise<Response>;
-/** One runner per store: a process has one, but tests and the bench compose several tables. */
-const idempotentRunners = new WeakMap<BasePersistenceLayer, IdempotentRunner>();
-let idempotencyConfig: IdempotencyConfig | undefined;
-async function runIdempotently(store: BasePersistenceLayer, context: Context, call: IdempotentCall, work: () => Promise<Response>): Promise<Response> {
-  idempotencyConfig ??= new IdempotencyConfig({
-    eventKeyJmesPath: '[scope, key]',
-    payloadValidationJmesPath: 'body',
-    expiresAfterSeconds: 24 * 60 * 60,
-  });
-  // Lets an in-progress record expire with the invocation if the function dies mid-request.
-  idempotencyConfig.registerLambdaContext(context);
-  let runner = idempotentRunners.get(store);
-  if (!runner) {
-    runner = makeIdempotent(async (_call: IdempotentCall, run: () => Promise<Response>) => run(), {
-      persistenceStore: store,
-      config: idempotencyConfig,
-      dataIndexArgument: 0,
-    });
-    idempotentRunners.set(store, runner);
-  }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runner(call, work);
-    } catch (error) {
-      if (!(error instanceof IdempotencyAlreadyInProgressError) || attempt >= DUPLICATE_WAIT_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WAIT_MS));
-    }
-  }
-}
-
 /** No body, or `{}` (what a client sends when it forgot to fill it in). */
 const isEmptyBody = (body: unknown) =>
   body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
@@ -172,8 +130,9 @@ function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler
     };
     const idempotencyKey = headers['idempotency-key'];
     if (!route.idempotent || !idempotencyKey) return run();
+    const { runIdempotently } = await import('./idempotent-requests.ts');
     return runIdempotently(
-      deps.idempotencyStore,
+      await deps.idempotencyStore(),
       context,
       { scope: `${principal.keyId} ${route.method} ${event.rawPath}`, key: idempotencyKey.slice(0, 256), body: canonicalJson(event.body ?? null) },
       run,
