@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import { z } from '../domain/zod.ts';
 import { ROUTES, type RouteDefinition } from './routes.ts';
 
 /** Built with the document: the liveness routes share this function and never need it. */
