@@ -15,13 +15,12 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
-import { BUNDLE_ENTRY_FILE, functionBundleOptions } from '../infra/constructs/function-bundle.ts';
-import { fromRepoRoot, REPO_ROOT } from '../infra/paths.ts';
+import { build } from 'esbuild';
+import { filesReadAtStart, functionBundleOptions, functionEntries, packagesIn } from '../infra/constructs/function-bundle.ts';
 import { ROUTES, routeKey, type ApiArea } from '../shared/http/routes.ts';
 import { median, table } from './figures.ts';
 
@@ -34,32 +33,23 @@ const FLOOR_WITHOUT_ELECTRODB = 'bench/reference/stack-floor-without-electrodb.t
 async function bundle(entry: string, outdir: string) {
   const dir = join(outdir, entry.replace(/[/.]/g, '_'));
   const { metafile } = await build(functionBundleOptions(entry, dir));
-  const outputs = Object.entries(metafile!.outputs).filter(([file]) => file.endsWith('.mjs'));
-  const entryFile = outputs.find(([file]) => file.endsWith(`/${BUNDLE_ENTRY_FILE}`) && !file.includes('/chunks/'))![0];
-  // What a cold start reads: the entry and every chunk it imports statically, transitively.
-  const atStart = new Set<string>([entryFile]);
-  for (const file of atStart) {
-    for (const imported of metafile!.outputs[file]!.imports) if (imported.kind === 'import-statement' && !imported.external) atStart.add(imported.path);
-  }
-  const sum = (files: string[]) => files.reduce((total, file) => total + metafile!.outputs[file]!.bytes, 0);
-  const lazy = outputs.map(([file]) => file).filter((file) => !atStart.has(file));
+  const files = filesReadAtStart(metafile!);
+  const sum = (list: string[]) => list.reduce((total, file) => total + metafile!.outputs[file]!.bytes, 0);
+  const clients = sdkClients(packagesIn(metafile!, files.atStart));
   return {
-    outfile: resolve(entryFile),
-    bytes: sum([...atStart]),
-    lazyBytes: sum(lazy),
-    clients: sdkClients(metafile!, [...atStart]),
-    lazyClients: sdkClients(metafile!, lazy).filter((c) => !sdkClients(metafile!, [...atStart]).includes(c)),
+    outfile: resolve(files.entry),
+    bytes: sum(files.atStart),
+    lazyBytes: sum(files.onUse),
+    clients,
+    lazyClients: sdkClients(packagesIn(metafile!, files.onUse)).filter((c) => !clients.includes(c)),
   };
 }
 
-/** Which AWS SDK clients (and Azure packages) the given output files hold. */
-function sdkClients(metafile: Metafile, files: string[]): string[] {
-  const found = new Set<string>();
-  for (const input of files.flatMap((file) => Object.keys(metafile.outputs[file]!.inputs))) {
-    const match = /node_modules\/(@aws-sdk\/client-[a-z0-9-]+|@azure\/arm-[a-z0-9-]+)\//.exec(input);
-    if (match) found.add(match[1]!.replace('@aws-sdk/client-', '').replace('@azure/', 'azure:'));
-  }
-  return [...found].sort();
+/** The AWS SDK clients (and Azure packages) among packages, by short name. */
+function sdkClients(packages: string[]): string[] {
+  return packages
+    .filter((name) => /^@aws-sdk\/client-|^@azure\/arm-/.test(name))
+    .map((name) => name.replace('@aws-sdk/client-', '').replace('@azure/', 'azure:'));
 }
 
 /** The one request a cold start answers, per bundle: the references read one item; an API function gets an authenticated GET. */
@@ -136,18 +126,6 @@ const REFERENCE_NAMES: Record<string, string> = {
   [FLOOR_WITHOUT_ELECTRODB]: 'reference: the floor without ElectroDB',
 };
 
-function functionEntries(): string[] {
-  const entries: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) entries.push(relative(REPO_ROOT, path));
-    }
-  };
-  walk(fromRepoRoot('functions'));
-  return entries.sort();
-}
 
 export async function bundleFigures(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), 'hangar-bench-'));

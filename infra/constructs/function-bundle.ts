@@ -1,5 +1,7 @@
-import { buildSync, type BuildOptions } from 'esbuild';
-import { fromRepoRoot } from '../paths.ts';
+import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fromRepoRoot, REPO_ROOT } from '../paths.ts';
 
 /** Lets ESM bundles load the CommonJS dependencies esbuild leaves as `require` calls. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -41,4 +43,43 @@ export function functionBundleOptions(entry: string, outdir: string): BuildOptio
 /** Bundles one function into `outdir` (what CDK's local bundling calls). */
 export function bundleFunction(entry: string, outdir: string) {
   return buildSync(functionBundleOptions(entry, outdir));
+}
+
+/**
+ * The output files a cold start reads, from a build's metafile: the entry (`index.mjs`) and every
+ * chunk it imports statically, transitively. Chunks reached only through `import()` are left out:
+ * they load on first use.
+ */
+export function filesReadAtStart(metafile: Metafile): { entry: string; atStart: string[]; onUse: string[] } {
+  const outputs = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
+  const entry = outputs.find((file) => file.endsWith(`/${BUNDLE_ENTRY_FILE}`) && !file.includes('/chunks/'))!;
+  const atStart = new Set<string>([entry]);
+  for (const file of atStart) {
+    for (const imported of metafile.outputs[file]!.imports) if (imported.kind === 'import-statement' && !imported.external) atStart.add(imported.path);
+  }
+  return { entry, atStart: [...atStart], onUse: outputs.filter((file) => !atStart.has(file)) };
+}
+
+/** The npm packages whose code the given output files hold, by name (`@aws-sdk/client-dynamodb`, `electrodb`). */
+export function packagesIn(metafile: Metafile, files: string[]): string[] {
+  const found = new Set<string>();
+  for (const input of files.flatMap((file) => Object.keys(metafile.outputs[file]!.inputs))) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) found.add(match[1]!);
+  }
+  return [...found].sort();
+}
+
+/** Every Lambda entry file, relative to the repository root (`functions/api/instances.ts`, …). */
+export function functionEntries(): string[] {
+  const entries: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) entries.push(relative(REPO_ROOT, path));
+    }
+  };
+  walk(fromRepoRoot('functions'));
+  return entries.sort();
 }
