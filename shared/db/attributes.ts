@@ -1,6 +1,7 @@
 import { PROVIDERS } from '../domain/catalog.ts';
 import { INSTANCE_STATUSES } from '../domain/lifecycle.ts';
 import { ROLES } from '../domain/roles.ts';
+import { WEBHOOK_STATUSES } from '../domain/webhooks.ts';
 
 /**
  * The attributes of the items the hot reads return, apart from the entities (./entities.ts) so
@@ -87,5 +88,41 @@ export const INSTANCE_ATTRIBUTES = {
   terminatedBy: { type: 'string' },
   stopReason: { type: ['runtime-shutdown'] as const },
   idleSince: { type: 'string' },
+  version,
+} as const;
+
+export const ACCOUNT_ATTRIBUTES = {
+  entityType: entityType('account'),
+  accountId: { type: 'string', required: true, readOnly: true },
+  clientId: { type: 'string', required: true, readOnly: true },
+  provider: { type: PROVIDERS, required: true, readOnly: true },
+  name: { type: 'string', required: true },
+  region: { type: 'string', required: true },
+  sealedCredentials: { type: 'any', required: true },
+  credentialKeys: { type: 'list', items: { type: 'string' }, required: true },
+  createdAt: { type: 'string', required: true, readOnly: true },
+  updatedAt: { type: 'string', required: true },
+  createdBy: { type: 'string' },
+  lastTestedAt: { type: 'string', required: true },
+  lastTestResult: { type: 'any', required: true },
+  version,
+} as const;
+
+export const WEBHOOK_ENDPOINT_ATTRIBUTES = {
+  entityType: entityType('webhookEndpoint'),
+  webhookId: { type: 'string', required: true, readOnly: true },
+  clientId: { type: 'string', required: true, readOnly: true },
+  url: { type: 'string', required: true },
+  events: { type: 'list', items: { type: 'string' }, required: true },
+  description: { type: 'string' },
+  status: { type: WEBHOOK_STATUSES, required: true },
+  disabledReason: { type: ['manual', 'gone', 'failing'] as const },
+  sealedSecret: { type: 'any', required: true },
+  previousSealedSecret: { type: 'any' },
+  previousSecretExpiresAt: { type: 'string' },
+  failingSince: { type: 'string' },
+  createdAt: { type: 'string', required: true, readOnly: true },
+  updatedAt: { type: 'string', required: true },
+  createdBy: { type: 'string' },
   version,
 } as const;

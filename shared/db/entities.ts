@@ -4,7 +4,7 @@ import { builtOnFirstRead } from '../config/lazy.ts';
 import { PROVIDERS } from '../domain/catalog.ts';
 import { SYNC_JOB_STATUSES, SYNC_RESOURCE_TYPES } from '../domain/sync.ts';
 import { DUE_KINDS } from './due-entries.ts';
-import { API_KEY_ATTRIBUTES, CLIENT_ATTRIBUTES, entityType, INSTANCE_ATTRIBUTES, version } from './attributes.ts';
+import { ACCOUNT_ATTRIBUTES, API_KEY_ATTRIBUTES, CLIENT_ATTRIBUTES, entityType, INSTANCE_ATTRIBUTES, version } from './attributes.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 /**
@@ -302,22 +302,7 @@ export function createEntities(client: DynamoDBDocumentClient, table: string) {
     new Entity(
     {
       model: { entity: 'account', version: '1', service: SERVICE },
-      attributes: {
-        entityType: entityType('account'),
-        accountId: { type: 'string', required: true, readOnly: true },
-        clientId: { type: 'string', required: true, readOnly: true },
-        provider: { type: PROVIDERS, required: true, readOnly: true },
-        name: { type: 'string', required: true },
-        region: { type: 'string', required: true },
-        sealedCredentials: { type: 'any', required: true },
-        credentialKeys: { type: 'list', items: { type: 'string' }, required: true },
-        createdAt: { type: 'string', required: true, readOnly: true },
-        updatedAt: { type: 'string', required: true },
-        createdBy: { type: 'string' },
-        lastTestedAt: { type: 'string', required: true },
-        lastTestResult: { type: 'any', required: true },
-        version,
-      },
+      attributes: ACCOUNT_ATTRIBUTES,
       indexes: {
         byClient: {
           pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.account.pk, casing: none },

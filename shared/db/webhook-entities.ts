@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'electrodb';
 import { DELIVERY_STATUSES, WEBHOOK_STATUSES } from '../domain/webhooks.ts';
+import { WEBHOOK_ENDPOINT_ATTRIBUTES } from './attributes.ts';
 import { KEY_TEMPLATES } from './keys.ts';
 
 const SERVICE = 'hangar';
@@ -18,24 +19,7 @@ export function createWebhookEntities(client: DynamoDBDocumentClient, table: str
   const endpoint = new Entity(
     {
       model: { entity: 'webhookEndpoint', version: '1', service: SERVICE },
-      attributes: {
-        entityType: { type: 'string', default: 'webhookEndpoint', readOnly: true, required: true },
-        webhookId: { type: 'string', required: true, readOnly: true },
-        clientId: { type: 'string', required: true, readOnly: true },
-        url: { type: 'string', required: true },
-        events: { type: 'list', items: { type: 'string' }, required: true },
-        description: { type: 'string' },
-        status: { type: WEBHOOK_STATUSES, required: true },
-        disabledReason: { type: ['manual', 'gone', 'failing'] as const },
-        sealedSecret: { type: 'any', required: true },
-        previousSealedSecret: { type: 'any' },
-        previousSecretExpiresAt: { type: 'string' },
-        failingSince: { type: 'string' },
-        createdAt: { type: 'string', required: true, readOnly: true },
-        updatedAt: { type: 'string', required: true },
-        createdBy: { type: 'string' },
-        version,
-      },
+      attributes: WEBHOOK_ENDPOINT_ATTRIBUTES,
       indexes: {
         byClient: {
           pk: { field: 'pk', composite: ['clientId'], template: KEY_TEMPLATES.webhook.pk, casing: none },

@@ -3,7 +3,9 @@ import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
 import type { AccountRepository } from '../../ports/account-repository.ts';
 import type { Page, PageRequest } from '../../ports/page.ts';
 import type { Db } from '../../db/db.ts';
-import { paged, pageOptions } from '../../db/pagination.ts';
+import { ACCOUNT_ATTRIBUTES } from '../../db/attributes.ts';
+import { getItem, itemReader, partitionQuery, queryPage } from '../../db/item-pages.ts';
+import { KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
 import type { NewBusinessAction } from '../../domain/business-actions.ts';
 import { businessActionItems } from '../../db/business-actions.ts';
 import { isConditionFailure, TransactionConditionFailed, type TransactWriteItem, writeTransaction } from '../../db/transactions.ts';
@@ -27,8 +29,7 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async get(clientId: string, accountId: string): Promise<Account | null> {
-    const { data } = await (await this.entities()).account.get({ clientId, accountId }).go({ consistent: true });
-    return (data as Account | null) ?? null;
+    return getItem(this.db, keyOf(KEY_TEMPLATES.account, { clientId, accountId }), readAccount);
   }
 
   /** By id alone (the platform admin); the index is only a pointer to the owning client. */
@@ -39,7 +40,7 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
-    return paged<Account>(async () => (await this.entities()).account.query.byClient({ clientId }).go(pageOptions(page)));
+    return queryPage(this.db, partitionQuery(this.db, KEY_TEMPLATES.account, { clientId }), page, readAccount);
   }
 
   /** Every account of every client (the periodic sync); credentials stay sealed. */
@@ -83,3 +84,6 @@ export class DynamoAccountRepository implements AccountRepository {
 
 /** The account's own write (the first item of its transaction) lost its condition. */
 const failedFirst = (error: unknown) => error instanceof TransactionConditionFailed && error.failedIndexes.includes(0);
+
+/** An account item read raw (the reads an API request most often makes skip ElectroDB: ../../db/item-pages.ts). */
+const readAccount = itemReader<Account>(ACCOUNT_ATTRIBUTES);

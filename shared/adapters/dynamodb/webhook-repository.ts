@@ -1,4 +1,7 @@
 import type { Db } from '../../db/db.ts';
+import { WEBHOOK_ENDPOINT_ATTRIBUTES } from '../../db/attributes.ts';
+import { getItem, itemReader, partitionQuery, queryPage } from '../../db/item-pages.ts';
+import { KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { isConditionFailure } from '../../db/transactions.ts';
 import { ConflictError, VersionConflictError } from '../../domain/errors.ts';
@@ -24,13 +27,11 @@ export class DynamoWebhookRepository implements WebhookRepository {
   }
 
   async getEndpoint(clientId: string, webhookId: string): Promise<WebhookEndpoint | null> {
-    const { data } = await (await this.entities()).endpoint.get({ clientId, webhookId }).go({ consistent: true });
-    return data ? endpointOf(data) : null;
+    return getItem(this.db, keyOf(KEY_TEMPLATES.webhook, { clientId, webhookId }), readEndpoint);
   }
 
   async listEndpoints(clientId: string, page: PageRequest): Promise<Page<WebhookEndpoint>> {
-    const result = await paged<WebhookEndpoint>(async () => (await this.entities()).endpoint.query.byClient({ clientId }).go(pageOptions(page)));
-    return { items: result.items.map(endpointOf), cursor: result.cursor };
+    return queryPage(this.db, partitionQuery(this.db, KEY_TEMPLATES.webhook, { clientId }), page, readEndpoint);
   }
 
   async enabledEndpoints(clientId: string): Promise<WebhookEndpoint[]> {
@@ -119,3 +120,7 @@ function deliveryOf(item: object): WebhookDelivery {
   const { entityType: _type, ttl: _ttl, ...delivery } = item as WebhookDelivery & { entityType?: string; ttl?: number };
   return delivery;
 }
+
+/** An endpoint item read raw (the reads an API request most often makes skip ElectroDB: ../../db/item-pages.ts). */
+const endpointAttributes = itemReader<WebhookEndpoint>(WEBHOOK_ENDPOINT_ATTRIBUTES);
+const readEndpoint = (item: Record<string, unknown>) => endpointOf(endpointAttributes(item));
