@@ -11,7 +11,8 @@
  * response" is the time from the start of the import to that answer. The cold start script
  * checks the status, so a figure is never that of an error.
  * A third reference is the floor with its one read made through the DocumentClient instead of
- * ElectroDB: the difference is what ElectroDB alone adds to every cold start.
+ * ElectroDB: the difference is what ElectroDB alone adds to every cold start. The last columns
+ * import each bundle again as deployed functions run, with source maps on.
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -120,9 +121,11 @@ const run = promisify(execFile);
 
 /**
  * In a fresh process: milliseconds to import the bundle (module evaluation included), and, when
- * the bundle has a first request, from the start of the import to its answer.
+ * the bundle has a first request, from the start of the import to its answer. `sourceMaps` runs
+ * Node as the CDK app runs every function, with --enable-source-maps (readable stack traces),
+ * which makes Node read and parse each bundle's .map file as it loads.
  */
-async function coldStart(file: string, event: unknown, dynamoDbUrl: string): Promise<{ importMs: number; firstResponseMs?: number }> {
+async function coldStart(file: string, event: unknown, dynamoDbUrl: string, sourceMaps = false): Promise<{ importMs: number; firstResponseMs?: number }> {
   const script = [
     `const t = performance.now();`,
     `const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});`,
@@ -144,6 +147,7 @@ async function coldStart(file: string, event: unknown, dynamoDbUrl: string): Pro
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
         NODE_NO_WARNINGS: '1',
+        ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       encoding: 'utf8',
     });
@@ -170,20 +174,23 @@ export async function bundleFigures(): Promise<void> {
     for (const entry of entries) bundles.set(entry, await bundle(entry, outdir));
     const imports = new Map<string, number[]>(entries.map((e) => [e, []]));
     const firsts = new Map<string, number[]>(entries.map((e) => [e, []]));
+    const withMaps = new Map<string, number[]>(entries.map((e) => [e, []]));
     // Interleaved: every round starts each bundle once, so machine noise hits all alike.
     for (let round = 0; round < RUNS; round++) {
       for (const entry of entries) {
         const { importMs, firstResponseMs } = await coldStart(bundles.get(entry)!.outfile, firstRequest(entry), dynamo.url);
         imports.get(entry)!.push(importMs);
         if (firstResponseMs !== undefined) firsts.get(entry)!.push(firstResponseMs);
+        withMaps.get(entry)!.push((await coldStart(bundles.get(entry)!.outfile, undefined, dynamo.url, true)).importMs);
       }
     }
     const reference = median(imports.get(REFERENCE)!);
     const floor = median(imports.get(STACK_FLOOR)!);
     const referenceFirst = median(firsts.get(REFERENCE)!);
+    const referenceWithMaps = median(withMaps.get(REFERENCE)!);
     console.log(`\nFunction bundles (medians of ${RUNS} interleaved fresh-process cold starts)\n`);
     table(
-      ['function', 'KiB read at start', 'SDK clients at start', 'KiB loaded on use', 'SDK clients on use', 'import ms', 'vs one DynamoDB client', 'vs stack floor', 'first response ms', 'vs one DynamoDB client'],
+      ['function', 'KiB read at start', 'SDK clients at start', 'KiB loaded on use', 'SDK clients on use', 'import ms', 'vs one DynamoDB client', 'vs stack floor', 'first response ms', 'vs one DynamoDB client', 'import ms, source maps on', 'vs one DynamoDB client'],
       entries.map((entry) => {
         const b = bundles.get(entry)!;
         const ms = median(imports.get(entry)!);
@@ -199,6 +206,8 @@ export async function bundleFigures(): Promise<void> {
           `${(ms / floor).toFixed(2)}×`,
           first === undefined ? '—' : first.toFixed(1),
           first === undefined ? '—' : `${(first / referenceFirst).toFixed(2)}×`,
+          median(withMaps.get(entry)!).toFixed(1),
+          `${(median(withMaps.get(entry)!) / referenceWithMaps).toFixed(2)}×`,
         ];
       }),
     );
