@@ -47,11 +47,8 @@ export class DynamoInstanceRepository implements InstanceRepository {
     return (await this.db.entities()).core;
   }
 
-  /** An instance item read back (item-pages.ts: the hot reads skip ElectroDB's per-item formatting). */
-  private readonly readInstance = ((attributes) => (item: Record<string, unknown>) => fromItem(attributes(item)))(itemReader<Instance>(INSTANCE_ATTRIBUTES));
-
   async get(clientId: string, id: string): Promise<Instance | null> {
-    return getItem(this.db, keyOf(KEY_TEMPLATES.instance, { clientId, id }), this.readInstance);
+    return getItem(this.db, keyOf(KEY_TEMPLATES.instance, { clientId, id }), readInstance);
   }
 
   /** Look an instance up by id alone (platform admin, workflows); the index is only a pointer. */
@@ -134,12 +131,12 @@ export class DynamoInstanceRepository implements InstanceRepository {
     const { status, userId, type, provider } = filters;
     if (status) {
       const query = partitionQuery(this.db, KEY_TEMPLATES.instancesByClientStatus, { clientId, status }, { equal: { provider, type, userId } });
-      return queryPage(this.db, query, page, this.readInstance);
+      return queryPage(this.db, query, page, readInstance);
     }
     if (userId) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByUser, { clientId, userId }));
     if (type) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByType, { clientId, type }));
     if (provider) return this.listThroughIndex(clientId, filters, page, partitionQuery(this.db, KEY_TEMPLATES.instancesByProvider, { clientId, provider }));
-    return queryPage(this.db, partitionQuery(this.db, KEY_TEMPLATES.instance, { clientId }), page, this.readInstance);
+    return queryPage(this.db, partitionQuery(this.db, KEY_TEMPLATES.instance, { clientId }), page, readInstance);
   }
 
   /**
@@ -168,7 +165,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
   private async getMany(clientId: string, ids: string[]): Promise<Instance[]> {
     if (ids.length === 0) return [];
     const keys = ids.map((id) => keyOf(KEY_TEMPLATES.instance, { clientId, id }));
-    const byId = new Map((await batchGetItems(this.db, keys, this.readInstance)).map((instance) => [instance.id, instance]));
+    const byId = new Map((await batchGetItems(this.db, keys, readInstance)).map((instance) => [instance.id, instance]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -186,7 +183,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
     const limit = options.pageSize ?? PASS_PAGE_SIZE;
     let cursor: string | null = null;
     do {
-      const page: Page<Instance> = await queryPage(this.db, params, { limit, cursor }, this.readInstance);
+      const page: Page<Instance> = await queryPage(this.db, params, { limit, cursor }, readInstance);
       if (page.items.length) yield page.items;
       cursor = page.cursor;
     } while (cursor);
@@ -447,6 +444,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const toItem = (instance: Instance) => instance;
 
 type Entities = TableEntities['core'];
+
+/** An instance item read back raw (../../db/item-pages.ts: the hot reads skip ElectroDB). */
+const instanceAttributes = itemReader<Instance>(INSTANCE_ATTRIBUTES);
+const readInstance = (item: Record<string, unknown>): Instance => fromItem(instanceAttributes(item));
 
 /** Items written before tags had index entries carry `tagTerms`; nobody reads it any more. */
 function fromItem(item: object): Instance {
