@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { KEY_TEMPLATES, keyOf } from '../../shared/db/keys.ts';
 import { clientNameKey } from '../../shared/domain/client.ts';
 import { createClientSchema } from '../../shared/domain/schemas.ts';
+import { loadZod } from '../../shared/domain/zod.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 
 /**
@@ -13,6 +14,9 @@ import { logger } from '../../shared/observability/powertools.ts';
  */
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const tableName = process.env.TABLE_NAME ?? 'hangar';
+
+// zod at import, as a function whose every request is validated would load it.
+await loadZod();
 
 export const handler = middy(async (event: { name?: string }) => {
   const parsed = createClientSchema.safeParse({ name: event.name ?? 'floor' });

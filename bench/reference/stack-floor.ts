@@ -3,6 +3,7 @@ import { createDb } from '../../shared/db/db.ts';
 import { tableEntities } from '../../shared/db/table-entities.ts';
 import { clientNameKey } from '../../shared/domain/client.ts';
 import { createClientSchema } from '../../shared/domain/schemas.ts';
+import { loadZod } from '../../shared/domain/zod.ts';
 import { logger } from '../../shared/observability/powertools.ts';
 
 /**
@@ -13,6 +14,9 @@ import { logger } from '../../shared/observability/powertools.ts';
  */
 const db = createDb({ tableName: process.env.TABLE_NAME ?? 'hangar' });
 const entities = tableEntities(db.doc, db.tableName);
+
+// zod at import, as a function whose every request is validated would load it.
+await loadZod();
 
 export const handler = middy(async (event: { name?: string }) => {
   const parsed = createClientSchema.safeParse({ name: event.name ?? 'floor' });

@@ -9,7 +9,7 @@ export const routes = {
   // Loaded on first use: liveness probes, the frequent caller, never parse the OpenAPI generator.
   getOpenApi: async () => {
     const { buildOpenApiDocument } = await import('../../shared/http/openapi.ts');
-    return { status: 200, payload: buildOpenApiDocument() as Record<string, unknown>, raw: true };
+    return { status: 200, payload: (await buildOpenApiDocument()) as Record<string, unknown>, raw: true };
   },
 };
 

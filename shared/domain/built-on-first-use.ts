@@ -5,7 +5,8 @@
  * every function imports the route table, which names all of them. Built on first use, a function
  * builds only the schemas its requests reach: the instances function never builds the webhook
  * schemas, an automation none. The value stands in for the schema everywhere (parsing, `.shape`,
- * `.extend`, nesting in another schema, the OpenAPI generator), so callers cannot tell.
+ * `.extend`, nesting in another schema, the OpenAPI generator), so callers cannot tell. It is
+ * first read by a validation, which has loaded zod by then (./zod.ts, ./validate.ts).
  */
 export function builtOnFirstUse<T extends object>(build: () => T): T {
   let built: T | undefined;

@@ -1,8 +1,9 @@
-import type { z } from './zod.ts';
+import { loadZod, type z } from './zod.ts';
 import { ValidationError } from './errors.ts';
 
-/** Parse `input` or throw a ValidationError that lists every problem with its path. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.infer<S> {
+/** Parse `input` or throw a ValidationError that lists every problem with its path. Loads zod on first use. */
+export async function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): Promise<z.infer<S>> {
+  await loadZod();
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({

@@ -117,11 +117,11 @@ function adapt<D extends HttpDeps>(route: RouteDefinition, handler: RouteHandler
     const principal: Principal = route.auth
       ? await deps.authenticator.authenticate(headers.authorization)
       : { keyId: 'anonymous', role: 'viewer', clientId: null };
-    const query = (route.query ? parseInput(route.query, event.queryStringParameters ?? {}, 'query') : (event.queryStringParameters ?? {})) as HttpRequest['query'];
+    const query = (route.query ? await parseInput(route.query, event.queryStringParameters ?? {}, 'query') : (event.queryStringParameters ?? {})) as HttpRequest['query'];
     if (route.bodyRequired && isEmptyBody(event.body)) {
       throw new ValidationError(route.bodyRequired, [{ path: '', message: 'a JSON body is required' }], 'BODY_REQUIRED');
     }
-    const body = route.body ? parseInput(route.body, event.body ?? {}, route.what) : event.body;
+    const body = route.body ? await parseInput(route.body, event.body ?? {}, route.what) : event.body;
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const run = async () => {
       const result = await handler({ principal, params, query, body, headers, requestId, deps });

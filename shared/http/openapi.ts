@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from '../domain/zod.ts';
+import { loadZod, z } from '../domain/zod.ts';
 import { ROUTES, type RouteDefinition } from './routes.ts';
 
 /** Built with the document: the liveness routes share this function and never need it. */
@@ -15,8 +15,9 @@ const errorSchema = () =>
 let cached: object | undefined;
 
 /** The API described from the route table and the same zod schemas that validate requests. */
-export function buildOpenApiDocument(): object {
+export async function buildOpenApiDocument(): Promise<object> {
   if (cached) return cached;
+  await loadZod();
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'A Hangar API key' });
   // Inline, not registered: registering calls `.openapi()`, which zod 4 schemas built before

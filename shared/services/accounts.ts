@@ -1,4 +1,4 @@
-import { z } from '../domain/zod.ts';
+import { loadZod, z } from '../domain/zod.ts';
 import type { AccountRepository } from '../ports/account-repository.ts';
 import type { ClientRepository } from '../ports/client-repository.ts';
 import type { Page } from '../ports/page.ts';
@@ -65,7 +65,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
 
   /** An account the caller may see; another client's is a 404, like any missing one. */
   async function load(principal: Principal, accountId: string, query: unknown): Promise<Account> {
-    const { clientId } = parseInput(clientScopeQuerySchema, query ?? {}, 'query');
+    const { clientId } = await parseInput(clientScopeQuerySchema, query ?? {}, 'query');
     const account =
       principal.role === 'platform-admin' && !clientId
         ? await deps.accounts.findById(accountId)
@@ -76,10 +76,10 @@ export function makeAccountService(deps: AccountServiceDeps) {
 
   async function create(principal: Principal, body: unknown): Promise<Account> {
     requireRole(principal, 'admin', 'register provider accounts');
-    const request = parseInput(createAccountSchema, body ?? {}, 'account');
+    const request = await parseInput(createAccountSchema, body ?? {}, 'account');
     const client = await resolveClient(deps, principal, request.clientId);
     const provider = accountProviderOf(request.provider);
-    const credentials = parseCredentials(provider, request.credentials);
+    const credentials = await parseCredentials(provider, request.credentials);
     const region = request.region ?? DEFAULT_REGION[provider];
     if (provider === 'AWS' && !AWS_REGION.test(region)) {
       throw new ValidationError(`Unknown AWS region '${region}'; expected a region code such as us-east-1`, [
@@ -113,7 +113,7 @@ export function makeAccountService(deps: AccountServiceDeps) {
 
   async function list(principal: Principal, query: unknown): Promise<Page<Account>> {
     requireRole(principal, 'viewer', 'list provider accounts');
-    const request = parseInput(listAccountsQuerySchema, query ?? {}, 'query');
+    const request = await parseInput(listAccountsQuerySchema, query ?? {}, 'query');
     const client = await resolveClient(deps, principal, request.clientId);
     return deps.accounts.list(client.clientId, { limit: request.limit, ...(request.cursor ? { cursor: request.cursor } : {}) });
   }
@@ -206,10 +206,11 @@ function accountProviderOf(provider: ProviderName): AccountProvider {
 }
 
 /** Validated against the form the fields point at; problems are reported under `credentials.`. */
-function parseCredentials(provider: AccountProvider, raw: Record<string, unknown>): Credentials {
-  // Wrapped so that every problem's path reads credentials.<field>.
+async function parseCredentials(provider: AccountProvider, raw: Record<string, unknown>): Promise<Credentials> {
+  // Wrapped so that every problem's path reads credentials.<field>; the wrapper is built with zod, so load it first.
+  await loadZod();
   const schema = z.object({ credentials: credentialsSchemaFor(provider, raw) });
-  return parseInput(schema, { credentials: raw }, `${provider} credentials`).credentials;
+  return (await parseInput(schema, { credentials: raw }, `${provider} credentials`)).credentials;
 }
 
 function reasonOf(provider: AccountProvider, error: unknown): string {

@@ -14,7 +14,7 @@ import { resolveClient } from './tenancy.ts';
 export function makeAuditService(deps: Pick<ServiceDeps, 'clients'> & { actions: BusinessActionRepository }) {
   async function list(principal: Principal, query: unknown): Promise<Page<BusinessAction>> {
     requireRole(principal, 'admin', 'read the audit log');
-    const q = parseInput(auditQuerySchema, query, 'query');
+    const q = await parseInput(auditQuerySchema, query, 'query');
     const clientId = isPlatformAdmin(principal) && !q.clientId ? undefined : (await resolveClient(deps, principal, q.clientId)).clientId;
     return deps.actions.list(
       { ...(clientId ? { clientId } : {}), action: q.action, actor: q.actor, from: q.from, to: q.to },

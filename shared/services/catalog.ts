@@ -59,7 +59,7 @@ export function makeCatalogService(deps: { providers: ProviderRegistry; accounts
     if (!kind) {
       throw new ValidationError(`Unknown catalog '${segment}'; expected one of ${Object.keys(KIND_BY_SEGMENT).join(', ')}`, [{ path: 'kind', message: 'unknown' }]);
     }
-    const q = parseInput(catalogQuerySchema, query ?? {}, 'query');
+    const q = await parseInput(catalogQuerySchema, query ?? {}, 'query');
     const target = await targetFor(principal, q);
     if (q.source === 'live') {
       const provider = await deps.providers.forInstance({

@@ -25,7 +25,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
 
   async function create(principal: Principal, body: unknown): Promise<Client> {
     requireRole(principal, 'platform-admin', 'create clients');
-    const request = parseInput(createClientSchema, body, 'client');
+    const request = await parseInput(createClientSchema, body, 'client');
     const now = deps.clock.now().toISOString();
     const client: Client = {
       clientId: newId('client'),
@@ -49,12 +49,12 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
 
   async function list(principal: Principal, query: unknown): Promise<Page<Client>> {
     requireRole(principal, 'platform-admin', 'list clients');
-    return deps.clients.list(parseInput(pageQuerySchema, query, 'query'));
+    return deps.clients.list(await parseInput(pageQuerySchema, query, 'query'));
   }
 
   async function update(principal: Principal, clientId: string, body: unknown, conditions?: WriteConditions): Promise<Client> {
     requireRole(principal, 'platform-admin', 'change clients');
-    const request = parseInput(updateClientSchema, body, 'update');
+    const request = await parseInput(updateClientSchema, body, 'update');
     const before = await load(principal, clientId);
     requireVersion('Client', clientId, before.version, conditions);
     const { priceOverrides, reconcilePolicy, budget, quotas, ...changes } = request;
@@ -91,7 +91,7 @@ export function makeClientService(deps: Pick<ServiceDeps, 'clients' | 'instances
   /** Issue a key: the platform admin for any client, a client's admin for its own. */
   async function issueApiKey(principal: Principal, clientId: string, body: unknown): Promise<{ record: ApiKeyRecord; key: string }> {
     requireRole(principal, 'admin', 'issue API keys');
-    const request = parseInput(createApiKeySchema, body ?? {}, 'API key');
+    const request = await parseInput(createApiKeySchema, body ?? {}, 'API key');
     const client = await load(principal, clientId);
     const key = generateApiKey();
     const record: ApiKeyRecord = {

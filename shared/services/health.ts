@@ -65,7 +65,7 @@ export function makeHealthService(deps: ServiceDeps, instances: InstanceService)
   }
 
   async function history(principal: Principal, id: string, query: unknown): Promise<Page<HealthCheckRecord>> {
-    const page = parseInput(pageQuerySchema, query, 'query');
+    const page = await parseInput(pageQuerySchema, query, 'query');
     const instance = await instances.get(principal, id);
     return deps.instances.healthChecks(instance.id, page);
   }

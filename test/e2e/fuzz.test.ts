@@ -1,8 +1,12 @@
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadZod } from '../../shared/domain/zod.ts';
 import { ROUTES, type RouteDefinition, routeKey } from '../../shared/http/routes.ts';
 import { apiClient, type RuntimeProcess, startRuntimeProcess } from '../support/local-runtime.ts';
+
+// The fuzzer reads each route's query schema for its parameter names; the runtime under test loads zod on its own.
+await loadZod();
 
 /**
  * Hostile input over every route of the route table, through the local runtime's HTTP gateway as

@@ -148,8 +148,8 @@ describe('If-Match', () => {
 });
 
 describe('the API description', () => {
-  it('shows ETag on versioned reads and writes, If-Match and 412 on PATCH and DELETE', () => {
-    const doc = buildOpenApiDocument() as { paths: Record<string, Record<string, any>> };
+  it('shows ETag on versioned reads and writes, If-Match and 412 on PATCH and DELETE', async () => {
+    const doc = (await buildOpenApiDocument()) as { paths: Record<string, Record<string, any>> };
     for (const path of ['/api/instances/{id}', '/api/clients/{id}', '/api/webhooks/{id}']) {
       const item = doc.paths[path]!;
       expect(item.get.responses['200'].headers.ETag).toBeDefined();

@@ -71,8 +71,8 @@ describe('POST /api/instances with nothing in it', () => {
     expect((await call('GET', '/api/instances', { key })).body.count).toBe(before);
   });
 
-  it('is described as required in the OpenAPI document', () => {
-    const doc = buildOpenApiDocument() as { paths: Record<string, Record<string, any>> };
+  it('is described as required in the OpenAPI document', async () => {
+    const doc = (await buildOpenApiDocument()) as { paths: Record<string, Record<string, any>> };
     expect(doc.paths['/api/instances']!.post.requestBody.required).toBe(true);
   });
 });

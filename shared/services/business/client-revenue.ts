@@ -14,7 +14,7 @@ import { allInstancesOf } from './client-spend.ts';
 export function makeClientRevenue(deps: Pick<ServiceDeps, 'clients' | 'instances'>) {
   return async function clientRevenue(principal: Principal, clientId: string, query: unknown): Promise<Revenue & { clientId: string; groupBy?: string }> {
     requireRole(principal, 'admin', 'read revenue');
-    const q = parseInput(revenueQuerySchema, query, 'query');
+    const q = await parseInput(revenueQuerySchema, query, 'query');
     const client = await resolveClient(deps, principal, clientId);
     const instances = await allInstancesOf(deps.instances, client.clientId);
     return { clientId: client.clientId, ...(q.groupBy ? { groupBy: q.groupBy } : {}), ...revenueOf(instances, Date.parse(q.from), Date.parse(q.to), q.groupBy) };

@@ -11,7 +11,7 @@ import {
 } from '../../domain/realtime.ts';
 import { isPlatformAdmin, type Principal } from '../../domain/roles.ts';
 import { builtOnFirstUse } from '../../domain/built-on-first-use.ts';
-import { z } from '../../domain/zod.ts';
+import { loadZod, z } from '../../domain/zod.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ClientRepository } from '../../ports/client-repository.ts';
 import type { RealtimeRepository } from '../../ports/realtime-repository.ts';
@@ -101,7 +101,7 @@ export function makeRealtimeSessions(deps: RealtimeSessionsDeps) {
   async function receive(connectionId: string, raw: string | undefined): Promise<ServerMessage> {
     let channel: string | undefined;
     try {
-      const message = parseMessage(raw);
+      const message = await parseMessage(raw);
       if (message.action === 'ping') return { type: 'pong' };
       channel = message.channel;
       const connection = await deps.realtime.getConnection(connectionId, deps.clock.now());
@@ -144,13 +144,14 @@ export function makeRealtimeSessions(deps: RealtimeSessionsDeps) {
 
 export type RealtimeSessions = ReturnType<typeof makeRealtimeSessions>;
 
-function parseMessage(raw: string | undefined) {
+async function parseMessage(raw: string | undefined) {
   let json: unknown;
   try {
     json = JSON.parse(raw ?? '');
   } catch {
     throw new ValidationError('Messages are JSON: {"action":"subscribe"|"unsubscribe","channel":"…"} or {"action":"ping"}');
   }
+  await loadZod();
   const parsed = clientMessage.safeParse(json);
   if (!parsed.success) {
     throw new ValidationError('Unknown message: send {"action":"subscribe"|"unsubscribe","channel":"…"} or {"action":"ping"}');

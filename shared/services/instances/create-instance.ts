@@ -50,7 +50,7 @@ export function makeCreateInstance(deps: CreateInstanceDeps) {
  */
 export async function prepareCreate(deps: Omit<CreateInstanceDeps, 'workflows'>, principal: Principal, body: unknown): Promise<{ client: Client; instance: Instance }> {
   requireRole(principal, 'operator', 'create instances');
-  const request = parseInput(createInstanceSchema, body, 'instance');
+  const request = await parseInput(createInstanceSchema, body, 'instance');
   const client = await resolveClient(deps, principal, request.clientId);
   const { region, listed } = checkCreate(request, client);
   const { config } = request;

@@ -18,7 +18,7 @@ export function makeExtendInstance(deps: Pick<ServiceDeps, 'instances' | 'client
   return async function extendInstance(principal: Principal, id: string, body: unknown): Promise<Instance> {
     requireRole(principal, 'operator', 'extend instances');
     const before = await loadInstance(deps, principal, id);
-    const { minutes } = parseInput(extendSchema, body, 'extend');
+    const { minutes } = await parseInput(extendSchema, body, 'extend');
     const now = deps.clock.now();
     const client = await deps.clients.get(before.clientId);
     const extension = extendDeadline(before, minutes, now, maxAutoTerminateMinutes(client), deadlinePolicyOf(deps));

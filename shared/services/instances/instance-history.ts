@@ -12,7 +12,7 @@ import { loadInstance } from './get-instance.ts';
 /** GET /api/instances/{id}/events (listInstanceEvents): oldest first. */
 export function makeListInstanceEvents(deps: Pick<ServiceDeps, 'instances'>) {
   return async function listInstanceEvents(principal: Principal, id: string, query: unknown): Promise<Page<InstanceEvent>> {
-    const page = parseInput(pageQuerySchema, query, 'query');
+    const page = await parseInput(pageQuerySchema, query, 'query');
     const instance = await loadInstance(deps, principal, id);
     return deps.instances.events(instance.id, page);
   };
@@ -21,7 +21,7 @@ export function makeListInstanceEvents(deps: Pick<ServiceDeps, 'instances'>) {
 /** GET /api/instances/{id}/metrics (listInstanceMetrics): recent samples, newest first. */
 export function makeListInstanceMetrics(deps: Pick<ServiceDeps, 'instances'>) {
   return async function listInstanceMetrics(principal: Principal, id: string, query: unknown): Promise<Page<ResourceSample>> {
-    const page = parseInput(pageQuerySchema, query, 'query');
+    const page = await parseInput(pageQuerySchema, query, 'query');
     const instance = await loadInstance(deps, principal, id);
     return deps.instances.samples(instance.id, page);
   };
@@ -30,7 +30,7 @@ export function makeListInstanceMetrics(deps: Pick<ServiceDeps, 'instances'>) {
 /** GET /api/instances/stats (getInstanceStats): read in O(1) from the counters kept with each change. */
 export function makeGetInstanceStats(deps: Pick<ServiceDeps, 'instances' | 'clients' | 'clock'>) {
   return async function getInstanceStats(principal: Principal, query: unknown): Promise<Statistics & { clientId: string; userId?: string }> {
-    const q = parseInput(statsQuerySchema, query, 'query');
+    const q = await parseInput(statsQuerySchema, query, 'query');
     const { clientId, result: counters } = await readForClient(deps, principal, q.clientId, (clientId) => deps.instances.counters({ clientId, userId: q.userId }));
     return { clientId, ...(q.userId ? { userId: q.userId } : {}), ...statisticsAt(counters, deps.clock.now()) };
   };

@@ -47,13 +47,13 @@ export function makeLifecycleAction(deps: Pick<ServiceDeps, 'instances' | 'clock
         return after;
       }
       case 'reboot': {
-        const { hard } = parseInput(rebootSchema, body ?? {}, 'reboot');
+        const { hard } = await parseInput(rebootSchema, body ?? {}, 'reboot');
         const after = await save(transition(before, 'reboot', now, actor, `${hard ? 'Hard reboot' : 'Reboot'} requested by ${actor}`));
         await deps.workflows.start('reboot', workflowRefOf(after), { hard });
         return after;
       }
       case 'startTask': {
-        const { taskId } = parseInput(startTaskSchema, body, 'task');
+        const { taskId } = await parseInput(startTaskSchema, body, 'task');
         return save(transition(before, 'startTask', now, actor, `Task ${taskId} started`, { taskId }));
       }
       case 'finishTask':

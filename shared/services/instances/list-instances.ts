@@ -9,7 +9,7 @@ import { readForClient } from '../tenancy.ts';
 /** GET /api/instances (listInstances): one client's instances, filtered, in cursor pages. */
 export function makeListInstances(deps: Pick<ServiceDeps, 'instances' | 'clients'>) {
   return async function listInstances(principal: Principal, query: unknown): Promise<Page<Instance>> {
-    const q = parseInput(listInstancesQuerySchema, query, 'query');
+    const q = await parseInput(listInstancesQuerySchema, query, 'query');
     const { result } = await readForClient(deps, principal, q.clientId, (clientId) =>
       deps.instances.list(clientId, { status: q.status, provider: q.provider, type: q.type, userId: q.userId, tag: q.tag }, { limit: q.limit, cursor: q.cursor }),
     );

@@ -29,7 +29,7 @@ export function patchTags(current: Record<string, string>, patch: MapPatch | und
 export function makeUpdateInstance(deps: Pick<ServiceDeps, 'instances' | 'clock'>) {
   return async function updateInstance(principal: Principal, id: string, body: unknown, conditions?: WriteConditions): Promise<Instance> {
     requireRole(principal, 'operator', 'change instances');
-    const request = parseInput(updateInstanceSchema, body, 'update');
+    const request = await parseInput(updateInstanceSchema, body, 'update');
     return writeWithRetry('Instance', id, conditions, async () => {
       const before = await loadInstance(deps, principal, id);
       if (before.status === 'TERMINATED') throw new ValidationError(`Instance '${id}' is terminated and can no longer change`, [], 'INSTANCE_TERMINATED');

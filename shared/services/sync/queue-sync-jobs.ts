@@ -114,7 +114,7 @@ export function makeRunScheduledSync(deps: QueueDeps) {
 export function makeRequestSync(deps: QueueDeps) {
   return async function requestSync(principal: Principal, body: unknown): Promise<SyncJob[]> {
     requireRole(principal, 'operator', 'start a sync');
-    const input = parseInput(syncRequestSchema, body ?? {}, 'sync');
+    const input = await parseInput(syncRequestSchema, body ?? {}, 'sync');
     const types = input.types ?? SYNC_RESOURCE_TYPES;
     const by = principal.keyId;
     if (input.accountId && input.provider) {

@@ -16,7 +16,7 @@ function visibleTo(principal: Principal, job: SyncJob): SyncJob {
 export function makeListSyncJobs(deps: Pick<SyncDeps, 'syncs'>) {
   return async function listSyncJobs(principal: Principal, query: unknown): Promise<Page<SyncJob>> {
     requireRole(principal, 'viewer', 'read sync jobs');
-    const q = parseInput(listSyncJobsQuerySchema, query ?? {}, 'query');
+    const q = await parseInput(listSyncJobsQuerySchema, query ?? {}, 'query');
     const clientId = isPlatformAdmin(principal) ? q.clientId : principal.clientId!;
     if (!isPlatformAdmin(principal) && q.clientId && q.clientId !== principal.clientId) throw new NotFoundError('Client', q.clientId);
     const page = await deps.syncs.listJobs({ resourceType: q.type, clientId }, { limit: q.limit, cursor: q.cursor });

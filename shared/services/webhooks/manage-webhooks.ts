@@ -50,7 +50,7 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
   }
 
   async function load(principal: Principal, webhookId: string, query: unknown, doing: string): Promise<WebhookEndpoint> {
-    const { clientId } = parseInput(webhookScopeQuerySchema, query ?? {}, 'query');
+    const { clientId } = await parseInput(webhookScopeQuerySchema, query ?? {}, 'query');
     const owner = await clientOf(principal, clientId, doing);
     const endpoint = await deps.webhooks.getEndpoint(owner, webhookId);
     if (!endpoint) throw new NotFoundError('Webhook', webhookId);
@@ -58,7 +58,7 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
   }
 
   async function create(principal: Principal, body: unknown): Promise<EndpointWithSecret> {
-    const request = parseInput(createWebhookSchema, body ?? {}, 'webhook');
+    const request = await parseInput(createWebhookSchema, body ?? {}, 'webhook');
     const clientId = await clientOf(principal, request.clientId, 'manage webhooks');
     await deps.transport.checkTarget(request.url);
     const webhookId = newId('wh');
@@ -82,7 +82,7 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
   }
 
   async function list(principal: Principal, query: unknown): Promise<Page<WebhookEndpoint>> {
-    const request = parseInput(listWebhooksQuerySchema, query ?? {}, 'query');
+    const request = await parseInput(listWebhooksQuerySchema, query ?? {}, 'query');
     const clientId = await clientOf(principal, request.clientId, 'read webhooks');
     return deps.webhooks.listEndpoints(clientId, { limit: request.limit, ...(request.cursor ? { cursor: request.cursor } : {}) });
   }
@@ -91,7 +91,7 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
 
   /** url, events, description, status; `rotateSecret` answers the new secret once and keeps the old one signing for 24 h. */
   async function update(principal: Principal, webhookId: string, body: unknown, query?: unknown, conditions?: WriteConditions): Promise<EndpointWithSecret> {
-    const request = parseInput(updateWebhookSchema, body ?? {}, 'webhook update');
+    const request = await parseInput(updateWebhookSchema, body ?? {}, 'webhook update');
     const before = await load(principal, webhookId, query, 'manage webhooks');
     requireVersion('Webhook', webhookId, before.version, conditions);
     if (request.url !== undefined && request.url !== before.url) await deps.transport.checkTarget(request.url);
@@ -167,7 +167,7 @@ export function makeWebhookService(deps: WebhookServiceDeps) {
 
   /** The endpoint's deliveries, newest first, each with its attempts. */
   async function deliveries(principal: Principal, webhookId: string, query: unknown): Promise<Page<WebhookDelivery>> {
-    const request = parseInput(listWebhooksQuerySchema, query ?? {}, 'query');
+    const request = await parseInput(listWebhooksQuerySchema, query ?? {}, 'query');
     const endpoint = await load(principal, webhookId, { clientId: request.clientId }, 'read webhook deliveries');
     return deps.webhooks.listDeliveries(endpoint.clientId, endpoint.webhookId, {
       limit: request.limit ?? LIMITS.defaultPageSize,

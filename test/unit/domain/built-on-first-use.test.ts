@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { builtOnFirstUse } from '../../../shared/domain/built-on-first-use.ts';
-import { z } from '../../../shared/domain/zod.ts';
+import { loadZod, z } from '../../../shared/domain/zod.ts';
 import { createInstanceSchema, pageQuerySchema } from '../../../shared/domain/schemas.ts';
+
+// These tests use schemas directly rather than through parseInput, which would load zod itself.
+await loadZod();
 
 describe('builtOnFirstUse', () => {
   it('builds nothing until read, then builds once', () => {

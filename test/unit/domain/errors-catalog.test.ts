@@ -1,3 +1,4 @@
+import { loadZod } from '../../../shared/domain/zod.ts';
 import { describe, it, expect } from 'vitest';
 import {
   ConflictError,
@@ -14,6 +15,9 @@ import {
 import { DEFAULT_REGION, PRICE_TABLE, PROVIDERS, findPrice, priceEntriesFor, smallestFitting } from '../../../shared/domain/catalog.ts';
 import { createApiKeySchema, createClientSchema, createInstanceSchema, updateInstanceSchema } from '../../../shared/domain/schemas.ts';
 import { parseInput } from '../../../shared/domain/validate.ts';
+
+// These tests use schemas directly rather than through parseInput, which would load zod itself.
+await loadZod();
 
 describe('domain errors carry the HTTP status of DESIGN.md', () => {
   it.each([
@@ -138,14 +142,14 @@ describe('other request schemas', () => {
 });
 
 describe('parseInput', () => {
-  it('returns the parsed value when the input is valid', () => {
-    expect(parseInput(createInstanceSchema, { name: 'web-server' }).config.provider).toBe('LOCAL');
+  it('returns the parsed value when the input is valid', async () => {
+    expect((await parseInput(createInstanceSchema, { name: 'web-server' })).config.provider).toBe('LOCAL');
   });
 
-  it('throws a 400 ValidationError that lists every problem with its path', () => {
+  it('throws a 400 ValidationError that lists every problem with its path', async () => {
     let thrown: unknown;
     try {
-      parseInput(createInstanceSchema, { name: '!!!', resources: { disk: 1 }, config: { autoTerminateMinutes: 1 } }, 'instance');
+      await parseInput(createInstanceSchema, { name: '!!!', resources: { disk: 1 }, config: { autoTerminateMinutes: 1 } }, 'instance');
     } catch (error) {
       thrown = error;
     }

@@ -1,9 +1,13 @@
+import { loadZod } from '../../../shared/domain/zod.ts';
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../../shared/domain/client.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { launchSpecOf } from '../../../shared/domain/instance.ts';
 import { checkCreate, effectivePrice, listedPrice, planInstance } from '../../../shared/domain/instance-plan.ts';
 import { createInstanceSchema } from '../../../shared/domain/schemas.ts';
+
+// These tests use schemas directly rather than through parseInput, which would load zod itself.
+await loadZod();
 
 const client: Client = {
   clientId: 'c1',

@@ -1,7 +1,11 @@
+import { loadZod } from '../../../shared/domain/zod.ts';
 import { describe, it, expect } from 'vitest';
 import type { z } from 'zod';
 import { PROVIDERS } from '../../../shared/domain/catalog.ts';
 import { createInstanceSchema, listInstancesQuerySchema } from '../../../shared/domain/schemas.ts';
+
+// These tests use schemas directly rather than through parseInput, which would load zod itself.
+await loadZod();
 
 /** The create body of DESIGN.md, with provider LOCAL instead of AWS. */
 const designBody = () => ({

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../shared/http/openapi.ts';
 import { ROUTES } from '../../../shared/http/routes.ts';
 
-describe('the OpenAPI document', () => {
-  const doc = buildOpenApiDocument() as {
-    openapi: string;
-    paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown }>>;
-  };
+const doc = (await buildOpenApiDocument()) as {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown }>>;
+};
 
+describe('the OpenAPI document', () => {
   it('describes every route of the route table, under its operation id', () => {
     expect(doc.openapi).toBe('3.1.0');
     for (const route of ROUTES) {
