@@ -79,12 +79,15 @@ describe('an OPENSTACK instance through the local runtime', () => {
     expect(cloud.server(ready.providerInstanceId)!.status).toBe('SHUTOFF');
     // Every token the runtime holds expires (by the cloud's clock): it must renew, not fail.
     const issuedBefore = cloud.requestsTo('identity', 'POST').length;
+    const sentBefore = cloud.requests.length;
     cloud.advanceClock(2 * 3_600_000);
     expect((await api('POST', `/api/instances/${ready.id}/start`)).status).toBe(202);
     await until(ready.id, 'READY');
     expect(cloud.server(ready.providerInstanceId)!.status).toBe('ACTIVE');
     expect(cloud.requestsTo('identity', 'POST').length).toBeGreaterThan(issuedBefore);
-    expect(cloud.requestsTo('compute').filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
+    // The expired token was refused (401) before it was renewed. Which service refused it first
+    // depends on whether the start or one of the runtime's background polls called out first.
+    expect(cloud.requests.slice(sentBefore).filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
 
     // As in Nova, a deleted server lingers in task_state deleting for a while; the record may
     // say TERMINATED only once it is gone.
