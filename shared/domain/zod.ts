@@ -27,7 +27,6 @@ export const z: typeof Builders = new Proxy({} as typeof Builders, {
 });
 
 /** The types that go with `z`: `z.infer<typeof schema>`, `z.ZodType`, `z.ZodObject`. */
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace z {
   export type infer<T extends Builders.ZodType> = Builders.infer<T>;
   export type ZodType<Output = unknown, Input = unknown> = Builders.ZodType<Output, Input>;
