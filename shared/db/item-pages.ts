@@ -123,6 +123,16 @@ export async function queryPage<T>(
   });
 }
 
+/** Every page of a query, `pageSize` records at a time, as the background passes walk an index. */
+export async function* queryPages<T>(db: Db, params: object, pageSize: number, read: (item: Record<string, unknown>) => T): AsyncIterable<T[]> {
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await queryPage(db, params, { limit: pageSize, cursor }, read);
+    if (page.items.length) yield page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
 const BATCH_GET_ATTEMPTS = 5;
 
 /**

@@ -7,7 +7,8 @@ let loading: Promise<typeof Builders> | undefined;
  * Loads zod, a chunk of its own in each Lambda bundle. Validation (`parseInput`) awaits it, so a
  * function that never validates a request (the automations, the stream router, the deliverer)
  * never parses zod, and an API function parses it with its first request that carries a query or
- * a body. Tests load it once in their setup.
+ * a body. Code that uses a schema directly, without parseInput (tests, the OpenAPI document),
+ * awaits it first.
  */
 export function loadZod(): Promise<typeof Builders> {
   return (loading ??= import('./zod-builders.ts').then((builders) => (loaded = builders)));

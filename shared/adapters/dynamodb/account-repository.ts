@@ -19,9 +19,10 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async create(account: Account, action?: NewBusinessAction): Promise<void> {
+    const { account: entity } = await this.entities();
     try {
-      if (!action) await (await this.entities()).account.create(account).go();
-      else await writeTransaction(this.db, [{ Put: (await this.entities()).account.create(account).params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, account.updatedAt)]);
+      if (!action) await entity.create(account).go();
+      else await writeTransaction(this.db, [{ Put: entity.create(account).params() as TransactWriteItem['Put'] }, ...businessActionItems(this.db.tableName, action, account.updatedAt)]);
     } catch (error) {
       if (isConditionFailure(error) || failedFirst(error)) throw new ConflictError(`Account '${account.accountId}' already exists`, 'ALREADY_EXISTS');
       throw error;

@@ -20,10 +20,11 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async create(client: Client, action?: NewBusinessAction): Promise<void> {
+    const e = await this.entities();
     try {
       await writeTransaction(this.db, [
-        { Put: (await this.entities()).client.create(client).params() as TransactWriteItem['Put'] },
-        { Put: (await this.entities()).clientName.create({ nameKey: client.nameKey, clientId: client.clientId }).params() as TransactWriteItem['Put'] },
+        { Put: e.client.create(client).params() as TransactWriteItem['Put'] },
+        { Put: e.clientName.create({ nameKey: client.nameKey, clientId: client.clientId }).params() as TransactWriteItem['Put'] },
         ...businessActionItems(this.db.tableName, action, client.updatedAt),
       ]);
     } catch (error) {
@@ -49,9 +50,10 @@ export class DynamoClientRepository implements ClientRepository {
 
   /** Replace the client if still at `before.version`; a rename moves the name marker atomically. */
   async save(before: Client, after: Client, action?: NewBusinessAction): Promise<void> {
+    const e = await this.entities();
     const items: TransactWriteItem[] = [
       {
-        Put: (await this.entities()).client
+        Put: e.client
           .put(after)
           .where(({ version }, { eq }) => eq(version, before.version))
           .params() as TransactWriteItem['Put'],
@@ -59,8 +61,8 @@ export class DynamoClientRepository implements ClientRepository {
     ];
     if (before.nameKey !== after.nameKey) {
       items.push(
-        { Put: (await this.entities()).clientName.create({ nameKey: after.nameKey, clientId: after.clientId }).params() as TransactWriteItem['Put'] },
-        { Delete: (await this.entities()).clientName.delete({ nameKey: before.nameKey }).params() as TransactWriteItem['Delete'] },
+        { Put: e.clientName.create({ nameKey: after.nameKey, clientId: after.clientId }).params() as TransactWriteItem['Put'] },
+        { Delete: e.clientName.delete({ nameKey: before.nameKey }).params() as TransactWriteItem['Delete'] },
       );
     }
     items.push(...businessActionItems(this.db.tableName, action, after.updatedAt));
@@ -76,15 +78,16 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async delete(client: Client, action?: NewBusinessAction): Promise<void> {
+    const e = await this.entities();
     try {
       await writeTransaction(this.db, [
         {
-          Delete: (await this.entities()).client
+          Delete: e.client
             .delete({ clientId: client.clientId })
             .where(({ version }, { eq }) => eq(version, client.version))
             .params() as TransactWriteItem['Delete'],
         },
-        { Delete: (await this.entities()).clientName.delete({ nameKey: client.nameKey }).params() as TransactWriteItem['Delete'] },
+        { Delete: e.clientName.delete({ nameKey: client.nameKey }).params() as TransactWriteItem['Delete'] },
         ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
       ]);
     } catch (error) {
@@ -94,11 +97,12 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async putApiKey(record: ApiKeyRecord, action?: NewBusinessAction): Promise<void> {
+    const { apiKey } = await this.entities();
     try {
-      if (!action) await (await this.entities()).apiKey.create(record).go();
+      if (!action) await apiKey.create(record).go();
       else {
         await writeTransaction(this.db, [
-          { Put: (await this.entities()).apiKey.create(record).params() as TransactWriteItem['Put'] },
+          { Put: apiKey.create(record).params() as TransactWriteItem['Put'] },
           ...businessActionItems(this.db.tableName, action, record.createdAt),
         ]);
       }
@@ -126,10 +130,11 @@ export class DynamoClientRepository implements ClientRepository {
   }
 
   async deleteApiKey(keyHash: string, action?: NewBusinessAction): Promise<void> {
-    if (!action) await (await this.entities()).apiKey.delete({ keyHash }).go();
+    const { apiKey } = await this.entities();
+    if (!action) await apiKey.delete({ keyHash }).go();
     else {
       await writeTransaction(this.db, [
-        { Delete: (await this.entities()).apiKey.delete({ keyHash }).params() as TransactWriteItem['Delete'] },
+        { Delete: apiKey.delete({ keyHash }).params() as TransactWriteItem['Delete'] },
         ...businessActionItems(this.db.tableName, action, new Date().toISOString()),
       ]);
     }

@@ -25,7 +25,7 @@ import type { TableEntities } from '../../db/table-entities.ts';
 import { INSTANCE_ATTRIBUTES } from '../../db/attributes.ts';
 import { DUE_KINDS, dueEntriesOf, dueEntryOf, idleStopLookaheadMs } from '../../db/due-entries.ts';
 import { DUE_SHARDS, dueShardOf, KEY_TEMPLATES, keyOf } from '../../db/keys.ts';
-import { batchGetItems, getItem, itemReader, partitionQuery, queryPage } from '../../db/item-pages.ts';
+import { batchGetItems, getItem, itemReader, partitionQuery, queryPage, queryPages } from '../../db/item-pages.ts';
 import { paged, pageOptions } from '../../db/pagination.ts';
 import { counterUpdates, countersOfItem, readCounters } from '../../db/statistics-counters.ts';
 import { quotaExceededError } from '../../domain/budget.ts';
@@ -180,13 +180,7 @@ export class DynamoInstanceRepository implements InstanceRepository {
   /** Every instance in `status` (optionally one provider: the index's sort key starts with it), a page at a time. */
   async *statusPages(status: InstanceStatus, options: { provider?: ProviderName; pageSize?: number } = {}): AsyncIterable<Instance[]> {
     const params = partitionQuery(this.db, KEY_TEMPLATES.instancesByStatus, { status, ...(options.provider ? { provider: options.provider } : {}) });
-    const limit = options.pageSize ?? PASS_PAGE_SIZE;
-    let cursor: string | null = null;
-    do {
-      const page: Page<Instance> = await queryPage(this.db, params, { limit, cursor }, readInstance);
-      if (page.items.length) yield page.items;
-      cursor = page.cursor;
-    } while (cursor);
+    yield* queryPages(this.db, params, options.pageSize ?? PASS_PAGE_SIZE, readInstance);
   }
 
   /**
@@ -195,18 +189,12 @@ export class DynamoInstanceRepository implements InstanceRepository {
    * it can take off the longest idle stop.
    */
   async *duePages(kind: DueKind, now: Date, options: { minuteMs?: number; pageSize?: number } = {}): AsyncIterable<DueEntry[]> {
-    const limit = options.pageSize ?? PASS_PAGE_SIZE;
     const lookahead = kind === 'idle-stop' ? idleStopLookaheadMs(options.minuteMs) : 0;
     // Sort keys are `<due ISO>#…`: every entry due by the bound sorts below `<bound>$`.
     const bound = `${new Date(now.getTime() + lookahead).toISOString()}$`;
     for (let shard = 0; shard < DUE_SHARDS; shard++) {
       const query = partitionQuery(this.db, KEY_TEMPLATES.dueByTime, { kind, shard: String(shard) }, { below: bound });
-      let cursor: string | null = null;
-      do {
-        const page: Page<DueEntry> = await queryPage(this.db, query, { limit, cursor }, readDueEntry);
-        if (page.items.length) yield page.items;
-        cursor = page.cursor;
-      } while (cursor);
+      yield* queryPages(this.db, query, options.pageSize ?? PASS_PAGE_SIZE, readDueEntry);
     }
   }
 
